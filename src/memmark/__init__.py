@@ -1,0 +1,45 @@
+"""memmark: async conversation memory for LLM agents, with marks, on many backends."""
+
+from __future__ import annotations
+
+from memmark.errors import BackendError, ContentTooLargeError, MemmarkError, SchemaVersionError
+from memmark.memory import InMemoryMemory, MemoryBase, Snapshot, StoredMessage
+from memmark.message import (
+    AudioBlock,
+    Base64Source,
+    ContentBlock,
+    ImageBlock,
+    Msg,
+    Role,
+    TextBlock,
+    ThinkingBlock,
+    ToolResultBlock,
+    ToolUseBlock,
+    URLSource,
+    VideoBlock,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AudioBlock",
+    "BackendError",
+    "Base64Source",
+    "ContentBlock",
+    "ContentTooLargeError",
+    "ImageBlock",
+    "InMemoryMemory",
+    "MemmarkError",
+    "MemoryBase",
+    "Msg",
+    "Role",
+    "SchemaVersionError",
+    "Snapshot",
+    "StoredMessage",
+    "TextBlock",
+    "ThinkingBlock",
+    "ToolResultBlock",
+    "ToolUseBlock",
+    "URLSource",
+    "VideoBlock",
+]

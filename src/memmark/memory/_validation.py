@@ -1,0 +1,134 @@
+"""Pure argument checks shared by every memory: each returns the normalised value or raises.
+
+Everything here runs before any I/O, so a bad argument never leaves partial state behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from memmark.message import Msg
+
+__all__ = [
+    "IDENTITY_MAX_LENGTH",
+    "MARK_MAX_LENGTH",
+    "MSG_ID_MAX_LENGTH",
+    "check_identity",
+    "check_limit",
+    "check_marks",
+    "check_msg_ids",
+    "check_msgs",
+    "check_optional_mark",
+    "check_summary",
+    "check_text",
+]
+
+IDENTITY_MAX_LENGTH = 1024
+"""Longest ``user_id`` / ``session_id``, in characters."""
+MARK_MAX_LENGTH = 255
+"""Longest mark, in characters (SQL indexes it)."""
+MSG_ID_MAX_LENGTH = 255
+"""Longest message id, in characters (SQL indexes it)."""
+
+
+def check_text(name: str, value: object, *, max_length: int) -> str:
+    """Return ``value`` if it is a non-empty str without NUL that UTF-8 can encode.
+
+    Raises:
+        TypeError: ``value`` is not a str.
+        ValueError: it is empty, too long, contains NUL or an unpaired surrogate.
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, got {type(value).__name__}")
+    if not value:
+        raise ValueError(f"{name} must not be empty")
+    if len(value) > max_length:
+        raise ValueError(f"{name} must be at most {max_length} characters, got {len(value)}")
+    if "\x00" in value:
+        raise ValueError(f"{name} must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"{name} must be valid unicode (no unpaired surrogates)") from exc
+    return value
+
+
+def check_identity(name: str, value: object) -> str:
+    """Check a ``user_id`` or ``session_id``: any non-empty text up to 1,024 characters."""
+    return check_text(name, value, max_length=IDENTITY_MAX_LENGTH)
+
+
+def check_optional_mark(name: str, value: object) -> str | None:
+    """Check a single optional mark argument (``mark``, ``exclude_mark``, ...)."""
+    if value is None:
+        return None
+    return check_text(name, value, max_length=MARK_MAX_LENGTH)
+
+
+def check_marks(name: str, value: object) -> tuple[str, ...]:
+    """Normalise ``str | list[str] | None`` to a tuple of distinct marks, first seen first."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (check_text(name, value, max_length=MARK_MAX_LENGTH),)
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"{name} must be a str, a list of str or None, got {type(value).__name__}")
+    marks = (
+        check_text(f"{name}[{i}]", mark, max_length=MARK_MAX_LENGTH) for i, mark in enumerate(value)
+    )
+    return tuple(dict.fromkeys(marks))
+
+
+def check_msg_ids(name: str, value: object) -> tuple[str, ...]:
+    """Normalise a list/tuple of message ids to a tuple of distinct ids, first seen first."""
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        raise TypeError(f"{name} must be a list of str, got {type(value).__name__}")
+    ids = (
+        check_text(f"{name}[{i}]", msg_id, max_length=MSG_ID_MAX_LENGTH)
+        for i, msg_id in enumerate(value)
+    )
+    return tuple(dict.fromkeys(ids))
+
+
+def check_msgs(value: object) -> list[Msg]:
+    """Normalise ``Msg | list[Msg] | None`` to a list of ``Msg`` (ids checked too)."""
+    if value is None:
+        return []
+    items: Sequence[object]
+    if isinstance(value, Msg):
+        items = [value]
+    elif isinstance(value, (list, tuple)):
+        items = value
+    else:
+        raise TypeError(
+            f"memories must be a Msg, a list of Msg or None, got {type(value).__name__}"
+        )
+    msgs: list[Msg] = []
+    for i, item in enumerate(items):
+        if not isinstance(item, Msg):
+            raise TypeError(f"memories[{i}] must be a Msg, got {type(item).__name__}")
+        check_text(f"memories[{i}].id", item.id, max_length=MSG_ID_MAX_LENGTH)
+        msgs.append(item)
+    return msgs
+
+
+def check_limit(value: object) -> int | None:
+    """Check ``limit``: ``None`` (no limit) or an int >= 0."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"limit must be an int or None, got {type(value).__name__}")
+    if value < 0:
+        raise ValueError(f"limit must be >= 0, got {value}")
+    return value
+
+
+def check_summary(value: object) -> str:
+    """Check a compressed summary: any str that UTF-8 can encode (``""`` clears it)."""
+    if not isinstance(value, str):
+        raise TypeError(f"summary must be a str, got {type(value).__name__}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("summary must be valid unicode (no unpaired surrogates)") from exc
+    return value

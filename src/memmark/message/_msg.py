@@ -1,0 +1,183 @@
+"""The ``Msg`` class: one message of a conversation."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Literal, get_args
+
+from memmark.message._blocks import ContentBlock, TextBlock
+
+__all__ = ["Msg", "Role", "short_uuid"]
+
+Role = Literal["user", "assistant", "system"]
+BlockType = Literal["text", "thinking", "tool_use", "tool_result", "image", "audio", "video"]
+
+_ROLES: frozenset[str] = frozenset(get_args(Role))
+_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_SHORT_UUID_LENGTH = 22
+
+
+def short_uuid() -> str:
+    """Return a random UUID4 written as 22 characters of an unambiguous base-57 alphabet."""
+    number = uuid.uuid4().int
+    digits = []
+    for _ in range(_SHORT_UUID_LENGTH):
+        number, digit = divmod(number, len(_ALPHABET))
+        digits.append(_ALPHABET[digit])
+    return "".join(reversed(digits))
+
+
+def _now() -> str:
+    """Local time as ``YYYY-MM-DD HH:MM:SS.mmm``."""
+    return datetime.now().strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+
+
+def _check_optional_str(name: str, value: object) -> None:
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"{name} must be a str or None, got {type(value).__name__}")
+
+
+class Msg:
+    """One message: who said what, in which role, with optional metadata.
+
+    Two messages are equal when their :meth:`to_dict` are equal.
+    """
+
+    id: str
+    """22-character short UUID, new per instance unless set."""
+    name: str
+    """The speaker's name."""
+    content: str | list[ContentBlock]
+    """Plain text, or a list of content blocks."""
+    role: Role
+    """``"user"``, ``"assistant"`` or ``"system"``."""
+    metadata: dict[str, Any]
+    """JSON-serialisable extra data."""
+    timestamp: str
+    """Creation time, ``"%Y-%m-%d %H:%M:%S.%f"`` cut to milliseconds."""
+    invocation_id: str | None
+    """The id of the model call that produced this message, if any."""
+
+    def __init__(
+        self,
+        name: str,
+        content: str | list[ContentBlock],
+        role: Role,
+        metadata: dict[str, Any] | None = None,
+        timestamp: str | None = None,
+        invocation_id: str | None = None,
+    ) -> None:
+        """Create a message.
+
+        Raises:
+            TypeError: ``name`` is not a str, ``content`` is not a str or a list of dicts,
+                ``metadata`` is not a dict, or ``timestamp`` / ``invocation_id`` are not str.
+            ValueError: ``role`` is not ``"user"``, ``"assistant"`` or ``"system"``.
+        """
+        if not isinstance(name, str):
+            raise TypeError(f"name must be a str, got {type(name).__name__}")
+        if isinstance(content, list):
+            for block in content:
+                if not isinstance(block, dict):
+                    raise TypeError(f"content blocks must be dicts, got {type(block).__name__}")
+        elif not isinstance(content, str):
+            raise TypeError(f"content must be a str or a list, got {type(content).__name__}")
+        if not isinstance(role, str) or role not in _ROLES:
+            raise ValueError(f"role must be one of 'user', 'assistant', 'system', got {role!r}")
+        if metadata is not None and not isinstance(metadata, dict):
+            raise TypeError(f"metadata must be a dict or None, got {type(metadata).__name__}")
+        _check_optional_str("timestamp", timestamp)
+        _check_optional_str("invocation_id", invocation_id)
+        self.id = short_uuid()
+        self.name = name
+        self.content = content
+        self.role = role
+        self.metadata = {} if metadata is None else metadata
+        self.timestamp = _now() if timestamp is None else timestamp
+        self.invocation_id = invocation_id
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the message as a JSON-ready dict (``invocation_id`` only when set)."""
+        data: dict[str, Any] = {
+            "id": self.id,
+            "name": self.name,
+            "role": self.role,
+            "content": self.content,
+            "metadata": self.metadata,
+            "timestamp": self.timestamp,
+        }
+        if self.invocation_id is not None:
+            data["invocation_id"] = self.invocation_id
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Msg:
+        """Rebuild a message from :meth:`to_dict` output, ``id`` included.
+
+        Raises:
+            TypeError: ``data`` is not a mapping, or a field has the wrong type.
+            ValueError: a required field is missing, or ``role`` is invalid.
+        """
+        if not isinstance(data, Mapping):
+            raise TypeError(f"Msg.from_dict expects a mapping, got {type(data).__name__}")
+        missing = [key for key in ("id", "name", "role", "content") if key not in data]
+        if missing:
+            raise ValueError(f"Msg.from_dict: missing field(s) {', '.join(missing)}")
+        msg = cls(
+            name=data["name"],
+            content=data["content"],
+            role=data["role"],
+            metadata=data.get("metadata"),
+            timestamp=data.get("timestamp"),
+            invocation_id=data.get("invocation_id"),
+        )
+        if not isinstance(data["id"], str):
+            raise TypeError(f"id must be a str, got {type(data['id']).__name__}")
+        msg.id = data["id"]
+        return msg
+
+    def get_text_content(self) -> str | None:
+        """Return the text: ``content`` itself, or its text blocks joined by newlines.
+
+        Returns ``None`` when the content has no text block.
+        """
+        if isinstance(self.content, str):
+            return self.content
+        texts = [
+            str(block.get("text", "")) for block in self.content if block.get("type") == "text"
+        ]
+        return "\n".join(texts) if texts else None
+
+    def get_content_blocks(self, block_type: BlockType | None = None) -> list[ContentBlock]:
+        """Return the content as blocks, only those of ``block_type`` when given.
+
+        String content counts as one text block.
+        """
+        blocks: list[ContentBlock] = (
+            [TextBlock(type="text", text=self.content)]
+            if isinstance(self.content, str)
+            else list(self.content)
+        )
+        if block_type is None:
+            return blocks
+        return [block for block in blocks if block.get("type") == block_type]
+
+    def has_content_blocks(self, block_type: BlockType | None = None) -> bool:
+        """Whether the content has at least one block (of ``block_type`` when given)."""
+        return bool(self.get_content_blocks(block_type))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Msg):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (
+            f"Msg(id='{self.id}', name='{self.name}', content={self.content!r}, "
+            f"role='{self.role}', metadata={self.metadata!r}, "
+            f"timestamp='{self.timestamp}', invocation_id='{self.invocation_id}')"
+        )

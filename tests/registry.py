@@ -1,0 +1,58 @@
+"""The backend registry every conformance test is parametrized over.
+
+A backend joins the suite with one :class:`Backend` entry in :data:`BACKENDS` plus a fixture
+(named by ``provider_fixture``, defined in a module of ``tests/providers`` listed in
+``tests/conftest.py``) that returns a :data:`Provider`.
+
+A provider is called once per test. Entering it yields a :data:`MemoryFactory` over storage
+that is fresh and private to that test (its own database tables, key prefix, ...), so tests
+may use fixed ids such as ``"default"``. Leaving it closes every memory the factory made and
+drops what the test created.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import pytest
+
+from memmark.memory import MemoryBase
+
+
+class MemoryFactory(Protocol):
+    """Open a memory on the test's private storage."""
+
+    def __call__(
+        self, *, user_id: str = ..., session_id: str = ...
+    ) -> Awaitable[MemoryBase]: ...
+
+
+Provider = Callable[[], AbstractAsyncContextManager[MemoryFactory]]
+
+
+@dataclass(frozen=True)
+class Backend:
+    """One entry of the registry."""
+
+    id: str
+    provider_fixture: str
+    persistent: bool
+    """Whether two memory objects on the same (user, session) share their data."""
+    marks: tuple[Any, ...] = field(default=())
+
+
+BACKENDS: tuple[Backend, ...] = (
+    Backend("inmemory", "inmemory_provider", persistent=False),
+)
+
+
+def backend_params(*, persistent_only: bool = False) -> list[Any]:
+    """``pytest.param`` per backend, with its id and markers."""
+    return [
+        pytest.param(backend, id=backend.id, marks=backend.marks)
+        for backend in BACKENDS
+        if backend.persistent or not persistent_only
+    ]
