@@ -25,9 +25,7 @@ from memmark.memory import MemoryBase
 class MemoryFactory(Protocol):
     """Open a memory on the test's private storage."""
 
-    def __call__(
-        self, *, user_id: str = ..., session_id: str = ...
-    ) -> Awaitable[MemoryBase]: ...
+    def __call__(self, *, user_id: str = ..., session_id: str = ...) -> Awaitable[MemoryBase]: ...
 
 
 Provider = Callable[[], AbstractAsyncContextManager[MemoryFactory]]
@@ -44,9 +42,7 @@ class Backend:
     marks: tuple[Any, ...] = field(default=())
 
 
-BACKENDS: tuple[Backend, ...] = (
-    Backend("inmemory", "inmemory_provider", persistent=False),
-)
+BACKENDS: tuple[Backend, ...] = (Backend("inmemory", "inmemory_provider", persistent=False),)
 
 
 def backend_params(*, persistent_only: bool = False) -> list[Any]:
