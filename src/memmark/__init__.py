@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from memmark.errors import BackendError, ContentTooLargeError, MemmarkError, SchemaVersionError
+from memmark.errors import (
+    BackendError,
+    ContentTooLargeError,
+    MemmarkError,
+    SchemaVersionError,
+    StorageUnavailableError,
+)
 from memmark.memory import InMemoryMemory, MemoryBase, Snapshot, StoredMessage
 from memmark.message import (
     AudioBlock,
@@ -35,6 +41,7 @@ __all__ = [
     "Role",
     "SchemaVersionError",
     "Snapshot",
+    "StorageUnavailableError",
     "StoredMessage",
     "TextBlock",
     "ThinkingBlock",

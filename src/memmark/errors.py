@@ -4,7 +4,8 @@ Bad arguments raise the builtins ``TypeError`` / ``ValueError``. Everything else
 raises derives from :class:`MemmarkError`::
 
     MemmarkError(Exception)
-    ├── BackendError                          # the storage failed or is unreachable
+    ├── BackendError                          # the storage failed
+    │   └── StorageUnavailableError           # the storage cannot be reached right now
     ├── ContentTooLargeError(MemmarkError, ValueError)  # over a backend's hard limit
     └── SchemaVersionError                    # stored schema is not the one this code knows
 
@@ -14,7 +15,13 @@ Driver exceptions are mapped at one boundary per backend family and chained with
 
 from __future__ import annotations
 
-__all__ = ["BackendError", "ContentTooLargeError", "MemmarkError", "SchemaVersionError"]
+__all__ = [
+    "BackendError",
+    "ContentTooLargeError",
+    "MemmarkError",
+    "SchemaVersionError",
+    "StorageUnavailableError",
+]
 
 
 class MemmarkError(Exception):
@@ -23,6 +30,14 @@ class MemmarkError(Exception):
 
 class BackendError(MemmarkError):
     """The storage backend failed or could not be reached; ``__cause__`` holds the driver error."""
+
+
+class StorageUnavailableError(BackendError):
+    """The server could not be reached or dropped the connection; retrying later may succeed.
+
+    Whether the failed write was applied is unknown; every write is idempotent by message id,
+    so repeating it is safe.
+    """
 
 
 class ContentTooLargeError(MemmarkError, ValueError):

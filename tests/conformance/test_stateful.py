@@ -57,7 +57,7 @@ class Model:
 
     def select(self, mark: str | None, exclude: str | None, limit: int | None) -> list[str]:
         rows = [r[1] for r in self.rows if (mark is None or mark in r[2]) and exclude not in r[2]]
-        return rows[len(rows) - limit :] if limit else ([] if limit == 0 else rows)
+        return rows[max(0, len(rows) - limit) :] if limit else ([] if limit == 0 else rows)
 
 
 def _machine(run: Any, factory: Any) -> type[RuleBasedStateMachine]:

@@ -63,7 +63,7 @@ class InMemoryMemory(MemoryBase):
             if (mark is None or mark in marks) and exclude_mark not in marks
         ]
         if limit is not None:
-            selected = selected[len(selected) - limit :] if limit else []
+            selected = selected[max(0, len(selected) - limit) :] if limit else []
         return Snapshot(self._summary, selected)
 
     def _load(self, snapshot: Snapshot) -> None:
