@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import pytest
 
 from memmark.memory import MemoryBase
+from tests.providers.tablestore_env import live_credentials
 
 
 class MemoryFactory(Protocol):
@@ -42,7 +43,19 @@ class Backend:
     marks: tuple[Any, ...] = field(default=())
 
 
-BACKENDS: tuple[Backend, ...] = (Backend("inmemory", "inmemory_provider", persistent=False),)
+BACKENDS: tuple[Backend, ...] = (
+    Backend("inmemory", "inmemory_provider", persistent=False),
+    Backend("tablestore_fake", "tablestore_fake_provider", persistent=True),
+)
+if live_credentials() is not None:  # otherwise one explicit test reports the skip
+    BACKENDS += (
+        Backend(
+            "tablestore_live",
+            "tablestore_live_provider",
+            persistent=True,
+            marks=(pytest.mark.tablestore_live,),
+        ),
+    )
 
 
 def backend_params(*, persistent_only: bool = False) -> list[Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from memmark.errors import (
     BackendError,
     ContentTooLargeError,
@@ -25,6 +27,10 @@ from memmark.message import (
     VideoBlock,
 )
 
+if TYPE_CHECKING:
+    from memmark.memory import TablestoreMemory
+    from memmark.store import TablestoreStore
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -43,6 +49,8 @@ __all__ = [
     "Snapshot",
     "StorageUnavailableError",
     "StoredMessage",
+    "TablestoreMemory",
+    "TablestoreStore",
     "TextBlock",
     "ThinkingBlock",
     "ToolResultBlock",
@@ -50,3 +58,16 @@ __all__ = [
     "URLSource",
     "VideoBlock",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import backends whose modules pull in a driver only when they are asked for."""
+    if name == "TablestoreMemory":
+        from memmark.memory import TablestoreMemory
+
+        return TablestoreMemory
+    if name == "TablestoreStore":
+        from memmark.store import TablestoreStore
+
+        return TablestoreStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
