@@ -122,11 +122,13 @@ class Rows:
         *,
         backward: bool = False,
         columns: list[str] | None = None,
-        page_rows: int = RANGE_PAGE_ROWS,
+        page_rows: int | None = None,
     ) -> AsyncGenerator[dict[str, Any], None]:
         """Yield the rows from ``start`` (inclusive) to ``end`` (exclusive), page by page.
 
-        :data:`LOWEST` / :data:`HIGHEST` in a bound stand for INF_MIN / INF_MAX.
+        :data:`LOWEST` / :data:`HIGHEST` in a bound stand for INF_MIN / INF_MAX. Each
+        request asks for ``page_rows`` rows (default :data:`RANGE_PAGE_ROWS`); the service
+        may return fewer, with the key to go on from.
         """
         direction = "BACKWARD" if backward else "FORWARD"
         next_key: list[tuple[str, Any]] | None = self._bound(start)
@@ -134,7 +136,14 @@ class Rows:
         while next_key is not None:
             with sdk_errors(f"reading {table}"):
                 _, next_key, rows, _ = await self._client.get_range(
-                    table, direction, next_key, end_key, columns, page_rows, None, 1
+                    table,
+                    direction,
+                    next_key,
+                    end_key,
+                    columns,
+                    page_rows or RANGE_PAGE_ROWS,
+                    None,
+                    1,
                 )
             for row in rows:
                 yield _as_dict(row)
