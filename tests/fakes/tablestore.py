@@ -16,6 +16,9 @@ raises the SDK's own ``OTSServiceError`` codes, with the documented semantics me
   ``BatchGetRow`` at most 100 rows, ``columns_to_get`` at most 128 names;
 - ``BatchWriteRow`` is not atomic: each row succeeds or fails on its own.
 
+Every call's arguments also go through the SDK's own request encoder (its Python codec), so
+a call the real client would refuse (wrong argument shapes or types) fails here too.
+
 Test hooks: :meth:`fail_next_conditional_writes` forces conflicts, ``deny_table_creation``
 simulates credentials without the right to create tables, ``write_calls`` counts writes.
 """
@@ -29,6 +32,8 @@ from typing import Any
 from memmark.memory._tablestore_memory._sdk import load_sdk
 
 load_sdk()  # imports the SDK quietly; the names below then come from the loaded module
+
+from tablestore.encoder import OTSProtoBufferEncoder  # noqa: E402
 
 from tablestore import (  # noqa: E402
     INF_MAX,
@@ -124,6 +129,7 @@ class FakeTablestoreClient:
         self.write_calls = 0
         self.closed = False
         self._forced_conflicts = 0
+        self._encoder = OTSProtoBufferEncoder("utf8", enable_native=False)
 
     def fail_next_conditional_writes(self, count: int) -> None:
         """Make the next ``count`` single-row writes that carry a condition fail it."""
@@ -132,7 +138,9 @@ class FakeTablestoreClient:
     async def close(self) -> None:
         self.closed = True
 
-    async def _io(self) -> None:
+    async def _io(self, api: str, *args: Any) -> None:
+        """Encode the request as the SDK would (raising its ``OTSClientError``), then yield."""
+        self._encoder.encode_request(api, *args)
         if self.closed:
             raise RuntimeError("FakeTablestoreClient used after close()")
         await asyncio.sleep(0)
@@ -151,7 +159,14 @@ class FakeTablestoreClient:
         secondary_indexes: Any = None,
         sse_spec: Any = None,
     ) -> None:
-        await self._io()
+        await self._io(
+            "CreateTable",
+            table_meta,
+            table_options,
+            reserved_throughput,
+            sse_spec,
+            secondary_indexes or [],
+        )
         if self.deny_table_creation:
             raise _error("OTSNoPermissionAccess", "You have no permission to create tables.", 403)
         if table_meta.table_name in self.tables:
@@ -162,11 +177,11 @@ class FakeTablestoreClient:
         self.tables[table_meta.table_name] = _Table(table_meta.table_name, schema)
 
     async def list_table(self) -> tuple[str, ...]:
-        await self._io()
+        await self._io("ListTable")
         return tuple(self.tables)
 
     async def describe_table(self, table_name: str) -> DescribeTableResponse:
-        await self._io()
+        await self._io("DescribeTable", table_name)
         from tablestore import TableMeta, TableOptions
 
         table = self._table(table_name)
@@ -177,7 +192,7 @@ class FakeTablestoreClient:
         )
 
     async def delete_table(self, table_name: str) -> None:
-        await self._io()
+        await self._io("DeleteTable", table_name)
         self._table(table_name)
         del self.tables[table_name]
 
@@ -191,7 +206,19 @@ class FakeTablestoreClient:
         *_: Any,
         **__: Any,
     ) -> tuple[CapacityUnit, Row | None, None]:
-        await self._io()
+        await self._io(
+            "GetRow",
+            table_name,
+            primary_key,
+            columns_to_get,
+            column_filter,
+            max_version,
+            None,
+            None,
+            None,
+            None,
+            None,
+        )
         table = self._table(table_name)
         return CapacityUnit(1, 0), self._read(table, table.key(primary_key), columns_to_get), None
 
@@ -203,7 +230,7 @@ class FakeTablestoreClient:
         return_type: Any = None,
         transaction_id: Any = None,
     ) -> tuple[CapacityUnit, None]:
-        await self._io()
+        await self._io("PutRow", table_name, row, condition, return_type, transaction_id)
         self._check_write_size([row])
         self._put(self._table(table_name), row, condition, single=True)
         return CapacityUnit(0, 1), None
@@ -216,7 +243,7 @@ class FakeTablestoreClient:
         return_type: Any = None,
         transaction_id: Any = None,
     ) -> tuple[CapacityUnit, None]:
-        await self._io()
+        await self._io("UpdateRow", table_name, row, condition, return_type, transaction_id)
         self._check_write_size([row])
         self._update(self._table(table_name), row, condition, single=True)
         return CapacityUnit(0, 1), None
@@ -230,13 +257,13 @@ class FakeTablestoreClient:
         transaction_id: Any = None,
         **kwargs: Any,
     ) -> tuple[CapacityUnit, None]:
-        await self._io()
         primary_key = row.primary_key if isinstance(row, Row) else row
+        await self._io("DeleteRow", table_name, primary_key, condition, return_type, transaction_id)
         self._delete(self._table(table_name), primary_key, condition, single=True)
         return CapacityUnit(0, 1), None
 
     async def batch_get_row(self, request: Any) -> BatchGetRowResponse:
-        await self._io()
+        await self._io("BatchGetRow", request)
         total = sum(len(item.primary_keys) for item in request.items.values())
         if total > BATCH_GET_MAX_ROWS:
             raise _error("OTSParameterInvalid", "BatchGetRow reads at most 100 rows")
@@ -261,7 +288,7 @@ class FakeTablestoreClient:
         return BatchGetRowResponse(result)
 
     async def batch_write_row(self, request: Any) -> BatchWriteRowResponse:
-        await self._io()
+        await self._io("BatchWriteRow", request)
         items = [
             (name, entry) for name, table in request.items.items() for entry in table.row_items
         ]
@@ -300,7 +327,22 @@ class FakeTablestoreClient:
         *_: Any,
         **__: Any,
     ) -> tuple[CapacityUnit, list[tuple[str, Any]] | None, list[Row], None]:
-        await self._io()
+        await self._io(
+            "GetRange",
+            table_name,
+            direction,
+            inclusive_start_primary_key,
+            exclusive_end_primary_key,
+            columns_to_get,
+            limit,
+            column_filter,
+            max_version,
+            None,
+            None,
+            None,
+            None,
+            None,
+        )
         table = self._table(table_name)
         if limit is not None and limit <= 0:
             raise _error("OTSParameterInvalid", "limit must be positive")
