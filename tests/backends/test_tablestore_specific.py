@@ -162,6 +162,14 @@ async def test_crashed_writer_is_taken_over_after_its_lease() -> None:
     assert await memory.size() == 3
 
 
+async def test_longest_marks_and_ids_fit_the_primary_key_limit() -> None:
+    memory = _memory(FakeTablestoreClient())
+    mark, msg_id = "😀" * 255, "𝄞" * 255
+    await memory.add(msg("a", msg_id=msg_id), marks=mark)
+    assert [m.id for m in await memory.get_memory(mark=mark)] == [msg_id]
+    assert await memory.delete([msg_id]) == 1
+
+
 async def test_identity_over_the_primary_key_limit_is_refused() -> None:
     with pytest.raises(ContentTooLargeError, match="1024 bytes"):
         _memory(FakeTablestoreClient(), user_id="ü" * 600)

@@ -33,8 +33,6 @@ from memmark.memory._tablestore_memory._sdk import load_sdk
 
 load_sdk()  # imports the SDK quietly; the names below then come from the loaded module
 
-from tablestore.encoder import OTSProtoBufferEncoder  # noqa: E402
-
 from tablestore import (  # noqa: E402
     INF_MAX,
     INF_MIN,
@@ -51,7 +49,10 @@ from tablestore import (  # noqa: E402
     RowDataItem,
     RowExistenceExpectation,
     SingleColumnCondition,
+    TableMeta,
+    TableOptions,
 )
+from tablestore.encoder import OTSProtoBufferEncoder  # noqa: E402
 
 PK_VALUE_MAX_BYTES = 1024
 ATTRIBUTE_VALUE_MAX_BYTES = 2 * 1024 * 1024
@@ -182,8 +183,6 @@ class FakeTablestoreClient:
 
     async def describe_table(self, table_name: str) -> DescribeTableResponse:
         await self._io("DescribeTable", table_name)
-        from tablestore import TableMeta, TableOptions
-
         table = self._table(table_name)
         return DescribeTableResponse(
             TableMeta(table.name, list(table.pk_schema)),

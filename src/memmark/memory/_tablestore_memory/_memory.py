@@ -13,9 +13,15 @@ Usage::
         await memory.add(Msg("Alice", "Hi", "user"), marks="greeting")
 
 Only primary-key tables and range reads are used (never a search index, which lags behind),
-so every read sees every finished write. Ordering keeps a crash harmless to readers: mark
-index rows are written before and deleted after the message rows they point to, and the
-message row's own ``marks`` column is what counts, so a stale index row is filtered out.
+so every read sees every finished write.
+
+Every change runs under the session's writer lock (see ``_session``). An insert is published
+all at once by advancing ``next_seq``. Other changes touch rows one batch after another and
+are ordered so a crash mid-way never shows a message without its marks: mark index rows are
+written before and deleted after the message rows they point to, and the message row's own
+``marks`` column is what counts, so a stale index row is filtered out. A reader running
+during a delete, relabel, clear or import may see part of it (Tablestore has no multi-row
+transactions here); a crash leaves that part done, and repeating the call completes it.
 """
 
 from __future__ import annotations
@@ -40,7 +46,11 @@ __all__ = ["TablestoreMemory"]
 PAYLOAD_COLUMN_BYTES = 2_000_000
 """Tablestore holds at most 2 MB in one attribute value: longer payloads span p0, p1, ..."""
 PRIMARY_KEY_VALUE_BYTES = 1024
-"""Tablestore holds at most 1 KB in one primary-key string (user and session ids are keys)."""
+"""Tablestore holds at most 1 KB in one primary-key string.
+
+User and session ids are index keys, so they are checked against it. Marks and message ids
+(at most 255 characters, so at most 1,020 bytes in UTF-8) always fit and are keys as they are.
+"""
 _META = ["seq", "msg_id", "marks"]
 
 
@@ -163,10 +173,10 @@ class TablestoreMemory(MemoryBase):
                     with contextlib.suppress(MemmarkError):
                         writer.summary, writer.next_seq = writer.row.summary, writer.row.next_seq
                         writer.count = await self._recount(writer.next_seq)
-                        await self._session.release(writer, changed=True)
+                        await self._session.release(writer)
                 raise
             if not writer.dropped:
-                await self._session.release(writer, changed=True)
+                await self._session.release(writer)
 
     async def _recount(self, next_seq: int) -> int:
         rows = self._rows.scan(

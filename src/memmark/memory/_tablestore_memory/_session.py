@@ -148,20 +148,19 @@ class Session:
                 await asyncio.sleep(delay * (0.5 + random.random()))
                 delay = min(delay * 2, _MAX_BACKOFF_SECONDS)
 
-    async def release(self, writer: Writer, *, changed: bool) -> None:
-        """Publish the writer's changes (when ``changed``) and drop the lock.
+    async def release(self, writer: Writer) -> None:
+        """Publish the writer's fields and drop the lock, in one conditional update.
 
         Raises:
             BackendError: the lease expired and another writer took the session over.
         """
-        put: dict[str, Any] = {"ver": writer.row.ver + 1}
-        if changed:
-            put.update(
-                summary=writer.summary,
-                next_seq=writer.next_seq,
-                count=writer.count,
-                updated_at=_now_ms(),
-            )
+        put: dict[str, Any] = {
+            "ver": writer.row.ver + 1,
+            "summary": writer.summary,
+            "next_seq": writer.next_seq,
+            "count": writer.count,
+            "updated_at": _now_ms(),
+        }
         released = await self._rows.update_if(
             self._names.session,
             self._pk,
@@ -176,13 +175,17 @@ class Session:
             )
 
     async def drop(self, writer: Writer) -> None:
-        """Delete the session row (held by ``writer``) and its index entry."""
+        """Delete the index entry, then the session row (held by ``writer``).
+
+        In this order a writer waiting for the lock registers the session again only after
+        the old entry is gone.
+        """
+        await self._rows.write([RowOp(self._names.index, "delete", self._index_pk())])
         if not await self._rows.delete_if(
             self._names.session, self._pk, expect=("ver", writer.row.ver)
         ):
             raise BackendError(f"lost the Tablestore writer lock of session {self.key}")
         writer.dropped = True
-        await self._rows.write([RowOp(self._names.index, "delete", self._index_pk())])
 
     def _index_pk(self) -> list[tuple[str, Any]]:
         return [("user_id", self.user_id), ("session_id", self.session_id)]
