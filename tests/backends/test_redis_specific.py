@@ -11,6 +11,7 @@ import sys
 import tempfile
 import textwrap
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -32,6 +33,8 @@ from tests.providers.redis import (
 )
 
 pytestmark = pytest.mark.redis
+
+SRC = str(Path(__file__).parents[2] / "src")
 
 ADVERSARIAL_IDS = [
     "a",
@@ -266,7 +269,7 @@ async def test_killed_client_leaves_no_partial_message(client: Redis, prefix: st
         prefix,
         str(REDIS_PORT),
         stdout=asyncio.subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(["src", *sys.path])},
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([SRC, *sys.path])},
     )
     try:
         assert writer.stdout is not None
