@@ -12,11 +12,13 @@ import tempfile
 import textwrap
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from redis.asyncio import ConnectionPool, Redis
+from redis.asyncio.cluster import ClusterNode, RedisCluster
 
 from memmark.errors import BackendError, StorageUnavailableError
 from memmark.memory import RedisMemory
@@ -25,9 +27,11 @@ from memmark.message import Msg
 from tests.providers.redis import (
     REDIS_HOST,
     REDIS_PORT,
+    cluster_client,
     delete_prefix,
     free_port,
     random_prefix,
+    single_node_client,
     start_redis_server,
     wait_until,
 )
@@ -211,34 +215,52 @@ async def test_ttl_keys_expire_together_and_access_refreshes(client: Redis, pref
     assert all(90_000 < ttl <= 100_000 for ttl in await pttls(client, session_keys))
 
 
-def _adder(prefix: str, process: int, count: int) -> None:
+def _adder(prefix: str, process: int, count: int, cluster_ports: list[int] | None) -> None:
     async def run() -> None:
-        async with RedisMemory(
-            user_id="u", session_id="s", host=REDIS_HOST, port=REDIS_PORT, key_prefix=prefix
-        ) as memory:
-            for i in range(count):
-                await memory.add(Msg("p", f"p{process}-{i}", "user"), marks=f"p{process}")
+        if cluster_ports:
+            client: Any = RedisCluster(
+                startup_nodes=[ClusterNode("127.0.0.1", port) for port in cluster_ports]
+            )
+            await client.initialize()
+        else:
+            client = Redis(host=REDIS_HOST, port=REDIS_PORT)
+        memory = RedisMemory(user_id="u", session_id="s", client=client, key_prefix=prefix)
+        for i in range(count):
+            await memory.add(Msg("p", f"p{process}-{i}", "user"), marks=f"p{process}")
+        await client.aclose()
 
     asyncio.run(run())
 
 
 @pytest.mark.slow
-async def test_processes_add_to_one_session(client: Redis, prefix: str) -> None:
+@pytest.mark.parametrize(
+    "target", ["redis", pytest.param("redis_cluster", marks=pytest.mark.redis_cluster)]
+)
+async def test_processes_add_to_one_session(target: str, request: pytest.FixtureRequest) -> None:
     processes, adds = 8, 200
+    ports = request.getfixturevalue("redis_cluster").ports if target == "redis_cluster" else None
+    prefix = random_prefix()
     context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=_adder, args=(prefix, p, adds)) for p in range(processes)]
+    workers = [
+        context.Process(target=_adder, args=(prefix, p, adds, ports)) for p in range(processes)
+    ]
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join(timeout=120)
         assert worker.exitcode == 0
-    memory = RedisMemory(user_id="u", session_id="s", client=client, key_prefix=prefix)
-    stored = [m.content for m in await memory.get_memory()]
-    assert len(stored) == len(set(stored)) == processes * adds
-    for p in range(processes):
-        own = [c for c in stored if isinstance(c, str) and c.startswith(f"p{p}-")]
-        assert own == [f"p{p}-{i}" for i in range(adds)]
-        assert len(await memory.get_memory(mark=f"p{p}")) == adds
+    opened = cluster_client(ports) if ports else single_node_client()
+    async with opened as client:
+        memory = RedisMemory(user_id="u", session_id="s", client=client, key_prefix=prefix)
+        try:
+            stored = [m.content for m in await memory.get_memory()]
+            assert len(stored) == len(set(stored)) == processes * adds
+            for p in range(processes):
+                own = [c for c in stored if isinstance(c, str) and c.startswith(f"p{p}-")]
+                assert own == [f"p{p}-{i}" for i in range(adds)]
+                assert len(await memory.get_memory(mark=f"p{p}")) == adds
+        finally:
+            await delete_prefix(client, prefix)
 
 
 KILLED_WRITER = textwrap.dedent(
@@ -357,6 +379,13 @@ async def test_constructor_sources_and_ownership(client: Redis, prefix: str) -> 
         RedisMemory(client=client, key_ttl="10")  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         RedisMemory(client=client, key_prefix=b"x")  # type: ignore[arg-type]
+
+
+def test_rediss_url_makes_a_tls_client() -> None:
+    memory = RedisMemory(url="rediss://example.invalid:6380/2")
+    pool = memory.get_client().connection_pool
+    assert pool.connection_class.__name__ == "SSLConnection"
+    assert (pool.connection_kwargs["host"], pool.connection_kwargs["db"]) == ("example.invalid", 2)
 
 
 def test_missing_driver_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -74,7 +74,7 @@ class RedisMemory(MemoryBase):
         key_ttl: float | None = None,
         **connection_kwargs: Any,
     ) -> None:
-        """Connect to Redis in one of four ways, in this order of precedence.
+        """Talk to Redis through a client, a pool or a URL (at most one), or host and port.
 
         Args:
             user_id: The user the memory belongs to.
