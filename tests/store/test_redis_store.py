@@ -119,3 +119,18 @@ async def test_cleared_sessions_are_skipped(open_store: Any) -> None:
         await _fill(store, [("u", "kept"), ("u", "cleared")])
         await store.memory("u", "cleared").clear()
         assert [i.session_id for i in (await store.list_sessions("u")).items] == ["kept"]
+
+
+async def test_delete_user_removes_emptied_sessions_and_the_user_id(open_store: Any) -> None:
+    async with open_store() as store:
+        await _fill(store, [("gone", "kept"), ("gone", "emptied"), ("gone", "cleared")])
+        emptied = store.memory("gone", "emptied")
+        await emptied.delete([(await emptied.get_memory())[0].id])
+        await store.memory("gone", "cleared").clear()
+        assert (await store.list_users()).items == ["gone"]
+        await store.memory("gone", "kept").clear()
+        assert (await store.list_users()).items == []
+        assert await store.delete_user("gone") == 0
+        client = store.get_client()
+        leftovers = [key async for key in client.scan_iter(match=f"{store._prefix}:*")]
+        assert leftovers == []
