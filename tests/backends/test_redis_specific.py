@@ -17,12 +17,14 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from redis import exceptions
 from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
 
 from memmark.errors import BackendError, StorageUnavailableError
 from memmark.memory import RedisMemory
 from memmark.memory._redis_memory._keys import SessionKeys, escape, sessions_key, users_key
+from memmark.memory._redis_memory._scripts import driver_errors
 from memmark.message import Msg
 from tests.providers.redis import (
     REDIS_HOST,
@@ -379,6 +381,37 @@ async def test_constructor_sources_and_ownership(client: Redis, prefix: str) -> 
         RedisMemory(client=client, key_ttl="10")  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         RedisMemory(client=client, key_prefix=b"x")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("raised", "expected"),
+    [
+        (exceptions.ConnectionError("refused"), StorageUnavailableError),
+        (exceptions.TimeoutError("slow"), StorageUnavailableError),
+        (exceptions.ClusterDownError("CLUSTERDOWN"), StorageUnavailableError),
+        (exceptions.TryAgainError("TRYAGAIN"), StorageUnavailableError),
+        (exceptions.ResponseError("WRONGTYPE"), BackendError),
+        (exceptions.RedisClusterException("odd"), BackendError),
+    ],
+)
+def test_driver_errors_map_at_one_boundary(raised: Exception, expected: type) -> None:
+    with pytest.raises(expected) as info:
+        with driver_errors():
+            raise raised
+    assert type(info.value) is expected
+    assert info.value.__cause__ is raised
+
+
+def test_cluster_unreachable_maps_to_storage_unavailable() -> None:
+    try:
+        raise exceptions.RedisClusterException("cannot be connected") from (
+            exceptions.ConnectionError("refused")
+        )
+    except exceptions.RedisClusterException as cluster_error:
+        raised = cluster_error
+    with pytest.raises(StorageUnavailableError):
+        with driver_errors():
+            raise raised
 
 
 def test_rediss_url_makes_a_tls_client() -> None:

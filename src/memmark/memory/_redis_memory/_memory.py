@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from memmark._optional import require
 from memmark.memory._base import MemoryBase
@@ -57,6 +57,9 @@ class RedisMemory(MemoryBase):
     server); each read is one script returning a consistent snapshot. With ``key_ttl`` the
     session's keys expire together ``key_ttl`` seconds after its last access.
     """
+
+    max_payload_bytes: ClassVar[int | None] = 512 * 1024 * 1024
+    """Redis's largest string (and default ``proto-max-bulk-len``)."""
 
     def __init__(
         self,
