@@ -9,7 +9,7 @@ import pytest
 from redis.asyncio.cluster import RedisCluster
 
 from memmark.memory import RedisMemory
-from memmark.memory._redis_memory._keys import SessionKeys
+from memmark.memory._redis_memory._keys import SessionKeys, sessions_key, users_key
 from memmark.message import Msg
 from tests.providers.redis import PrivateCluster, cluster_client, delete_prefix, random_prefix
 
@@ -77,3 +77,17 @@ async def test_ttl_on_the_cluster(client: RedisCluster, prefix: str) -> None:
     keys = SessionKeys.of(prefix, "u", "s")
     ttls = [await client.pttl(name) for name in [*keys.script_keys[:3], keys.mark("m")]]
     assert all(50_000 < ttl <= 60_000 for ttl in ttls), ttls
+
+
+async def test_index_registration_is_one_round_trip_per_memory(
+    client: RedisCluster, prefix: str
+) -> None:
+    memory = RedisMemory(user_id="u", session_id="s", client=client, key_prefix=prefix)
+    await memory.size()
+    assert not await client.exists(users_key(prefix))
+    await memory.add(Msg("a", "x", "user"))
+    assert await client.zrange(users_key(prefix), 0, -1) == [b"u"]
+    await client.delete(users_key(prefix))
+    await memory.add(Msg("a", "y", "user"))
+    assert not await client.exists(users_key(prefix))
+    assert await client.zrange(sessions_key(prefix, "u"), 0, -1) == [b"s"]

@@ -427,14 +427,16 @@ def test_missing_driver_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None
         RedisMemory()
 
 
-async def test_index_registration_happens_once_per_memory(client: Redis, prefix: str) -> None:
+async def test_index_entries_are_written_by_the_write_script(client: Redis, prefix: str) -> None:
     memory = RedisMemory(user_id="u", session_id="s", client=client, key_prefix=prefix)
     await memory.size()
+    await memory.update_compressed_summary("")
+    await memory.import_state({"_compressed_summary": "", "content": []})
     assert not await client.exists(users_key(prefix))
     await memory.add(Msg("a", "x", "user"))
-    await client.delete(users_key(prefix))
-    await memory.add(Msg("a", "y", "user"))
-    assert not await client.exists(users_key(prefix))
+    await client.delete(users_key(prefix), sessions_key(prefix, "u"))
+    await memory.update_compressed_summary("s")
+    assert await client.zrange(users_key(prefix), 0, -1) == [b"u"]
     assert await client.zrange(sessions_key(prefix, "u"), 0, -1) == [b"s"]
 
 

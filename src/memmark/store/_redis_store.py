@@ -9,7 +9,9 @@ Usage::
 Sessions are listed from two index sorted sets (see the key layout in
 :mod:`memmark.memory._redis_memory._keys`): ``P:users`` and, per user, ``P:{u:U}:sessions``,
 every score 0 so ``ZRANGEBYLEX`` pages them in code point order. A memory adds its session
-to both (idempotent ``ZADD``) before its first write, so every stored session is listed.
+to both (idempotent ``ZADD``): on a single node inside each write script that can create
+data, on a cluster (other slots) once per memory object before its first such write. So
+every stored session is listed.
 An entry can outlive its data (``clear()``, an expired ``key_ttl``): listings skip sessions
 that hold neither a message nor a summary (and users with no such session), while
 ``delete_session`` and ``delete_user`` remove the entries too.
@@ -196,7 +198,9 @@ class RedisStore(StoreBase):
 
     async def _drop_session(self, user_id: str, session_id: str) -> bool:
         keys = SessionKeys.of(self._prefix, user_id, session_id)
-        held = await self._scripts.run("clear", keys.script_keys, [keys.mark_prefix, 0])
+        held = await self._scripts.run(
+            "clear", keys.script_keys, [keys.mark_prefix, 0, user_id, session_id]
+        )
         sessions = sessions_key(self._prefix, user_id)
         with driver_errors():
             await self._client.zrem(sessions, session_id)

@@ -131,6 +131,8 @@ class RedisMemory(MemoryBase):
         self._keys = SessionKeys.of(key_prefix, self.user_id, self.session_id)
         self._index_keys = (users_key(key_prefix), sessions_key(key_prefix, self.user_id))
         self._scripts = ScriptRunner(self._client)
+        cluster = require("redis.asyncio.cluster", extra="redis", feature="RedisMemory")
+        self._cluster = isinstance(self._client, cluster.RedisCluster)
         self._registered = False
 
     def get_client(self) -> Redis | RedisCluster:
@@ -143,18 +145,28 @@ class RedisMemory(MemoryBase):
             with driver_errors():
                 await self._client.aclose()
 
-    async def _run(self, name: str, *args: EncodableArg) -> Any:
-        keys = self._keys
-        return await self._scripts.run(
-            name, keys.script_keys, [keys.mark_prefix, self._ttl_ms, *args]
-        )
+    async def _run(self, name: str, *args: EncodableArg, register: bool = False) -> Any:
+        """Run a script on this session; ``register`` for writes that may create data.
+
+        On a single node the script itself adds the session to the store's indexes, so an
+        index entry exists whenever data does. On a cluster the indexes live in other slots:
+        this object adds them once, by an idempotent round trip before its first write.
+        """
+        keys = self._keys.script_keys
+        if register:
+            if self._cluster:
+                await self._register()
+            else:
+                keys = [*keys, *self._index_keys]
+        header: list[EncodableArg] = [
+            self._keys.mark_prefix,
+            self._ttl_ms,
+            self.user_id,
+            self.session_id,
+        ]
+        return await self._scripts.run(name, keys, [*header, *args])
 
     async def _register(self) -> None:
-        """Record the session in the store's indexes, before this object's first write.
-
-        The indexes live in other hash slots than the session, so this is a separate
-        (idempotent) round trip, done once per memory object.
-        """
         if self._registered:
             return
         users, sessions = self._index_keys
@@ -173,8 +185,7 @@ class RedisMemory(MemoryBase):
         return flat
 
     async def _insert(self, records: Sequence[StoredMessage]) -> None:
-        await self._register()
-        await self._run("add", len(records), *self._triples(records))
+        await self._run("add", len(records), *self._triples(records), register=True)
 
     async def _select(
         self,
@@ -219,16 +230,16 @@ class RedisMemory(MemoryBase):
         return int(await self._run("relabel", new_mark or "", old_mark or "", *scope))
 
     async def _set_summary(self, summary: str) -> None:
-        if summary:
-            await self._register()
-        await self._run("set_summary", summary)
+        await self._run("set_summary", summary, register=bool(summary))
 
     async def _wipe(self) -> None:
         await self._run("clear")
 
     async def _replace(self, snapshot: Snapshot) -> None:
-        if snapshot.messages or snapshot.summary:
-            await self._register()
         await self._run(
-            "replace", snapshot.summary, len(snapshot.messages), *self._triples(snapshot.messages)
+            "replace",
+            snapshot.summary,
+            len(snapshot.messages),
+            *self._triples(snapshot.messages),
+            register=bool(snapshot.messages or snapshot.summary),
         )
