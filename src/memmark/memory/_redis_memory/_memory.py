@@ -44,7 +44,9 @@ def key_ttl_ms(key_ttl: float | None) -> int:
     if key_ttl is None:
         return 0
     if isinstance(key_ttl, bool) or not isinstance(key_ttl, (int, float)):
-        raise TypeError(f"key_ttl must be a number of seconds or None, got {type(key_ttl)}")
+        raise TypeError(
+            f"key_ttl must be a number of seconds or None, got {type(key_ttl).__name__}"
+        )
     if not (math.isfinite(key_ttl) and key_ttl > 0):
         raise ValueError(f"key_ttl must be a positive number of seconds, got {key_ttl}")
     return max(1, round(key_ttl * 1000))
@@ -55,7 +57,8 @@ class RedisMemory(MemoryBase):
 
     Each write is one Lua script (one round trip, atomic, deduplicated by message id on the
     server); each read is one script returning a consistent snapshot. With ``key_ttl`` the
-    session's keys expire together ``key_ttl`` seconds after its last access.
+    session's keys expire together ``key_ttl`` seconds after its last access. Writes also
+    list the session in the indexes :class:`~memmark.store.RedisStore` pages through.
     """
 
     max_payload_bytes: ClassVar[int | None] = 512 * 1024 * 1024
@@ -88,7 +91,9 @@ class RedisMemory(MemoryBase):
             db: Database number, likewise.
             password: Password, likewise.
             url: A ``redis://`` or ``rediss://`` URL (``connection_kwargs`` apply too).
-            client: An existing ``redis.asyncio.Redis`` or ``RedisCluster``, used as is.
+            client: An existing ``redis.asyncio.Redis`` or ``RedisCluster``, used as is
+                (await ``RedisCluster.initialize()`` before sharing a fresh cluster client
+                among many tasks at once).
             key_prefix: Start of every key, so several applications can share a server.
             key_ttl: Seconds of inactivity after which the session's keys expire (sliding;
                 every call refreshes it). ``None`` keeps them forever.
