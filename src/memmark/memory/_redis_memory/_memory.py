@@ -92,8 +92,7 @@ class RedisMemory(MemoryBase):
             password: Password, likewise.
             url: A ``redis://`` or ``rediss://`` URL (``connection_kwargs`` apply too).
             client: An existing ``redis.asyncio.Redis`` or ``RedisCluster``, used as is
-                (await ``RedisCluster.initialize()`` before sharing a fresh cluster client
-                among many tasks at once).
+                (a cluster client is initialised before the memory's first command).
             key_prefix: Start of every key, so several applications can share a server.
             key_ttl: Seconds of inactivity after which the session's keys expire (sliding;
                 every call refreshes it). ``None`` keeps them forever.
@@ -138,6 +137,7 @@ class RedisMemory(MemoryBase):
         self._scripts = ScriptRunner(self._client)
         cluster = require("redis.asyncio.cluster", extra="redis", feature="RedisMemory")
         self._cluster = isinstance(self._client, cluster.RedisCluster)
+        self._cluster_ready = False
         self._registered = False
 
     def get_client(self) -> Redis | RedisCluster:
@@ -158,6 +158,10 @@ class RedisMemory(MemoryBase):
         this object adds them once, by an idempotent round trip before its first write.
         """
         keys = self._keys.script_keys
+        if self._cluster and not self._cluster_ready:
+            with driver_errors():
+                await self._client.initialize()
+            self._cluster_ready = True
         if register:
             if self._cluster:
                 await self._register()
