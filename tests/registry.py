@@ -45,6 +45,14 @@ class Backend:
 
 BACKENDS: tuple[Backend, ...] = (
     Backend("inmemory", "inmemory_provider", persistent=False),
+    Backend("redis", "redis_provider", persistent=True, marks=(pytest.mark.redis,)),
+    Backend("redis_fake", "redis_fake_provider", persistent=True),
+    Backend(
+        "redis_cluster",
+        "redis_cluster_provider",
+        persistent=True,
+        marks=(pytest.mark.redis_cluster,),
+    ),
     Backend("tablestore_fake", "tablestore_fake_provider", persistent=True),
 )
 if live_credentials() is not None:  # otherwise one explicit test reports the skip

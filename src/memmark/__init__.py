@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from memmark.errors import (
@@ -28,10 +29,17 @@ from memmark.message import (
 )
 
 if TYPE_CHECKING:
-    from memmark.memory import TablestoreMemory
-    from memmark.store import TablestoreStore
+    from memmark.memory import RedisMemory, TablestoreMemory
+    from memmark.store import RedisStore, TablestoreStore
 
 __version__ = "0.1.0"
+
+_LAZY_EXPORTS = {
+    "RedisMemory": "memmark.memory",
+    "RedisStore": "memmark.store",
+    "TablestoreMemory": "memmark.memory",
+    "TablestoreStore": "memmark.store",
+}
 
 __all__ = [
     "AudioBlock",
@@ -44,6 +52,8 @@ __all__ = [
     "MemmarkError",
     "MemoryBase",
     "Msg",
+    "RedisMemory",
+    "RedisStore",
     "Role",
     "SchemaVersionError",
     "Snapshot",
@@ -62,12 +72,6 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     """Import backends whose modules pull in a driver only when they are asked for."""
-    if name == "TablestoreMemory":
-        from memmark.memory import TablestoreMemory
-
-        return TablestoreMemory
-    if name == "TablestoreStore":
-        from memmark.store import TablestoreStore
-
-        return TablestoreStore
+    if name in _LAZY_EXPORTS:
+        return getattr(importlib.import_module(_LAZY_EXPORTS[name]), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

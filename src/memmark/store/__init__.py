@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from memmark.store._base import Page, SessionInfo, StoreBase
 
 if TYPE_CHECKING:
+    from memmark.store._redis_store import RedisStore
     from memmark.store._tablestore_store import TablestoreStore
 
-__all__ = ["Page", "SessionInfo", "StoreBase", "TablestoreStore"]
+__all__ = ["Page", "RedisStore", "SessionInfo", "StoreBase", "TablestoreStore"]
+
+_LAZY_EXPORTS = {
+    "RedisStore": "memmark.store._redis_store",
+    "TablestoreStore": "memmark.store._tablestore_store",
+}
 
 
 def __getattr__(name: str) -> Any:
-    """Import stores whose modules pull in a driver only when they are asked for."""
-    if name == "TablestoreStore":
-        from memmark.store._tablestore_store import TablestoreStore
-
-        return TablestoreStore
+    """Import backends whose modules pull in a driver only when they are asked for."""
+    if name in _LAZY_EXPORTS:
+        return getattr(importlib.import_module(_LAZY_EXPORTS[name]), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

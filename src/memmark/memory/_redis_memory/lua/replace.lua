@@ -1,0 +1,12 @@
+-- ARGV[5]: summary; ARGV[6]: number of messages; ARGV[7..]: (id, payload, joined marks).
+wipe()
+if ARGV[5] ~= '' or ARGV[6] ~= '0' then
+  register()
+end
+insert(7, tonumber(ARGV[6]))
+if ARGV[5] ~= '' then
+  redis.call('HSET', meta, 'summary', ARGV[5])
+end
+stamp()
+touch()
+return 1
