@@ -42,7 +42,12 @@ class Backend:
     marks: tuple[Any, ...] = field(default=())
 
 
-BACKENDS: tuple[Backend, ...] = (Backend("inmemory", "inmemory_provider", persistent=False),)
+BACKENDS: tuple[Backend, ...] = (
+    Backend("inmemory", "inmemory_provider", persistent=False),
+    Backend("sqlite", "sqlite_provider", persistent=True),
+    Backend("postgres", "postgres_provider", persistent=True, marks=(pytest.mark.postgres,)),
+    Backend("mysql", "mysql_provider", persistent=True, marks=(pytest.mark.mysql,)),
+)
 
 
 def backend_params(*, persistent_only: bool = False) -> list[Any]:

@@ -9,7 +9,13 @@ from memmark.errors import (
     SchemaVersionError,
     StorageUnavailableError,
 )
-from memmark.memory import InMemoryMemory, MemoryBase, Snapshot, StoredMessage
+from memmark.memory import (
+    AsyncSQLAlchemyMemory,
+    InMemoryMemory,
+    MemoryBase,
+    Snapshot,
+    StoredMessage,
+)
 from memmark.message import (
     AudioBlock,
     Base64Source,
@@ -28,6 +34,7 @@ from memmark.message import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "AsyncSQLAlchemyMemory",
     "AudioBlock",
     "BackendError",
     "Base64Source",

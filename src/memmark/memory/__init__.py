@@ -9,5 +9,6 @@ from __future__ import annotations
 from memmark.memory._base import MemoryBase
 from memmark.memory._in_memory_memory import InMemoryMemory
 from memmark.memory._record import Snapshot, StoredMessage
+from memmark.memory._sqlalchemy_memory import AsyncSQLAlchemyMemory
 
-__all__ = ["InMemoryMemory", "MemoryBase", "Snapshot", "StoredMessage"]
+__all__ = ["AsyncSQLAlchemyMemory", "InMemoryMemory", "MemoryBase", "Snapshot", "StoredMessage"]
