@@ -30,6 +30,7 @@ from memmark.message import (
     URLSource,
     VideoBlock,
 )
+from memmark.store import SQLStore
 
 __version__ = "0.1.0"
 
@@ -46,6 +47,7 @@ __all__ = [
     "MemoryBase",
     "Msg",
     "Role",
+    "SQLStore",
     "SchemaVersionError",
     "Snapshot",
     "StorageUnavailableError",

@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from memmark.store._base import Page, SessionInfo, StoreBase
+from memmark.store._sql_store import SQLStore
 
-__all__ = ["Page", "SessionInfo", "StoreBase"]
+__all__ = ["Page", "SQLStore", "SessionInfo", "StoreBase"]
