@@ -44,7 +44,14 @@ class AsyncSQLAlchemyMemory(MemoryBase):
 
     Tables are created on first use under ``table_prefix`` and carry a schema version.
     Writers of one session are serialised by a lock on the session's row in the database, so
-    several processes may write the same session at once.
+    several processes may write the same session at once. On PostgreSQL an ``add`` is one
+    statement (one round trip).
+
+    SQLite: every write transaction starts with a write (the session-row upsert), so it takes
+    the database's write lock at once and concurrent writers queue on the busy timeout
+    instead of failing. For several processes on one file, put the database in WAL mode
+    (``SQLStore`` does it, with a 30 s busy timeout, for the engines it creates; an engine you
+    pass in is left as you configured it). ``:memory:`` databases suit one coroutine at a time.
     """
 
     def __init__(
