@@ -43,19 +43,6 @@ async def p50(op: Callable[[], Awaitable[Any]], runs: int) -> float:
     return statistics.median(times) * 1000
 
 
-async def paired(
-    ours: Callable[[], Awaitable[Any]], raw: Callable[[], Awaitable[Any]], runs: int
-) -> tuple[float, float]:
-    """p50 of two operations run alternately, so load changes on the machine hit both."""
-    times: tuple[list[float], list[float]] = ([], [])
-    for _ in range(runs):
-        for op, into in ((ours, times[0]), (raw, times[1])):
-            start = time.perf_counter()
-            await op()
-            into.append(time.perf_counter() - start)
-    return statistics.median(times[0]) * 1000, statistics.median(times[1]) * 1000
-
-
 def msgs(n: int) -> list[Msg]:
     return [Msg("bench", "x" * 200, "user") for _ in range(n)]
 
@@ -63,8 +50,8 @@ def msgs(n: int) -> list[Msg]:
 class Raw:
     """The raw driver: a plain table, one INSERT + COMMIT per message."""
 
-    def __init__(self, kind: str, target: str) -> None:
-        self.kind, self.target, self.seq = kind, target, 0
+    def __init__(self, kind: str, target: str, table: str) -> None:
+        self.kind, self.target, self.table, self.seq = kind, target, table, 0
         self.conn: Any = None
 
     async def open(self) -> None:
@@ -81,7 +68,7 @@ class Raw:
 
             self.conn = await asyncmy.connect(host="127.0.0.1", user="root", db=self.target)
         await self.run(
-            "CREATE TABLE IF NOT EXISTS raw_messages (session_ref BIGINT, seq BIGINT, "
+            f"CREATE TABLE {self.table} (session_ref BIGINT, seq BIGINT, "
             "msg_id VARCHAR(64), payload TEXT, PRIMARY KEY (session_ref, seq))"
         )
 
@@ -107,7 +94,7 @@ class Raw:
             await self.conn.commit()
 
     async def insert(self, rows: list[tuple[int, int, str, str]]) -> None:
-        statement = "INSERT INTO raw_messages VALUES (?, ?, ?, ?)"
+        statement = f"INSERT INTO {self.table} VALUES (?, ?, ?, ?)"
         if self.kind == "postgres":
             async with self.conn.transaction():
                 await self.conn.executemany(self.sql(statement), rows)
@@ -123,11 +110,11 @@ class Raw:
         rows = []
         for _ in range(n):
             self.seq += 1
-            rows.append((session, self.seq, uuid.uuid4().hex, PAYLOAD.to_dict().__repr__()))
+            rows.append((session, self.seq, uuid.uuid4().hex, json.dumps(PAYLOAD.to_dict())))
         await self.insert(rows)
 
     async def read(self, session: int) -> list[Any]:
-        statement = "SELECT payload FROM raw_messages WHERE session_ref = ? ORDER BY seq"
+        statement = f"SELECT payload FROM {self.table} WHERE session_ref = ? ORDER BY seq"
         if self.kind == "postgres":
             return list(await self.conn.fetch(self.sql(statement), session))
         if self.kind == "sqlite":
@@ -193,35 +180,51 @@ async def populate(store: SQLStore, prefix: str, raw: Raw) -> None:
         await flush()
 
 
-async def measure(store: SQLStore, raw: Raw, label: str) -> dict[str, float]:
-    """p50 of each operation for memmark and the raw driver on fresh sessions."""
-    tag = uuid.uuid4().hex[:8]
-    single = store.memory("bench", f"single-{tag}")
-    batch = store.memory("bench", f"batch-{tag}")
-    reads = store.memory("bench", f"reads-{tag}")
-    for i in range(PER_SESSION):
-        await reads.add(msgs(1), marks="hint" if i % 5 == 0 else None)
-    raw_session = 1 + hash(tag) % 1000
-    await raw.add(raw_session, PER_SESSION)
-    await single.add(msgs(1), marks="hint")  # the session row exists, as in steady use
-    results: dict[str, float] = {}
-    for name, ours, raw_op, runs in (
-        (
-            "single add",
-            lambda: single.add(msgs(1), marks="hint"),
-            lambda: raw.add(raw_session + 5000, 1),
-            SINGLE_RUNS,
-        ),
-        (
-            "batch 100",
-            lambda: batch.add(msgs(100), marks="hint"),
-            lambda: raw.add(raw_session + 6000, 100),
-            BATCH_RUNS,
-        ),
-        ("get_memory", reads.get_memory, lambda: raw.read(raw_session), READ_RUNS),
-    ):
-        results[name], results[f"{name} raw"] = await paired(ours, raw_op, runs)
-    results["get_memory(mark)"] = await p50(lambda: reads.get_memory(mark="hint"), READ_RUNS)
+class Env:
+    """One side of the comparison: memmark's tables and the raw table, empty or populated."""
+
+    def __init__(self, store: SQLStore, raw: Raw) -> None:
+        self.store, self.raw = store, raw
+        tag = uuid.uuid4().hex[:8]
+        self.single = store.memory("bench", f"single-{tag}")
+        self.batch = store.memory("bench", f"batch-{tag}")
+        self.reads = store.memory("bench", f"reads-{tag}")
+
+    async def prepare(self) -> None:
+        for i in range(PER_SESSION):
+            await self.reads.add(msgs(1), marks="hint" if i % 5 == 0 else None)
+        await self.raw.add(1, PER_SESSION)
+        await self.single.add(msgs(1), marks="hint")  # the session row exists, as in steady use
+        await self.batch.add(msgs(1), marks="hint")
+
+    def ops(self) -> dict[str, Callable[[], Awaitable[Any]]]:
+        return {
+            "single add": lambda: self.single.add(msgs(1), marks="hint"),
+            "single add raw": lambda: self.raw.add(2, 1),
+            "batch 100": lambda: self.batch.add(msgs(100), marks="hint"),
+            "batch 100 raw": lambda: self.raw.add(3, 100),
+            "get_memory": self.reads.get_memory,
+            "get_memory raw": lambda: self.raw.read(1),
+            "get_memory(mark)": lambda: self.reads.get_memory(mark="hint"),
+        }
+
+
+async def interleaved(envs: dict[str, Env]) -> dict[str, dict[str, float]]:
+    """p50 of every operation in every env, run round-robin so machine load hits all alike."""
+    ops = {label: env.ops() for label, env in envs.items()}
+    results: dict[str, dict[str, float]] = {label: {} for label in envs}
+    for name in ops["empty"]:
+        runs = SINGLE_RUNS if name.startswith("single") else READ_RUNS
+        runs = BATCH_RUNS if name.startswith("batch") else runs
+        times: dict[str, list[float]] = {label: [] for label in envs}
+        for run in range(runs + 3):
+            for label in envs:
+                start = time.perf_counter()
+                await ops[label][name]()
+                if run >= 3:  # the first runs warm caches and prepared statements
+                    times[label].append(time.perf_counter() - start)
+        for label in envs:
+            results[label][name] = statistics.median(times[label]) * 1000
     return results
 
 
@@ -253,21 +256,23 @@ async def bench(kind: str) -> None:
         _admin("mysql", f"CREATE DATABASE `{database}` CHARACTER SET utf8mb4")
         url, raw_target = mysql_url(database), database
     try:
-        results = {}
-        for label, populated in (("empty", False), ("populated", True)):
-            prefix = f"b{uuid.uuid4().hex[:6]}_"
-            async with SQLStore(url, table_prefix=prefix) as store:
-                raw = Raw(kind, raw_target)
+        async with (
+            SQLStore(url, table_prefix=f"e{uuid.uuid4().hex[:6]}_") as empty_store,
+            SQLStore(url, table_prefix=(full_prefix := f"f{uuid.uuid4().hex[:6]}_")) as full_store,
+        ):
+            raws = [Raw(kind, raw_target, f"raw_{side}_{uuid.uuid4().hex[:6]}") for side in "ef"]
+            for raw in raws:
                 await raw.open()
-                try:
-                    if populated:
-                        await raw.run("DELETE FROM raw_messages")
-                        await populate(store, prefix, raw)
-                    results[label] = await measure(store, raw, label)
-                    if populated:
-                        big, small = await big_session(store)
-                        results["needle"] = {"10k": big, "100": small}
-                finally:
+            try:
+                await populate(full_store, full_prefix, raws[1])
+                envs = {"empty": Env(empty_store, raws[0]), "populated": Env(full_store, raws[1])}
+                for env in envs.values():
+                    await env.prepare()
+                results = await interleaved(envs)
+                big, small = await big_session(full_store)
+                results["needle"] = {"10k": big, "100": small}
+            finally:
+                for raw in raws:
                     await raw.close()
         print_table(kind, results)
     finally:
