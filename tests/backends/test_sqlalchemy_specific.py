@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from tests.providers.sql import fresh_prefix
 
-from memmark import AsyncSQLAlchemyMemory, Msg, SchemaVersionError
+from memmark import AsyncSQLAlchemyMemory, Msg, SchemaVersionError, StorageUnavailableError
 from memmark.memory._sqlalchemy_memory._schema import SCHEMA_VERSION, tables
 from memmark.store import SQLStore
 
@@ -281,3 +281,23 @@ async def test_store_gives_sqlite_files_wal_and_concurrent_writers(tmp_path: Pat
             mode = (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar()
         assert mode == "wal"
         assert (tmp_path / "wal.db-wal").exists()
+
+
+@pytest.mark.parametrize(
+    "unreachable",
+    [
+        "sqlite+aiosqlite:////nonexistent-dir/memmark.db",
+        "postgresql+asyncpg://postgres@127.0.0.1:1/none",
+        "mysql+asyncmy://root@127.0.0.1:1/none",
+    ],
+    ids=["sqlite", "postgres", "mysql"],
+)
+async def test_unreachable_database_raises_storage_unavailable(unreachable: str) -> None:
+    engine = create_async_engine(unreachable)
+    try:
+        memory = AsyncSQLAlchemyMemory(engine, table_prefix=fresh_prefix())
+        with pytest.raises(StorageUnavailableError) as caught:
+            await memory.add(Msg("a", "lost", "user"))
+        assert caught.value.__cause__ is not None
+    finally:
+        await engine.dispose()
