@@ -144,8 +144,8 @@ class AsyncSQLAlchemyMemory(MemoryBase):
             )
             assert locked is not None
             ref, first = locked
-            await q.insert_messages(conn, self._tables, ref, first, records)
-            await q.add_marks(conn, self._tables, ref, first, records)
+            inserted = await q.insert_messages(conn, self._tables, ref, first, records)
+            await q.add_marks(conn, self._tables, ref, first, records, inserted)
 
         await self._run("add", work)
 
@@ -247,8 +247,8 @@ class AsyncSQLAlchemyMemory(MemoryBase):
             ref, first = locked
             await q.wipe(conn, self._tables, ref)
             if records:
-                await q.insert_messages(conn, self._tables, ref, first, records)
-                await q.add_marks(conn, self._tables, ref, first, records)
+                inserted = await q.insert_messages(conn, self._tables, ref, first, records)
+                await q.add_marks(conn, self._tables, ref, first, records, inserted)
 
         await self._run("import_state", work)
 

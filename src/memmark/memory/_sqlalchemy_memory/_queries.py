@@ -149,20 +149,46 @@ async def lock_session(
 
 async def insert_messages(
     conn: AsyncConnection, t: Tables, ref: int, first_seq: int, records: Sequence[StoredMessage]
-) -> None:
-    """Insert ``records`` at ``first_seq, first_seq + 1, ...``, skipping stored ids."""
+) -> int:
+    """Insert ``records`` at ``first_seq, first_seq + 1, ...``, skipping stored ids.
+
+    Returns:
+        How many rows were inserted, as the driver reports it (-1 if it cannot tell).
+    """
     rows = [
         {"session_ref": ref, "seq": first_seq + i, "msg_id": r.msg_id, "payload": r.payload}
         for i, r in enumerate(records)
     ]
-    await conn.execute(_ignore_duplicates(conn, t.messages), rows)
+    result = await conn.execute(_ignore_duplicates(conn, t.messages), rows)
+    return int(result.rowcount)
 
 
 async def add_marks(
-    conn: AsyncConnection, t: Tables, ref: int, first_seq: int, records: Sequence[StoredMessage]
+    conn: AsyncConnection,
+    t: Tables,
+    ref: int,
+    first_seq: int,
+    records: Sequence[StoredMessage],
+    inserted_count: int,
 ) -> None:
-    """Give the messages just inserted at ``first_seq...`` their marks (skipped ones none)."""
+    """Give the messages just inserted at ``first_seq...`` their marks (skipped ones none).
+
+    ``inserted_count`` is what :func:`insert_messages` returned: when every record was
+    inserted the mark rows are known and written directly; otherwise the inserted rows are
+    found by their sequence numbers.
+    """
     m, k = t.messages, t.marks
+    if inserted_count == 0:
+        return
+    if inserted_count == len(records):
+        rows = [
+            {"session_ref": ref, "mark": mark, "seq": first_seq + i}
+            for i, r in enumerate(records)
+            for mark in r.marks
+        ]
+        if rows:
+            await conn.execute(sa.insert(k), rows)
+        return
     in_range = (m.c.session_ref == ref, m.c.seq >= first_seq, m.c.seq < first_seq + len(records))
     shared = records[0].marks
     if all(r.marks == shared for r in records):
