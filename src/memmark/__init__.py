@@ -12,7 +12,13 @@ from memmark.errors import (
     SchemaVersionError,
     StorageUnavailableError,
 )
-from memmark.memory import InMemoryMemory, MemoryBase, Snapshot, StoredMessage
+from memmark.memory import (
+    AsyncSQLAlchemyMemory,
+    InMemoryMemory,
+    MemoryBase,
+    Snapshot,
+    StoredMessage,
+)
 from memmark.message import (
     AudioBlock,
     Base64Source,
@@ -27,6 +33,7 @@ from memmark.message import (
     URLSource,
     VideoBlock,
 )
+from memmark.store import SQLStore
 
 if TYPE_CHECKING:
     from memmark.memory import RedisMemory, TablestoreMemory
@@ -42,6 +49,7 @@ _LAZY_EXPORTS = {
 }
 
 __all__ = [
+    "AsyncSQLAlchemyMemory",
     "AudioBlock",
     "BackendError",
     "Base64Source",
@@ -55,6 +63,7 @@ __all__ = [
     "RedisMemory",
     "RedisStore",
     "Role",
+    "SQLStore",
     "SchemaVersionError",
     "Snapshot",
     "StorageUnavailableError",

@@ -12,12 +12,14 @@ from typing import TYPE_CHECKING, Any
 from memmark.memory._base import MemoryBase
 from memmark.memory._in_memory_memory import InMemoryMemory
 from memmark.memory._record import Snapshot, StoredMessage
+from memmark.memory._sqlalchemy_memory import AsyncSQLAlchemyMemory
 
 if TYPE_CHECKING:
     from memmark.memory._redis_memory import RedisMemory
     from memmark.memory._tablestore_memory import TablestoreMemory
 
 __all__ = [
+    "AsyncSQLAlchemyMemory",
     "InMemoryMemory",
     "MemoryBase",
     "RedisMemory",

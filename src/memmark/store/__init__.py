@@ -6,12 +6,13 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from memmark.store._base import Page, SessionInfo, StoreBase
+from memmark.store._sql_store import SQLStore
 
 if TYPE_CHECKING:
     from memmark.store._redis_store import RedisStore
     from memmark.store._tablestore_store import TablestoreStore
 
-__all__ = ["Page", "RedisStore", "SessionInfo", "StoreBase", "TablestoreStore"]
+__all__ = ["Page", "RedisStore", "SQLStore", "SessionInfo", "StoreBase", "TablestoreStore"]
 
 _LAZY_EXPORTS = {
     "RedisStore": "memmark.store._redis_store",
