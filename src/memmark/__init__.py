@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from memmark._connect import connect
 from memmark.errors import (
     BackendError,
     ContentTooLargeError,
@@ -49,4 +50,5 @@ __all__ = [
     "ToolUseBlock",
     "URLSource",
     "VideoBlock",
+    "connect",
 ]
