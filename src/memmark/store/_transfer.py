@@ -16,7 +16,14 @@ so exporting, importing elsewhere and exporting again gives the same bytes.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Callable,
+    Iterable,
+    Iterator,
+)
 from dataclasses import dataclass
 from typing import Any
 
@@ -198,9 +205,13 @@ async def _numbered(
 ) -> AsyncIterator[tuple[int, dict[str, Any]]]:
     number = 0
     if isinstance(records, AsyncIterable):
-        async for record in records:
-            number += 1
-            yield number, record
+        try:
+            async for record in records:
+                number += 1
+                yield number, record
+        finally:
+            if isinstance(records, AsyncGenerator):
+                await records.aclose()
     else:
         for record in records:
             number += 1
