@@ -105,7 +105,10 @@ class _RateColumn(ProgressColumn):
 
 
 def progress(console: Console) -> Progress:
-    """A progress display for an unknown number of sessions: count, totals, rate, time."""
+    """A live display for an unknown number of sessions: count, totals, rate, elapsed time.
+
+    It disappears when done; the caller prints the final totals.
+    """
     return Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -114,4 +117,5 @@ def progress(console: Console) -> Progress:
         _RateColumn(),
         TimeElapsedColumn(),
         console=console,
+        transient=True,
     )
