@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from memmark.store._base import Page, SessionInfo, StoreBase
 from memmark.store._transfer import (
     ImportReport,
@@ -12,9 +14,13 @@ from memmark.store._transfer import (
     load_records,
 )
 
+if TYPE_CHECKING:
+    from memmark.store._redis_store import RedisStore
+
 __all__ = [
     "ImportReport",
     "Page",
+    "RedisStore",
     "SessionInfo",
     "StoreBase",
     "copy",
@@ -23,3 +29,12 @@ __all__ = [
     "import_sessions",
     "load_records",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a driver-backed store only when it is first used."""
+    if name == "RedisStore":
+        from memmark.store._redis_store import RedisStore
+
+        return RedisStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
