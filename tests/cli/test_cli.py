@@ -206,3 +206,33 @@ def test_missing_extra_prints_the_pip_command(
     assert "error: A postgresql+asyncpg:// URL needs the 'postgres' extra: pip install" in (
         result.stderr
     )
+
+
+def test_ctrl_c_stops_between_sessions(
+    stores: dict[str, DictStore], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import signal
+
+    fill(stores.setdefault("a", DictStore()))
+    real_export = cli_app.export_sessions
+
+    async def interrupted_export(*args: Any, **kwargs: Any) -> Any:
+        async for number, record in _enumerate(real_export(*args, **kwargs)):
+            yield record
+            if number == 1:
+                signal.raise_signal(signal.SIGINT)
+                for _ in range(100):  # let the loop run its signal handler
+                    await asyncio.sleep(0)
+
+    monkeypatch.setattr(cli_app, "export_sessions", interrupted_export)
+    result = invoke("copy", "dict://a", "dict://b")
+    assert result.exit_code == 130
+    assert "interrupted after whole sessions (1 imported, 0 already there)" in result.stderr
+    assert list(stores["b"].sessions) == [("alice", "s-1")]
+
+
+async def _enumerate(records: Any) -> Any:
+    number = 0
+    async for record in records:
+        number += 1
+        yield number, record
