@@ -44,6 +44,9 @@ class Backend:
 
 BACKENDS: tuple[Backend, ...] = (
     Backend("inmemory", "inmemory_provider", persistent=False),
+    Backend("sqlite", "sqlite_provider", persistent=True),
+    Backend("postgres", "postgres_provider", persistent=True, marks=(pytest.mark.postgres,)),
+    Backend("mysql", "mysql_provider", persistent=True, marks=(pytest.mark.mysql,)),
     Backend("redis", "redis_provider", persistent=True, marks=(pytest.mark.redis,)),
     Backend(
         "redis_cluster",

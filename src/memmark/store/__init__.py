@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from memmark.store._base import Page, SessionInfo, StoreBase
+from memmark.store._sql_store import SQLStore
 from memmark.store._transfer import (
     ImportReport,
     copy,
@@ -21,6 +22,7 @@ __all__ = [
     "ImportReport",
     "Page",
     "RedisStore",
+    "SQLStore",
     "SessionInfo",
     "StoreBase",
     "copy",
