@@ -1,14 +1,16 @@
-"""Stores on private storage for store-level tests: opened by ``memmark.connect`` and dropped.
+"""Stores on private storage for store-level tests, opened by ``memmark.connect``.
 
-``open_store(kind)`` yields a fresh, empty store of that kind (its own key prefix, table
-prefix or database) and deletes what it wrote when the test ends.
+The ``open_store`` fixture returns ``open_store(kind)``: an async context manager yielding a
+fresh, empty store of that kind (its own SQLite file, table prefix in the run's private
+PostgreSQL/MariaDB database, or Redis key prefix) and cleaning up afterwards.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,18 +24,24 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 
 STORE_KINDS = [
     pytest.param("dict", id="dict"),
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+    pytest.param("mysql", id="mysql", marks=pytest.mark.mysql),
     pytest.param("redis", id="redis", marks=pytest.mark.redis),
 ]
+"""Every kind; ``dict`` is the test-only store over ``InMemoryMemory``."""
+
+OpenStore = Callable[[str], AbstractAsyncContextManager[StoreBase]]
 
 
 def unique(prefix: str) -> str:
-    return f"{prefix}_{uuid.uuid4().hex[:10]}"
+    return f"{prefix}{uuid.uuid4().hex[:10]}"
 
 
 @asynccontextmanager
 async def _redis_store() -> AsyncIterator[StoreBase]:
     require_server("redis", "127.0.0.1", 6379)
-    prefix = unique("memmark-test-cli")
+    prefix = unique("memmark-test-cli-")
     store = memmark.connect(REDIS_URL, key_prefix=prefix)
     try:
         yield store
@@ -46,12 +54,31 @@ async def _redis_store() -> AsyncIterator[StoreBase]:
 
 
 @asynccontextmanager
-async def open_store(kind: str) -> AsyncIterator[StoreBase]:
-    """A fresh store of ``kind``, emptied and closed afterwards."""
-    if kind == "dict":
-        yield DictStore()
-    elif kind == "redis":
-        async with _redis_store() as store:
-            yield store
-    else:
+async def _sql_store(url: str) -> AsyncIterator[StoreBase]:
+    async with memmark.connect(url, table_prefix=unique("c") + "_") as store:
+        yield store
+
+
+@pytest.fixture
+def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> OpenStore:
+    """``open_store(kind)``: a fresh store of ``kind``; the SQL databases are the run's own."""
+
+    def opener(kind: str) -> AbstractAsyncContextManager[StoreBase]:
+        if kind == "dict":
+
+            @asynccontextmanager
+            async def dict_store() -> AsyncIterator[StoreBase]:
+                yield DictStore()
+
+            return dict_store()
+        if kind == "sqlite":
+            return _sql_store(f"sqlite+aiosqlite:///{tmp_path / unique('store-')}.db")
+        if kind == "postgres":
+            return _sql_store(request.getfixturevalue("postgres_url_for_test"))
+        if kind == "mysql":
+            return _sql_store(request.getfixturevalue("mysql_url_for_test"))
+        if kind == "redis":
+            return _redis_store()
         raise ValueError(f"unknown store kind {kind!r}")
+
+    return opener

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from memmark.store import ImportReport, copy, dump_record, export_sessions, import_sessions
-from tests.store.stores import STORE_KINDS, open_store
+from tests.store.stores import STORE_KINDS, OpenStore
 from tests.store.test_transfer import export_lines, fill
 
 PAIRS = [
@@ -19,7 +19,9 @@ PAIRS = [
 
 
 @pytest.mark.parametrize(("src_kind", "dst_kind"), PAIRS)
-async def test_copy_is_lossless_and_resumable(src_kind: str, dst_kind: str) -> None:
+async def test_copy_is_lossless_and_resumable(
+    src_kind: str, dst_kind: str, open_store: OpenStore
+) -> None:
     async with open_store(src_kind) as src, open_store(dst_kind) as dst:
         await fill(src)
         first = await copy(src, dst, users=["alice"])
@@ -29,7 +31,7 @@ async def test_copy_is_lossless_and_resumable(src_kind: str, dst_kind: str) -> N
 
 
 @pytest.mark.parametrize("kind", STORE_KINDS)
-async def test_export_import_export_is_byte_identical(kind: str) -> None:
+async def test_export_import_export_is_byte_identical(kind: str, open_store: OpenStore) -> None:
     async with open_store(kind) as src, open_store(kind) as dst:
         await fill(src)
         lines = [dump_record(r) async for r in export_sessions(src)]
