@@ -15,6 +15,7 @@ import memmark._cli._app as cli_app
 from memmark._connect import connect
 from memmark.message import Msg
 from memmark.store import StoreBase
+from tests.servers import require_server
 from tests.store.dict_store import DictStore
 from tests.store.test_agentscope import create_agentscope_sqlite
 
@@ -180,6 +181,9 @@ def test_forget_user_leaves_other_users_intact(stores: dict[str, DictStore]) -> 
             ["import-agentscope", "postgresql+asyncpg://postgres@127.0.0.1:1/x", "dict://a"],
             "error: StorageUnavailableError: ",
         ),
+        (["users", "postgresql+asyncpg://postgres@127.0.0.1:1/x"], "StorageUnavailableError"),
+        (["sessions", "redis://127.0.0.1:1/0"], "error: StorageUnavailableError"),
+        (["users", "mysql+asyncmy://root@127.0.0.1:1/x"], "error: StorageUnavailableError"),
     ],
 )
 def test_errors_are_one_line_without_traceback(
@@ -236,3 +240,12 @@ async def _enumerate(records: Any) -> Any:
     async for record in records:
         number += 1
         yield number, record
+
+
+@pytest.mark.postgres
+def test_wrong_credentials_are_one_line() -> None:
+    require_server("PostgreSQL", "127.0.0.1", 5432)
+    result = invoke("users", "postgresql+asyncpg://memmark_nobody:wrong@127.0.0.1:5432/test")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: BackendError: list_users failed:")
+    assert "memmark_nobody" in result.stderr and len(result.stderr.splitlines()) == 1

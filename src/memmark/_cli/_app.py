@@ -74,7 +74,14 @@ def _stderr() -> Console:
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:
-    _stderr().print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    """Print ``message`` as one ``error:`` line on stderr and exit with ``code``."""
+    lines = [
+        line.strip()
+        for line in message.splitlines()
+        if line.strip() and not line.startswith("(Background on this error")
+    ]
+    _stderr().print("[bold red]error:[/] ", end="", highlight=False)
+    _stderr().print(" ".join(lines), markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

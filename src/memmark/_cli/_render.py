@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console, Group, RenderableType
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.progress import (
     Progress,
@@ -88,7 +89,7 @@ def message_view(msg: Msg, marks: Sequence[str]) -> RenderableType:
         body: list[Text] = [Text(msg.content)]
     else:
         body = [_block_text(block) for block in msg.content]
-    return Group(header, *(Text("  ") + line for line in body), Text())
+    return Group(header, Padding(Group(*body), (0, 0, 1, 2)))
 
 
 def summary_view(summary: str) -> Panel:
