@@ -10,7 +10,12 @@ from hypothesis import HealthCheck, settings
 from tests.registry import Backend, MemoryFactory, Provider, backend_params
 from tests.servers import IN_CI
 
-pytest_plugins = ["tests.providers.inmemory", "tests.providers.redis", "tests.providers.sql"]
+pytest_plugins = [
+    "tests.providers.inmemory",
+    "tests.providers.redis",
+    "tests.providers.sql",
+    "tests.providers.tablestore",
+]
 
 settings.register_profile(
     "default",

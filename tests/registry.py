@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import pytest
 
 from memmark.memory import MemoryBase
+from tests.providers.tablestore_env import live_credentials
 
 
 class MemoryFactory(Protocol):
@@ -54,7 +55,17 @@ BACKENDS: tuple[Backend, ...] = (
         persistent=True,
         marks=(pytest.mark.redis_cluster,),
     ),
+    Backend("tablestore_fake", "tablestore_fake_provider", persistent=True),
 )
+if live_credentials() is not None:  # otherwise one explicit test reports the skip
+    BACKENDS += (
+        Backend(
+            "tablestore_live",
+            "tablestore_live_provider",
+            persistent=True,
+            marks=(pytest.mark.tablestore_live,),
+        ),
+    )
 
 
 def backend_params(*, persistent_only: bool = False) -> list[Any]:

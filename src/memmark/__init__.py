@@ -36,8 +36,8 @@ from memmark.message import (
 from memmark.store import SQLStore
 
 if TYPE_CHECKING:
-    from memmark.memory import RedisMemory
-    from memmark.store import RedisStore
+    from memmark.memory import RedisMemory, TablestoreMemory
+    from memmark.store import RedisStore, TablestoreStore
 
 __version__ = "0.1.0"
 
@@ -61,6 +61,8 @@ __all__ = [
     "Snapshot",
     "StorageUnavailableError",
     "StoredMessage",
+    "TablestoreMemory",
+    "TablestoreStore",
     "TextBlock",
     "ThinkingBlock",
     "ToolResultBlock",
@@ -81,4 +83,12 @@ def __getattr__(name: str) -> Any:
         from memmark.store import RedisStore
 
         return RedisStore
+    if name == "TablestoreMemory":
+        from memmark.memory import TablestoreMemory
+
+        return TablestoreMemory
+    if name == "TablestoreStore":
+        from memmark.store import TablestoreStore
+
+        return TablestoreStore
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -15,6 +15,7 @@ from memmark.memory._sqlalchemy_memory import AsyncSQLAlchemyMemory
 
 if TYPE_CHECKING:
     from memmark.memory._redis_memory import RedisMemory
+    from memmark.memory._tablestore_memory import TablestoreMemory
 
 __all__ = [
     "AsyncSQLAlchemyMemory",
@@ -23,6 +24,7 @@ __all__ = [
     "RedisMemory",
     "Snapshot",
     "StoredMessage",
+    "TablestoreMemory",
 ]
 
 
@@ -32,4 +34,8 @@ def __getattr__(name: str) -> Any:
         from memmark.memory._redis_memory import RedisMemory
 
         return RedisMemory
+    if name == "TablestoreMemory":
+        from memmark.memory._tablestore_memory import TablestoreMemory
+
+        return TablestoreMemory
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

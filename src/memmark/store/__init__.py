@@ -17,6 +17,7 @@ from memmark.store._transfer import (
 
 if TYPE_CHECKING:
     from memmark.store._redis_store import RedisStore
+    from memmark.store._tablestore_store import TablestoreStore
 
 __all__ = [
     "ImportReport",
@@ -25,6 +26,7 @@ __all__ = [
     "SQLStore",
     "SessionInfo",
     "StoreBase",
+    "TablestoreStore",
     "copy",
     "dump_record",
     "export_sessions",
@@ -39,4 +41,8 @@ def __getattr__(name: str) -> Any:
         from memmark.store._redis_store import RedisStore
 
         return RedisStore
+    if name == "TablestoreStore":
+        from memmark.store._tablestore_store import TablestoreStore
+
+        return TablestoreStore
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,439 @@
+"""``TablestoreMemory``: memory in Alibaba Cloud Tablestore tables, via the official SDK.
+
+Usage::
+
+    async with TablestoreMemory(
+        end_point="https://my-instance.cn-hangzhou.ots.aliyuncs.com",
+        instance_name="my-instance",
+        access_key_id="...",
+        access_key_secret="...",
+        user_id="user_1",
+        session_id="session_1",
+    ) as memory:
+        await memory.add(Msg("Alice", "Hi", "user"), marks="greeting")
+
+Only primary-key tables and range reads are used (never a search index, which lags behind),
+so every read sees every finished write.
+
+Every change runs under the session's writer lock (see ``_session``). An insert is published
+all at once by advancing ``next_seq``. Other changes touch rows one batch after another and
+are ordered so a crash mid-way never shows a message without its marks: mark index rows are
+written before and deleted after the message rows they point to, and the message row's own
+``marks`` column is what counts, so a stale index row is filtered out. A reader running
+during a delete, relabel, clear or import may see part of it (Tablestore has no multi-row
+transactions here); a crash leaves that part done, and repeating the call completes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from memmark.errors import ContentTooLargeError, MemmarkError
+from memmark.memory._base import MemoryBase
+from memmark.memory._record import Snapshot, StoredMessage
+from memmark.memory._tablestore_memory._schema import ensure_tables, table_names
+from memmark.memory._tablestore_memory._sdk import load_sdk
+from memmark.memory._tablestore_memory._session import Session, Writer
+from memmark.memory._tablestore_memory._store import HIGHEST, LOWEST, RowOp, Rows
+
+__all__ = ["TablestoreMemory"]
+
+PAYLOAD_COLUMN_BYTES = 2_000_000
+"""Tablestore holds at most 2 MB in one attribute value: longer payloads span p0, p1, ..."""
+PRIMARY_KEY_VALUE_BYTES = 1024
+"""Tablestore holds at most 1 KB in one primary-key string.
+
+User and session ids are index keys, so they are checked against it. Marks and message ids
+(at most 255 characters, so at most 1,020 bytes in UTF-8) always fit and are keys as they are.
+"""
+_META = ["seq", "msg_id", "marks"]
+
+
+@dataclass(frozen=True)
+class _Entry:
+    seq: int
+    msg_id: str
+    marks: frozenset[str]
+    payload: str = ""
+
+
+def _entry(columns: dict[str, Any]) -> _Entry:
+    parts = columns.get("parts", 0)
+    payload = "".join(columns[f"p{index}"] for index in range(parts)) if "p0" in columns else ""
+    return _Entry(
+        columns["seq"], columns["msg_id"], frozenset(json.loads(columns["marks"])), payload
+    )
+
+
+class TablestoreMemory(MemoryBase):
+    """Memory of one (user_id, session_id) in Tablestore, shared by every process using it.
+
+    Tables named ``<table_name>_session``, ``_message``, ``_mark``, ``_msg_id`` and ``_index``
+    are created on first use. The client is the SDK's ``AsyncOTSClient`` (its I/O runs on
+    aiohttp, so nothing blocks the event loop).
+    """
+
+    max_payload_bytes: ClassVar[int | None] = 3 * 1024 * 1024
+    """A message row must fit one 4 MB PutRow request, keys and marks included."""
+
+    def __init__(
+        self,
+        end_point: str | None = None,
+        instance_name: str | None = None,
+        access_key_id: str | None = None,
+        access_key_secret: str | None = None,
+        user_id: str = "default_user",
+        session_id: str = "default_session",
+        *,
+        sts_token: str | None = None,
+        table_name: str = "memmark",
+        client: Any = None,
+    ) -> None:
+        """Connect to a Tablestore instance (or use ``client``) for one user's session.
+
+        Args:
+            end_point: The instance endpoint, e.g. ``https://x.cn-hangzhou.ots.aliyuncs.com``.
+            instance_name: The instance name.
+            access_key_id: AccessKey id.
+            access_key_secret: AccessKey secret.
+            user_id: Whose memory this is.
+            session_id: Which of the user's sessions.
+            sts_token: STS security token, for temporary credentials.
+            table_name: Prefix of the tables' names.
+            client: An ``AsyncOTSClient`` to use instead of creating one; it stays open
+                when this memory closes.
+
+        Raises:
+            ImportError: the ``tablestore`` SDK is not installed.
+            ValueError: credentials are missing (without ``client``), or ``table_name`` is
+                not a valid table name.
+            ContentTooLargeError: ``user_id`` or ``session_id`` exceeds 1 KB in UTF-8.
+        """
+        super().__init__(user_id=user_id, session_id=session_id)
+        for name, value in (("user_id", self.user_id), ("session_id", self.session_id)):
+            if len(value.encode("utf-8")) > PRIMARY_KEY_VALUE_BYTES:
+                raise ContentTooLargeError(
+                    f"{name} is {len(value.encode('utf-8'))} bytes in UTF-8; TablestoreMemory "
+                    f"stores ids of at most {PRIMARY_KEY_VALUE_BYTES} bytes (primary-key limit)"
+                )
+        names = table_names(table_name)
+        sdk = load_sdk()
+        self._endpoint: tuple[str, str] | None = None
+        if client is None:
+            credentials = (end_point, instance_name, access_key_id, access_key_secret)
+            if not all(isinstance(value, str) and value for value in credentials):
+                raise ValueError(
+                    "TablestoreMemory needs end_point, instance_name, access_key_id and "
+                    "access_key_secret (or client=)"
+                )
+            try:
+                client = sdk.AsyncOTSClient(
+                    end_point, access_key_id, access_key_secret, instance_name, sts_token=sts_token
+                )
+            except sdk.OTSClientError as exc:
+                raise ValueError(f"invalid Tablestore settings: {exc}") from exc
+            self._endpoint = (str(end_point), str(instance_name))
+        self._client = client
+        self._owns_client = self._endpoint is not None
+        self._names = names
+        self._rows = Rows(client)
+        self._session = Session(self._rows, names, self.user_id, self.session_id)
+        self._lock = asyncio.Lock()
+
+    def get_client(self) -> Any:
+        """Return the SDK client this memory uses."""
+        return self._client
+
+    async def close(self) -> None:
+        """Close the client if this memory created it; a client passed in stays open."""
+        if self._owns_client:
+            self._owns_client = False
+            await self._client.close()
+
+    def _key(self, *columns: tuple[str, Any]) -> list[tuple[str, Any]]:
+        return [("session_key", self._session.key), *columns]
+
+    @contextlib.asynccontextmanager
+    async def _writing(self) -> AsyncIterator[Writer]:
+        """Hold the session's writer lock; publish the writer's fields on a clean exit."""
+        await ensure_tables(self._client, self._names, self._endpoint)
+        async with self._lock:
+            writer = await self._session.acquire()
+            try:
+                if writer.took_over:
+                    writer.count = await self._recount(writer.next_seq)
+                yield writer
+            except BaseException:
+                if not writer.dropped:
+                    with contextlib.suppress(MemmarkError):
+                        writer.summary, writer.next_seq = writer.row.summary, writer.row.next_seq
+                        writer.count = await self._recount(writer.next_seq)
+                        await self._session.release(writer)
+                raise
+            if not writer.dropped:
+                await self._session.release(writer)
+
+    async def _recount(self, next_seq: int) -> int:
+        rows = self._rows.scan(
+            self._names.message,
+            self._key(("seq", 0)),
+            self._key(("seq", next_seq)),
+            columns=["seq"],
+        )
+        return sum([1 async for _ in rows])
+
+    async def _visible_limit(self) -> tuple[str, int] | None:
+        await ensure_tables(self._client, self._names, self._endpoint)
+        row = await self._session.read()
+        return None if row is None else (row.summary, row.next_seq)
+
+    async def _by_ids(self, msg_ids: Iterable[str], next_seq: int) -> list[_Entry]:
+        """The stored messages with these ids (an id row must point at its own message)."""
+        ids = list(msg_ids)
+        pointers = await self._rows.get_many(
+            self._names.msg_id, [self._key(("msg_id", i)) for i in ids], ["seq"]
+        )
+        seqs = {
+            msg_id: row["seq"]
+            for msg_id, row in zip(ids, pointers, strict=True)
+            if row is not None and row["seq"] < next_seq
+        }
+        found = await self._by_seqs(seqs.values(), _META)
+        return [entry for entry in found if seqs.get(entry.msg_id) == entry.seq]
+
+    async def _by_seqs(self, seqs: Iterable[int], columns: list[str] | None) -> list[_Entry]:
+        keys = [self._key(("seq", seq)) for seq in sorted(set(seqs))]
+        rows = await self._rows.get_many(self._names.message, keys, columns)
+        return [_entry(row) for row in rows if row is not None]
+
+    async def _seqs_with_mark(self, mark: str, next_seq: int) -> list[int]:
+        rows = self._rows.scan(
+            self._names.mark,
+            self._key(("mark", mark), ("seq", 0)),
+            self._key(("mark", mark), ("seq", next_seq)),
+            columns=["seq"],
+        )
+        return [row["seq"] async for row in rows]
+
+    async def _by_marks(self, marks: Iterable[str], next_seq: int) -> list[_Entry]:
+        wanted = set(marks)
+        seqs: set[int] = set()
+        for mark in wanted:
+            seqs.update(await self._seqs_with_mark(mark, next_seq))
+        return [entry for entry in await self._by_seqs(seqs, _META) if entry.marks & wanted]
+
+    async def _all(self, next_seq: int, columns: list[str] | None) -> list[_Entry]:
+        rows = self._rows.scan(
+            self._names.message,
+            self._key(("seq", 0)),
+            self._key(("seq", next_seq)),
+            columns=columns,
+        )
+        return [_entry(row) async for row in rows]
+
+    async def _insert(self, records: Sequence[StoredMessage]) -> None:
+        async with self._writing() as writer:
+            await self._append(writer, records)
+
+    async def _append(self, writer: Writer, records: Sequence[StoredMessage]) -> None:
+        """Write the new messages above ``next_seq``; the release publishes them at once."""
+        stored = {
+            entry.msg_id
+            for entry in await self._by_ids((r.msg_id for r in records), writer.next_seq)
+        }
+        fresh = [record for record in records if record.msg_id not in stored]
+        index_ops: list[RowOp] = []
+        message_ops: list[RowOp] = []
+        for seq, record in enumerate(fresh, start=writer.next_seq):
+            index_ops.append(
+                RowOp(self._names.msg_id, "put", self._key(("msg_id", record.msg_id)), {"seq": seq})
+            )
+            for mark in record.marks:
+                index_ops.append(
+                    RowOp(
+                        self._names.mark,
+                        "put",
+                        self._key(("mark", mark), ("seq", seq)),
+                        {"msg_id": record.msg_id},
+                    )
+                )
+            parts = [
+                record.payload[start : start + PAYLOAD_COLUMN_BYTES]
+                for start in range(0, len(record.payload), PAYLOAD_COLUMN_BYTES)
+            ] or [""]
+            columns: dict[str, Any] = {
+                "msg_id": record.msg_id,
+                "marks": json.dumps(sorted(record.marks)),
+                "parts": len(parts),
+            }
+            columns.update({f"p{index}": part for index, part in enumerate(parts)})
+            message_ops.append(RowOp(self._names.message, "put", self._key(("seq", seq)), columns))
+        await self._rows.write(index_ops + message_ops)
+        writer.next_seq += len(fresh)
+        writer.count += len(fresh)
+
+    async def _select(
+        self,
+        *,
+        mark: str | None,
+        exclude_mark: str | None,
+        limit: int | None,
+        with_marks: bool,
+    ) -> Snapshot:
+        visible = await self._visible_limit()
+        if visible is None:
+            return Snapshot("")
+        summary, next_seq = visible
+        if limit == 0:
+            return Snapshot(summary)
+        if mark is None:
+            candidates = await self._all(next_seq, _META)
+        else:
+            candidates = await self._by_marks([mark], next_seq)
+        chosen = [e for e in candidates if exclude_mark is None or exclude_mark not in e.marks]
+        if limit is not None:
+            chosen = chosen[-limit:]
+        full = {entry.seq: entry for entry in await self._by_seqs((e.seq for e in chosen), None)}
+        messages = [
+            StoredMessage(
+                entry.msg_id,
+                full[entry.seq].payload,
+                tuple(sorted(entry.marks)) if with_marks else (),
+            )
+            for entry in chosen
+            if entry.seq in full
+        ]
+        return Snapshot(summary, messages)
+
+    async def _count(self) -> int:
+        await ensure_tables(self._client, self._names, self._endpoint)
+        row = await self._session.read()
+        return 0 if row is None else row.count
+
+    async def _remove_ids(self, msg_ids: tuple[str, ...]) -> int:
+        async with self._writing() as writer:
+            return await self._remove(writer, await self._by_ids(msg_ids, writer.next_seq))
+
+    async def _remove_marked(self, marks: tuple[str, ...]) -> int:
+        async with self._writing() as writer:
+            return await self._remove(writer, await self._by_marks(marks, writer.next_seq))
+
+    async def _remove(self, writer: Writer, entries: list[_Entry]) -> int:
+        """Delete message rows first, then their index rows (a stale index row is harmless)."""
+        await self._rows.write(
+            [RowOp(self._names.message, "delete", self._key(("seq", e.seq))) for e in entries]
+        )
+        index_ops = [
+            RowOp(self._names.msg_id, "delete", self._key(("msg_id", e.msg_id))) for e in entries
+        ]
+        index_ops += [
+            RowOp(self._names.mark, "delete", self._key(("mark", mark), ("seq", e.seq)))
+            for e in entries
+            for mark in e.marks
+        ]
+        await self._rows.write(index_ops)
+        writer.count -= len(entries)
+        return len(entries)
+
+    async def _relabel(
+        self,
+        *,
+        new_mark: str | None,
+        old_mark: str | None,
+        msg_ids: tuple[str, ...] | None,
+    ) -> int:
+        async with self._writing() as writer:
+            if msg_ids is not None:
+                scope = await self._by_ids(msg_ids, writer.next_seq)
+            elif old_mark is not None:
+                scope = await self._by_marks([old_mark], writer.next_seq)
+            else:
+                scope = await self._all(writer.next_seq, _META)
+            changes: list[tuple[_Entry, frozenset[str]]] = []
+            for entry in scope:
+                if old_mark is not None and old_mark not in entry.marks:
+                    continue
+                marks = entry.marks - {old_mark} | ({new_mark} if new_mark is not None else set())
+                if marks != entry.marks:
+                    changes.append((entry, frozenset(marks)))
+            await self._apply_marks(changes)
+            return len(changes)
+
+    async def _apply_marks(self, changes: list[tuple[_Entry, frozenset[str]]]) -> None:
+        """Add index rows, then rewrite the messages' marks, then drop stale index rows."""
+
+        def index(mark: str, entry: _Entry, kind: str) -> RowOp:
+            columns = {"msg_id": entry.msg_id} if kind == "put" else {}
+            return RowOp(
+                self._names.mark, kind, self._key(("mark", mark), ("seq", entry.seq)), columns
+            )
+
+        await self._rows.write(
+            [index(m, e, "put") for e, marks in changes for m in marks - e.marks]
+        )
+        await self._rows.write(
+            [
+                RowOp(
+                    self._names.message,
+                    "update",
+                    self._key(("seq", e.seq)),
+                    {"marks": json.dumps(sorted(marks))},
+                )
+                for e, marks in changes
+            ]
+        )
+        await self._rows.write(
+            [index(m, e, "delete") for e, marks in changes for m in e.marks - marks]
+        )
+
+    async def _set_summary(self, summary: str) -> None:
+        async with self._writing() as writer:
+            writer.summary = summary
+
+    async def _wipe(self) -> None:
+        async with self._writing() as writer:
+            await self._delete_rows(writer)
+
+    async def _replace(self, snapshot: Snapshot) -> None:
+        async with self._writing() as writer:
+            await self._delete_rows(writer)
+            await self._append(writer, snapshot.messages)
+            writer.summary = snapshot.summary
+
+    async def _delete_rows(self, writer: Writer) -> None:
+        """Delete every row of the session (message rows first), visible or not."""
+        for table, key_columns in (
+            (self._names.message, ["seq"]),
+            (self._names.mark, ["mark", "seq"]),
+            (self._names.msg_id, ["msg_id"]),
+        ):
+            low = self._key(*((name, LOWEST) for name in key_columns))
+            high = self._key(*((name, HIGHEST) for name in key_columns))
+            columns = ["session_key", *key_columns]
+            keys = [
+                [(name, row[name]) for name in columns]
+                async for row in self._rows.scan(table, low, high, columns=columns)
+            ]
+            await self._rows.write([RowOp(table, "delete", key) for key in keys])
+        writer.summary = ""
+        writer.count = 0
+
+    async def _drop(self) -> bool:
+        """Delete the session entirely, its session row and index entry included.
+
+        Returns:
+            Whether it held a message or a summary.
+        """
+        row = await self._visible_limit()
+        if row is None:
+            return False
+        async with self._writing() as writer:
+            held = writer.count > 0 or bool(writer.summary)
+            await self._delete_rows(writer)
+            await self._session.drop(writer)
+        return held

@@ -1,0 +1,197 @@
+"""The session row: identity, summary, sequence counter, message count and the writer lock.
+
+Every change to a session runs under its writer lock, a lease on the session row taken and
+released by conditional updates (expected ``ver``, retried on ``OTSConditionCheckFail``), so
+writers in any number of processes take turns. A writer that crashes leaves the lock to
+expire after :data:`LEASE_SECONDS`; the next writer then recounts the messages.
+
+Readers take no lock: they read the session row, then only rows with ``seq < next_seq``. An
+insert writes its rows above ``next_seq`` and publishes them all at once when the release
+advances ``next_seq``, so a reader sees all of an insert or none of it, and the rows of a
+crashed insert stay invisible until a later insert overwrites them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import random
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from memmark.errors import BackendError
+from memmark.memory._tablestore_memory._schema import TableNames
+from memmark.memory._tablestore_memory._store import RowOp, Rows
+
+__all__ = ["LEASE_SECONDS", "Session", "SessionRow", "Writer", "session_key"]
+
+LEASE_SECONDS = 30.0
+"""How long a writer may hold a session before another writer may take it over."""
+_MAX_BACKOFF_SECONDS = 0.05
+
+
+def session_key(user_id: str, session_id: str) -> str:
+    """SHA-256 hex of the JSON pair: injective before hashing, fixed-size after."""
+    pair = json.dumps([user_id, session_id], ensure_ascii=True)
+    return hashlib.sha256(pair.encode("ascii")).hexdigest()
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass
+class SessionRow:
+    """What the session row holds (defaults describe a session never written)."""
+
+    summary: str = ""
+    next_seq: int = 0
+    count: int = 0
+    ver: int = 0
+    lock_owner: str | None = None
+    lock_until: int = 0
+    updated_at: int | None = None
+
+    @classmethod
+    def from_columns(cls, columns: dict[str, Any]) -> SessionRow:
+        """Build from the row's columns."""
+        return cls(
+            summary=columns.get("summary", ""),
+            next_seq=columns.get("next_seq", 0),
+            count=columns.get("count", 0),
+            ver=columns.get("ver", 0),
+            lock_owner=columns.get("lock_owner"),
+            lock_until=columns.get("lock_until", 0),
+            updated_at=columns.get("updated_at"),
+        )
+
+
+@dataclass
+class Writer:
+    """The session as its lock holder sees it; set fields to change them on release."""
+
+    row: SessionRow
+    took_over: bool
+    """The previous holder's lease expired: its last operation may be half done."""
+    summary: str
+    next_seq: int
+    count: int
+    dropped: bool = False
+    """The session row was deleted: there is no lock left to release."""
+
+
+class Session:
+    """Reads and locked writes of one session row."""
+
+    def __init__(self, rows: Rows, names: TableNames, user_id: str, session_id: str) -> None:
+        self._rows = rows
+        self._names = names
+        self.user_id = user_id
+        self.session_id = session_id
+        self.key = session_key(user_id, session_id)
+        self._pk = [("session_key", self.key)]
+        self._owner = uuid.uuid4().hex
+
+    async def read(self) -> SessionRow | None:
+        """The session row, or ``None`` if the session was never written.
+
+        Raises:
+            BackendError: the row belongs to another (user_id, session_id).
+        """
+        columns = await self._rows.get(self._names.session, self._pk)
+        if columns is None:
+            return None
+        if (columns.get("user_id"), columns.get("session_id")) != (self.user_id, self.session_id):
+            raise BackendError(
+                f"Tablestore session row {self.key} belongs to another session; "
+                "refusing to mix their data"
+            )
+        return SessionRow.from_columns(columns)
+
+    async def acquire(self) -> Writer:
+        """Take the writer lock, waiting while another live writer holds it."""
+        delay = 0.001
+        while True:
+            row = await self.read()
+            now = _now_ms()
+            lease = {"lock_owner": self._owner, "lock_until": now + int(LEASE_SECONDS * 1000)}
+            if row is None:
+                await self._register()
+                created = SessionRow(ver=1)
+                columns = {
+                    "user_id": self.user_id,
+                    "session_id": self.session_id,
+                    "summary": "",
+                    "next_seq": 0,
+                    "count": 0,
+                    "ver": 1,
+                    "updated_at": now,
+                    **lease,
+                }
+                if await self._rows.put_if_absent(self._names.session, self._pk, columns):
+                    return Writer(created, False, "", 0, 0)
+            elif row.lock_owner is None or row.lock_until <= now:
+                acquired = await self._rows.update_if(
+                    self._names.session,
+                    self._pk,
+                    expect=("ver", row.ver),
+                    put={**lease, "ver": row.ver + 1},
+                )
+                if acquired:
+                    row.ver += 1
+                    took_over = row.lock_owner is not None
+                    return Writer(row, took_over, row.summary, row.next_seq, row.count)
+            else:
+                await asyncio.sleep(delay * (0.5 + random.random()))
+                delay = min(delay * 2, _MAX_BACKOFF_SECONDS)
+
+    async def release(self, writer: Writer) -> None:
+        """Publish the writer's fields and drop the lock, in one conditional update.
+
+        Raises:
+            BackendError: the lease expired and another writer took the session over.
+        """
+        put: dict[str, Any] = {
+            "ver": writer.row.ver + 1,
+            "summary": writer.summary,
+            "next_seq": writer.next_seq,
+            "count": writer.count,
+            "updated_at": _now_ms(),
+        }
+        released = await self._rows.update_if(
+            self._names.session,
+            self._pk,
+            expect=("ver", writer.row.ver),
+            put=put,
+            delete=("lock_owner", "lock_until"),
+        )
+        if not released:
+            raise BackendError(
+                f"lost the Tablestore writer lock of session {self.key}: the operation took "
+                f"longer than the {LEASE_SECONDS:.0f} s lease and another writer took over"
+            )
+
+    async def drop(self, writer: Writer) -> None:
+        """Delete the index entry, then the session row (held by ``writer``).
+
+        In this order a writer waiting for the lock registers the session again only after
+        the old entry is gone.
+        """
+        await self._rows.write([RowOp(self._names.index, "delete", self._index_pk())])
+        if not await self._rows.delete_if(
+            self._names.session, self._pk, expect=("ver", writer.row.ver)
+        ):
+            raise BackendError(f"lost the Tablestore writer lock of session {self.key}")
+        writer.dropped = True
+
+    def _index_pk(self) -> list[tuple[str, Any]]:
+        return [("user_id", self.user_id), ("session_id", self.session_id)]
+
+    async def _register(self) -> None:
+        """Put the session in the index before its row exists (listings skip empty ones)."""
+        await self._rows.write(
+            [RowOp(self._names.index, "put", self._index_pk(), {"session_key": self.key})]
+        )

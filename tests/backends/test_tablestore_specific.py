@@ -1,0 +1,216 @@
+"""TablestoreMemory beyond the conformance suite, over the in-process fake client.
+
+Isolation of hashed session keys, forced conditional-write conflicts, Tablestore's size
+limits, table creation, crash recovery and the error boundary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from memmark import BackendError, ContentTooLargeError, Msg, StorageUnavailableError
+from memmark.memory import TablestoreMemory
+from memmark.memory._tablestore_memory import _store
+from memmark.memory._tablestore_memory._session import session_key
+from tests.conformance.helpers import contents, marks_by_content, msg
+from tests.fakes.tablestore import FakeTablestoreClient
+
+from tablestore import OTSServiceError  # isort: skip  (loaded quietly by tests.fakes)
+
+PAIRS = [
+    ("a", "b:c"),
+    ("a:b", "c"),
+    ('a", "b', "c"),
+    ("a", '"b", "c'),
+    ("ü", "s"),
+    ("u", "s"),
+    ("s", "u"),
+]
+
+
+def _memory(client: FakeTablestoreClient, user_id: str = "u", session_id: str = "s", **kw):
+    return TablestoreMemory(user_id=user_id, session_id=session_id, client=client, **kw)
+
+
+async def test_isolation_matrix_of_adversarial_pairs() -> None:
+    client = FakeTablestoreClient()
+    assert len({session_key(u, s) for u, s in PAIRS}) == len(PAIRS)
+    memories = [_memory(client, u, s) for u, s in PAIRS]
+    for index, memory in enumerate(memories):
+        await memory.add([msg(f"{index}-a"), msg(f"{index}-b")], marks=f"m{index % 2}")
+        await memory.update_compressed_summary(f"summary {index}")
+    await memories[0].delete_by_mark("m0")
+    await memories[1].update_messages_mark("moved", old_mark="m1")
+    await memories[2].clear()
+    for index, memory in enumerate(_memory(client, u, s) for u, s in PAIRS):
+        if index == 0:
+            assert await contents(memory) == []
+        elif index == 2:
+            assert await memory.get_memory() == []
+        else:
+            mark = "moved" if index == 1 else f"m{index % 2}"
+            assert await marks_by_content(memory) == [
+                (f"{index}-a", [mark]),
+                (f"{index}-b", [mark]),
+            ]
+            assert (await memory.get_memory())[0].content == f"summary {index}"
+
+
+async def test_session_row_of_another_pair_is_refused() -> None:
+    client = FakeTablestoreClient()
+    memory = _memory(client)
+    await memory.add(msg("a"))
+    row = client.tables["memmark_session"].rows[(session_key("u", "s"),)]
+    row["user_id"] = "intruder"
+    with pytest.raises(BackendError, match="belongs to another session"):
+        await memory.get_memory()
+
+
+async def test_forced_conflicts_with_many_coroutines_store_each_call_once_and_contiguous() -> None:
+    client = FakeTablestoreClient()
+    writers = [_memory(client) for _ in range(6)]
+    await writers[0].add(msg("first"))
+    client.fail_next_conditional_writes(40)
+
+    async def write(index: int, memory: TablestoreMemory) -> None:
+        for call in range(5):
+            await memory.add([msg(f"w{index}-{call}-{j}") for j in range(3)], marks=f"w{index}")
+
+    await asyncio.gather(*(write(i, m) for i, m in enumerate(writers)))
+    stored = (await contents(_memory(client)))[1:]
+    assert len(stored) == len(set(stored)) == 6 * 5 * 3
+    for start in range(0, len(stored), 3):
+        assert len({str(c).rsplit("-", 1)[0] for c in stored[start : start + 3]}) == 1
+    assert await writers[0].size() == 6 * 5 * 3 + 1
+    assert len(await writers[3].get_memory(mark="w3")) == 15
+
+
+async def test_too_large_message_is_refused_before_any_write() -> None:
+    client = FakeTablestoreClient()
+    memory = _memory(client)
+    limit = TablestoreMemory.max_payload_bytes
+    assert limit == 3 * 1024 * 1024
+    with pytest.raises(ContentTooLargeError, match=str(limit)):
+        await memory.add([msg("small"), msg("x" * limit)])
+    assert client.write_calls == 0
+    assert await memory.size() == 0
+
+
+async def test_payload_over_2_mb_is_split_across_columns_and_round_trips() -> None:
+    client = FakeTablestoreClient()
+    memory = _memory(client)
+    big = Msg("big", "Ω" + "x" * (3 * 1024 * 1024 - 200), "assistant")
+    await memory.add([big, msg("after")], marks="m")
+    row = client.tables["memmark_message"].rows[(session_key("u", "s"), 0)]
+    assert row["parts"] == 2
+    assert len(row["p0"]) == 2_000_000
+    assert await _memory(client).get_memory(mark="m") == [big, (await memory.get_memory())[1]]
+
+
+async def test_many_messages_span_several_batches_and_range_pages(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_store, "RANGE_PAGE_ROWS", 40)
+    client = FakeTablestoreClient()
+    memory = _memory(client)
+    count = 450
+    await memory.add([msg(str(i)) for i in range(count)], marks=["a", "b"])
+    assert await memory.size() == count
+    assert await contents(memory, limit=3) == [str(i) for i in range(count - 3, count)]
+    assert len(await memory.get_memory(mark="b")) == count
+    assert await memory.update_messages_mark("c", old_mark="a") == count
+    assert await memory.delete_by_mark("c") == count
+    assert await memory.size() == 0
+
+
+async def test_tables_are_created_on_first_use_with_the_prefix() -> None:
+    client = FakeTablestoreClient()
+    memory = _memory(client, table_name="agent_mem")
+    assert client.tables == {}
+    await memory.add(msg("a"))
+    suffixes = ("session", "message", "mark", "msg_id", "index")
+    assert sorted(client.tables) == sorted(f"agent_mem_{suffix}" for suffix in suffixes)
+    assert await _memory(client, table_name="other").size() == 0
+    with pytest.raises(ValueError, match="table_name"):
+        _memory(client, table_name="bad-name")
+
+
+async def test_denied_table_creation_is_a_clear_error() -> None:
+    client = FakeTablestoreClient()
+    client.deny_table_creation = True
+    with pytest.raises(BackendError, match=r"memmark_session.*could not be created") as info:
+        await _memory(client).add(msg("a"))
+    assert "ots:CreateTable" in str(info.value)
+    assert isinstance(info.value.__cause__, OTSServiceError)
+
+
+async def test_crashed_writer_is_taken_over_after_its_lease() -> None:
+    client = FakeTablestoreClient()
+    memory = _memory(client)
+    await memory.add([msg("a"), msg("b")], marks="m")
+    session = client.tables["memmark_session"].rows[(session_key("u", "s"),)]
+    orphan = {"msg_id": "ghost", "marks": json.dumps(["m"]), "parts": 1, "p0": "{}"}
+    client.tables["memmark_message"].rows[(session_key("u", "s"), 2)] = orphan
+    session.update(lock_owner="crashed", lock_until=0, count=7)
+    assert await contents(memory) == ["a", "b"]
+    await memory.add(msg("c"))
+    assert await contents(memory, mark="m") == ["a", "b"]
+    assert await contents(memory) == ["a", "b", "c"]
+    assert await memory.size() == 3
+
+
+async def test_longest_marks_and_ids_fit_the_primary_key_limit() -> None:
+    memory = _memory(FakeTablestoreClient())
+    mark, msg_id = "😀" * 255, "𝄞" * 255
+    await memory.add(msg("a", msg_id=msg_id), marks=mark)
+    assert [m.id for m in await memory.get_memory(mark=mark)] == [msg_id]
+    assert await memory.delete([msg_id]) == 1
+
+
+async def test_identity_over_the_primary_key_limit_is_refused() -> None:
+    with pytest.raises(ContentTooLargeError, match="1024 bytes"):
+        _memory(FakeTablestoreClient(), user_id="ü" * 600)
+
+
+async def test_missing_credentials_and_client_ownership() -> None:
+    with pytest.raises(ValueError, match="end_point"):
+        TablestoreMemory()
+    client = FakeTablestoreClient()
+    async with _memory(client) as memory:
+        await memory.add(msg("a"))
+    assert not client.closed
+    owned = TablestoreMemory(
+        "https://example.cn-hangzhou.ots.aliyuncs.com", "example", "id", "secret", sts_token="t"
+    )
+    assert type(owned.get_client()).__name__ == "AsyncOTSClient"
+    await owned.close()
+    await owned.close()
+
+
+@pytest.mark.parametrize(
+    ("failure", "expected"),
+    [
+        (ConnectionRefusedError("refused"), StorageUnavailableError),
+        (TimeoutError(), StorageUnavailableError),
+        (OTSServiceError(503, "OTSServerBusy", "busy"), StorageUnavailableError),
+        (OTSServiceError(403, "OTSAuthFailed", "bad key"), BackendError),
+    ],
+)
+async def test_errors_are_mapped_at_the_boundary(
+    failure: Exception, expected: type[Exception], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = FakeTablestoreClient()
+    memory = _memory(client)
+    await memory.add(msg("a"))
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise failure
+
+    monkeypatch.setattr(client, "get_row", broken)
+    with pytest.raises(expected) as info:
+        await memory.get_memory()
+    assert type(info.value) is expected
+    assert info.value.__cause__ is failure

@@ -1,0 +1,221 @@
+"""The fake client keeps the documented Tablestore semantics memmark relies on.
+
+Each test names the behaviour from Tablestore's documentation ("Limits on the Wide Column
+model", and the SDK's ``AsyncOTSClient`` docstrings) that it checks.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.fakes.tablestore import FakeTablestoreClient
+
+from tablestore import (  # isort: skip  (loaded quietly by tests.fakes.tablestore)
+    INF_MAX,
+    INF_MIN,
+    BatchGetRowRequest,
+    BatchWriteRowRequest,
+    CapacityUnit,
+    ComparatorType,
+    Condition,
+    OTSServiceError,
+    PutRowItem,
+    ReservedThroughput,
+    Row,
+    RowExistenceExpectation,
+    SingleColumnCondition,
+    TableInBatchGetRowItem,
+    TableInBatchWriteRowItem,
+    TableMeta,
+    TableOptions,
+)
+
+
+async def _client(*schema: tuple[str, str]) -> FakeTablestoreClient:
+    client = FakeTablestoreClient()
+    await client.create_table(
+        TableMeta("t", list(schema) or [("k", "STRING"), ("n", "INTEGER")]),
+        TableOptions(),
+        ReservedThroughput(CapacityUnit(0, 0)),
+    )
+    return client
+
+
+def _pk(k: str, n: int) -> list[tuple[str, object]]:
+    return [("k", k), ("n", n)]
+
+
+async def _code(awaitable: object) -> str:
+    with pytest.raises(OTSServiceError) as info:
+        await awaitable  # type: ignore[misc]
+    return str(info.value.code)
+
+
+async def test_create_existing_table_fails_with_object_already_exist() -> None:
+    client = await _client()
+    meta = TableMeta("t", [("k", "STRING")])
+    options, throughput = TableOptions(), ReservedThroughput(CapacityUnit(0, 0))
+    assert await _code(client.create_table(meta, options, throughput)) == "OTSObjectAlreadyExist"
+    assert await client.list_table() == ("t",)
+    described = await client.describe_table("t")
+    assert described.table_meta.schema_of_primary_key == [("k", "STRING"), ("n", "INTEGER")]
+
+
+async def test_missing_table_fails_with_object_not_exist() -> None:
+    client = FakeTablestoreClient()
+    assert await _code(client.get_row("nope", [("k", "a")])) == "OTSObjectNotExist"
+    assert await _code(client.describe_table("nope")) == "OTSObjectNotExist"
+
+
+async def test_denied_table_creation_fails_with_a_permission_code() -> None:
+    client = FakeTablestoreClient()
+    client.deny_table_creation = True
+    meta = TableMeta("t", [("k", "STRING")])
+    code = await _code(
+        client.create_table(meta, TableOptions(), ReservedThroughput(CapacityUnit(0, 0)))
+    )
+    assert code == "OTSNoPermissionAccess"
+
+
+async def test_put_get_and_update_row() -> None:
+    client = await _client()
+    await client.put_row("t", Row(_pk("a", 1), [("x", "1"), ("y", 2)]))
+    _, row, _ = await client.get_row("t", _pk("a", 1), None, None, 1)
+    assert row.primary_key == _pk("a", 1)
+    assert [(c[0], c[1]) for c in row.attribute_columns] == [("x", "1"), ("y", 2)]
+    await client.update_row(
+        "t", Row(_pk("a", 1), {"put": [("x", "2")], "delete_all": ["y"]}), Condition("IGNORE")
+    )
+    _, row, _ = await client.get_row("t", _pk("a", 1), ["x"], None, 1)
+    assert [(c[0], c[1]) for c in row.attribute_columns] == [("x", "2")]
+    _, missing, _ = await client.get_row("t", _pk("b", 1), None, None, 1)
+    assert missing is None
+
+
+async def test_row_existence_conditions() -> None:
+    client = await _client()
+    absent = Condition(RowExistenceExpectation.EXPECT_NOT_EXIST)
+    await client.put_row("t", Row(_pk("a", 1), [("x", "1")]), absent)
+    assert await _code(client.put_row("t", Row(_pk("a", 1), [("x", "2")]), absent)) == (
+        "OTSConditionCheckFail"
+    )
+    present = Condition(RowExistenceExpectation.EXPECT_EXIST)
+    row = Row(_pk("b", 1), {"put": [("x", "1")]})
+    assert await _code(client.update_row("t", row, present)) == "OTSConditionCheckFail"
+
+
+async def test_column_condition_with_pass_if_missing() -> None:
+    client = await _client()
+    await client.put_row("t", Row(_pk("a", 1), [("ver", 3)]))
+    exact = SingleColumnCondition("ver", 3, ComparatorType.EQUAL, pass_if_missing=False)
+    stale = SingleColumnCondition("ver", 2, ComparatorType.EQUAL, pass_if_missing=False)
+    missing = SingleColumnCondition("other", 1, ComparatorType.EQUAL, pass_if_missing=False)
+    bump = Row(_pk("a", 1), {"put": [("ver", 4)]})
+    for condition in (stale, missing):
+        wrapped = Condition(RowExistenceExpectation.EXPECT_EXIST, condition)
+        assert await _code(client.update_row("t", bump, wrapped)) == "OTSConditionCheckFail"
+    await client.update_row("t", bump, Condition(RowExistenceExpectation.EXPECT_EXIST, exact))
+    _, row, _ = await client.get_row("t", _pk("a", 1), None, None, 1)
+    assert row.attribute_columns[0][1] == 4
+
+
+async def test_forced_conflicts_fail_only_conditional_writes() -> None:
+    client = await _client()
+    client.fail_next_conditional_writes(1)
+    await client.put_row("t", Row(_pk("a", 1), [("x", "1")]))
+    absent = Condition(RowExistenceExpectation.EXPECT_NOT_EXIST)
+    assert await _code(client.put_row("t", Row(_pk("b", 1), [("x", "1")]), absent)) == (
+        "OTSConditionCheckFail"
+    )
+    await client.put_row("t", Row(_pk("b", 1), [("x", "1")]), absent)
+
+
+async def test_range_reads_in_primary_key_order_with_limit_and_next_start_key() -> None:
+    client = await _client()
+    for k in ("b", "a", "é", "B"):
+        for n in (2, 0, 1):
+            await client.put_row("t", Row(_pk(k, n), [("v", f"{k}{n}")]))
+    start, end = [("k", INF_MIN), ("n", INF_MIN)], [("k", INF_MAX), ("n", INF_MAX)]
+    keys = []
+    next_key = start
+    while next_key is not None:
+        _, next_key, rows, _ = await client.get_range("t", "FORWARD", next_key, end, None, 5)
+        assert len(rows) <= 5
+        keys += [tuple(v for _, v in row.primary_key) for row in rows]
+    expected = [(k, n) for k in ("B", "a", "b", "é") for n in (0, 1, 2)]
+    assert keys == expected
+    _, next_key, rows, _ = await client.get_range(
+        "t", "BACKWARD", [("k", "b"), ("n", 1)], [("k", "a"), ("n", 1)], None, None
+    )
+    assert [tuple(v for _, v in r.primary_key) for r in rows] == [("b", 1), ("b", 0), ("a", 2)]
+    assert next_key is None
+
+
+async def test_range_read_stops_near_4_mb_and_returns_the_next_key() -> None:
+    client = await _client()
+    for n in range(4):
+        await client.put_row("t", Row(_pk("a", n), [("v", "x" * 1_500_000)]))
+    end = [("k", "a"), ("n", INF_MAX)]
+    _, next_key, rows, _ = await client.get_range("t", "FORWARD", _pk("a", 0), end, None, None)
+    assert len(rows) == 3
+    assert next_key == _pk("a", 3)
+
+
+async def test_size_limits() -> None:
+    client = await _client()
+    too_long_key = _pk("ü" * 513, 1)
+    assert await _code(client.put_row("t", Row(too_long_key, [("x", "1")]))) == (
+        "OTSParameterInvalid"
+    )
+    await client.put_row("t", Row(_pk("ü" * 512, 1), [("x", "1")]))
+    big = Row(_pk("a", 1), [("x", "x" * (2 * 1024 * 1024 + 1))])
+    assert await _code(client.put_row("t", big)) == "OTSParameterInvalid"
+    split = Row(_pk("a", 1), [("p0", "x" * 2_000_000), ("p1", "x" * 2_000_000)])
+    await client.put_row("t", split)
+    over = Row(_pk("a", 2), [(f"p{i}", "x" * 2_000_000) for i in range(3)])
+    assert await _code(client.put_row("t", over)) == "OTSParameterInvalid"
+    assert client.write_calls == 2
+
+
+async def test_batch_write_limits_and_per_row_outcomes() -> None:
+    client = await _client()
+    too_many = BatchWriteRowRequest()
+    ignore = Condition(RowExistenceExpectation.IGNORE)
+    items = [PutRowItem(Row(_pk("a", n), [("x", "1")]), ignore) for n in range(201)]
+    too_many.add(TableInBatchWriteRowItem("t", items))
+    assert await _code(client.batch_write_row(too_many)) == "OTSParameterInvalid"
+    too_big = BatchWriteRowRequest()
+    rows = [PutRowItem(Row(_pk("a", n), [("x", "x" * 1_500_000)]), ignore) for n in range(3)]
+    too_big.add(TableInBatchWriteRowItem("t", rows))
+    assert await _code(client.batch_write_row(too_big)) == "OTSParameterInvalid"
+    await client.put_row("t", Row(_pk("a", 0), [("x", "old")]))
+    mixed = BatchWriteRowRequest()
+    absent = Condition(RowExistenceExpectation.EXPECT_NOT_EXIST)
+    mixed.add(
+        TableInBatchWriteRowItem(
+            "t",
+            [
+                PutRowItem(Row(_pk("a", 0), [("x", "new")]), absent),
+                PutRowItem(Row(_pk("a", 1), [("x", "new")]), absent),
+            ],
+        )
+    )
+    response = await client.batch_write_row(mixed)
+    assert not response.is_all_succeed()
+    outcomes = response.get_put_by_table("t")
+    assert [item.is_ok for item in outcomes] == [False, True]
+    assert outcomes[0].error_code == "OTSConditionCheckFail"
+
+
+async def test_batch_get_returns_none_rows_for_missing_keys_and_caps_at_100() -> None:
+    client = await _client()
+    await client.put_row("t", Row(_pk("a", 1), [("x", "1")]))
+    request = BatchGetRowRequest()
+    request.add(TableInBatchGetRowItem("t", [_pk("a", 1), _pk("a", 2)], None, None, 1))
+    result = (await client.batch_get_row(request)).get_result_by_table("t")
+    assert [item.is_ok for item in result] == [True, True]
+    assert result[0].row.primary_key == _pk("a", 1)
+    assert result[1].row is None
+    too_many = BatchGetRowRequest()
+    too_many.add(TableInBatchGetRowItem("t", [_pk("a", n) for n in range(101)], None, None, 1))
+    assert await _code(client.batch_get_row(too_many)) == "OTSParameterInvalid"
