@@ -61,7 +61,7 @@ def test_users_and_sessions_tables_with_next_page_hints(stores: dict[str, DictSt
     assert "alice" in result.stdout and "bob" in result.stdout and "2 user(s)" in result.stdout
     first = invoke("users", "dict://a", "--limit", "1")
     assert "alice" in first.stdout and "bob" not in first.stdout
-    assert "next page: memmark users dict://a --cursor" in first.stderr
+    assert "next page: memmark users dict://a --limit 1 --cursor" in first.stderr
     cursor = first.stderr.split("--cursor")[1].split()[0]
     second = invoke("users", "dict://a", "--limit", "1", "--cursor", cursor)
     assert "bob" in second.stdout and "alice" not in second.stdout
@@ -71,7 +71,7 @@ def test_users_and_sessions_tables_with_next_page_hints(stores: dict[str, DictSt
     assert "s-1" in result.stdout and "s:2" in result.stdout and "b1" not in result.stdout
     assert "yes" in result.stdout  # s-1 has a summary
     paged = invoke("sessions", "dict://a", "-n", "2")
-    assert "next page: memmark sessions dict://a --cursor" in paged.stderr
+    assert "next page: memmark sessions dict://a --limit 2 --cursor" in paged.stderr
 
 
 def test_show_messages_marks_and_summary(stores: dict[str, DictStore]) -> None:

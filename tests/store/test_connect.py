@@ -67,3 +67,49 @@ def test_missing_driver_names_the_pip_install(
     monkeypatch.setitem(sys.modules, module, None)
     with pytest.raises(ImportError, match=rf"pip install 'memmark\[{extra}\]'"):
         memmark.connect(url)
+
+
+@pytest.mark.parametrize(
+    ("url", "store_class", "options"),
+    [
+        ("sqlite+aiosqlite:///never-created.db", "SQLStore", {"table_prefix": "x_"}),
+        ("postgresql+asyncpg://u@127.0.0.1:1/db", "SQLStore", {"pool_size": 2}),
+        ("mysql+asyncmy://u@127.0.0.1:1/db", "SQLStore", {}),
+        ("redis://127.0.0.1:1/0", "RedisStore", {"key_prefix": "p"}),
+        ("redis+cluster://127.0.0.1:1", "RedisStore", {}),
+    ],
+)
+async def test_connect_builds_the_store_without_connecting(
+    url: str, store_class: str, options: dict[str, object]
+) -> None:
+    store = memmark.connect(url, **options)
+    try:
+        assert type(store).__name__ == store_class
+    finally:
+        await store.close()
+
+
+async def test_redis_cluster_url_opens_a_cluster_client() -> None:
+    from redis.asyncio.cluster import RedisCluster
+
+    store = memmark.connect("redis+cluster://127.0.0.1:1")
+    try:
+        assert isinstance(store.get_client(), RedisCluster)  # type: ignore[attr-defined]
+    finally:
+        await store.close()
+
+
+async def test_tablestore_url_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("ENDPOINT", "INSTANCE_NAME", "ACCESS_KEY_ID", "ACCESS_KEY_SECRET"):
+        monkeypatch.delenv(f"TABLESTORE_{name}", raising=False)
+    with pytest.raises(ValueError, match="TABLESTORE_ENDPOINT"):
+        memmark.connect("tablestore://")
+    monkeypatch.setenv("TABLESTORE_ENDPOINT", "https://memmark-test.invalid")
+    monkeypatch.setenv("TABLESTORE_INSTANCE_NAME", "memmark")
+    monkeypatch.setenv("TABLESTORE_ACCESS_KEY_ID", "id")
+    monkeypatch.setenv("TABLESTORE_ACCESS_KEY_SECRET", "secret")
+    store = memmark.connect("tablestore://", table_name="memmark_test")
+    try:
+        assert type(store).__name__ == "TablestoreStore"
+    finally:
+        await store.close()

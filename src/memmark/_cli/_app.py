@@ -40,6 +40,7 @@ __all__ = ["app"]
 DEMO_URL = "sqlite+aiosqlite:///memmark-demo.db"
 DEMO_USER = "demo_user"
 DEMO_SESSION = "demo_session"
+DEFAULT_PAGE_SIZE = 100
 
 app = typer.Typer(
     name="memmark",
@@ -202,28 +203,31 @@ def demo(
 
 
 @app.command()
-def users(url: UrlArg, limit: LimitOpt = 100, cursor: CursorOpt = None) -> None:
+def users(url: UrlArg, limit: LimitOpt = DEFAULT_PAGE_SIZE, cursor: CursorOpt = None) -> None:
     """List the users that have sessions, one page at a time."""
     page = _on_store(url, lambda store: store.list_users(limit=limit, cursor=cursor))
     _stdout().print(_render.users_table(page.items))
-    _next_page_hint(["users", url], page.next_cursor)
+    _next_page_hint(["users", url], limit, page.next_cursor)
 
 
 @app.command()
 def sessions(
     url: UrlArg,
     user: Annotated[str | None, typer.Option("--user", "-u", help="Only this user.")] = None,
-    limit: LimitOpt = 100,
+    limit: LimitOpt = DEFAULT_PAGE_SIZE,
     cursor: CursorOpt = None,
 ) -> None:
     """List sessions with message counts, last update and summary, one page at a time."""
     page = _on_store(url, lambda store: store.list_sessions(user, limit=limit, cursor=cursor))
     _stdout().print(_render.sessions_table(page.items))
-    _next_page_hint(["sessions", url, *(["--user", user] if user else [])], page.next_cursor)
+    _next_page_hint(["sessions", url, *(["--user", user] if user else [])], limit, page.next_cursor)
 
 
-def _next_page_hint(command: list[str], cursor: str | None) -> None:
+def _next_page_hint(command: list[str], limit: int, cursor: str | None) -> None:
+    """Tell how to get the next page, on stderr so stdout stays the table."""
     if cursor is not None:
+        if limit != DEFAULT_PAGE_SIZE:
+            command = [*command, "--limit", str(limit)]
         args = " ".join(shlex.quote(part) for part in command)
         _stderr().print(
             f"next page: memmark {args} --cursor {cursor}", highlight=False, soft_wrap=True
