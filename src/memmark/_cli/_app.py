@@ -284,10 +284,12 @@ def export_command(
 
     async def work(store: StoreBase) -> int:
         count = 0
-        with _open_output(output) as sink:
+        with _open_output(output) as sink, _render.progress(_stderr()) as bar:
+            task = bar.add_task("exporting", total=None, detail="", visible=output is not None)
             async for record in export_sessions(store, user, session):
                 sink.write(dump_record(record) + "\n")
                 count += 1
+                bar.update(task, completed=count)
         return count
 
     count = _on_store(url, work)
