@@ -184,6 +184,10 @@ def test_forget_user_leaves_other_users_intact(stores: dict[str, DictStore]) -> 
         (["users", "postgresql+asyncpg://postgres@127.0.0.1:1/x"], "StorageUnavailableError"),
         (["sessions", "redis://127.0.0.1:1/0"], "error: StorageUnavailableError"),
         (["users", "mysql+asyncmy://root@127.0.0.1:1/x"], "error: StorageUnavailableError"),
+        (
+            ["users", "sqlite+aiosqlite:////nonexistent-memmark-dir/x.db"],
+            "error: StorageUnavailableError: list_users: database unavailable",
+        ),
     ],
 )
 def test_errors_are_one_line_without_traceback(

@@ -9,6 +9,7 @@ code 1, never a traceback; Ctrl-C during a transfer stops between sessions (exit
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import shlex
 import signal
@@ -86,22 +87,34 @@ def _fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
+class _Failure(Exception):
+    """An expected failure, already worded for the user."""
+
+
 def _run(work: Callable[[], Awaitable[ResultT]]) -> ResultT:
     """Run ``work`` in a fresh event loop, turning expected failures into one error line."""
     try:
-        return asyncio.run(_awaited(work))
-    except MemmarkError as exc:
-        _fail(f"{type(exc).__name__}: {exc}")
-    except (ImportError, ValueError, TypeError) as exc:
-        _fail(str(exc))
-    except OSError as exc:
-        _fail(exc.strerror or str(exc) if not exc.filename else f"{exc.filename}: {exc.strerror}")
+        return asyncio.run(_guarded(work))
+    except _Failure as failure:
+        _fail(str(failure))
     except KeyboardInterrupt:
         _fail("interrupted", 130)
 
 
-async def _awaited(work: Callable[[], Awaitable[ResultT]]) -> ResultT:
-    return await work()
+async def _guarded(work: Callable[[], Awaitable[ResultT]]) -> ResultT:
+    try:
+        return await work()
+    except MemmarkError as exc:
+        message = f"{type(exc).__name__}: {exc}"
+    except (ImportError, ValueError, TypeError) as exc:
+        message = str(exc)
+    except OSError as exc:
+        message = f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc)
+    # Collect the failed connections while the loop still runs: a driver thread that reports
+    # to a closed loop prints a traceback of its own (aiosqlite, on a file it cannot open).
+    gc.collect()
+    await asyncio.sleep(0)
+    raise _Failure(message)
 
 
 def _on_store(url: str, work: Callable[[StoreBase], Awaitable[ResultT]]) -> ResultT:
