@@ -2,7 +2,8 @@
 
 The ``open_store`` fixture returns ``open_store(kind)``: an async context manager yielding a
 fresh, empty store of that kind (its own SQLite file, table prefix in the run's private
-PostgreSQL/MariaDB database, or Redis key prefix) and cleaning up afterwards.
+PostgreSQL/MariaDB database, Redis key prefix, or in-process Tablestore fake) and
+cleaning up afterwards.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ STORE_KINDS = [
     pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
     pytest.param("mysql", id="mysql", marks=pytest.mark.mysql),
     pytest.param("redis", id="redis", marks=pytest.mark.redis),
+    pytest.param("tablestore_fake", id="tablestore_fake"),
 ]
 """Every kind; ``dict`` is the test-only store over ``InMemoryMemory``."""
 
@@ -59,6 +61,15 @@ async def _sql_store(url: str) -> AsyncIterator[StoreBase]:
         yield store
 
 
+@asynccontextmanager
+async def _tablestore_fake_store() -> AsyncIterator[StoreBase]:
+    from memmark.store import TablestoreStore
+    from tests.fakes.tablestore import FakeTablestoreClient
+
+    async with TablestoreStore(client=FakeTablestoreClient()) as store:
+        yield store
+
+
 @pytest.fixture
 def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> OpenStore:
     """``open_store(kind)``: a fresh store of ``kind``; the SQL databases are the run's own."""
@@ -79,6 +90,8 @@ def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> OpenStore:
             return _sql_store(request.getfixturevalue("mysql_url_for_test"))
         if kind == "redis":
             return _redis_store()
+        if kind == "tablestore_fake":
+            return _tablestore_fake_store()
         raise ValueError(f"unknown store kind {kind!r}")
 
     return opener
