@@ -362,7 +362,11 @@ def import_agentscope_command(
     src: Annotated[str, typer.Argument(help="AgentScope's SQLAlchemy async URL or redis://.")],
     dst: Annotated[str, typer.Argument(help="Storage URL to write.")],
 ) -> None:
-    """Import an AgentScope 1.x deployment's memories (SQL tables or Redis keys)."""
+    """Import an AgentScope 1.x deployment's memories (SQL tables or Redis keys).
+
+    SQL is read page by page; Redis sessions are found by SCAN (fine for a one-off migration).
+    Re-running skips sessions already imported.
+    """
 
     async def work(target: StoreBase) -> None:
         await _transfer("importing from AgentScope", target, lambda: agentscope_records(src))
