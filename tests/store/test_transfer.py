@@ -114,3 +114,11 @@ def test_load_records_names_the_bad_line() -> None:
         list(load_records(lines))
     with pytest.raises(ValueError, match="line 1: expected a JSON object"):
         list(load_records(["[1]"]))
+
+
+async def test_filters_must_be_lists_of_valid_ids() -> None:
+    store = DictStore()
+    with pytest.raises(TypeError, match="user_id filter must be a list of ids"):
+        [r async for r in export_sessions(store, users="alice")]
+    with pytest.raises(ValueError, match="session_id must not be empty"):
+        await copy(store, DictStore(), sessions=[""])

@@ -96,8 +96,8 @@ async def export_sessions(
         sessions: Only sessions with these ids; all when ``None``.
         page_size: Sessions listed per round trip.
     """
-    wanted_sessions = None if sessions is None else frozenset(sessions)
-    user_ids: Iterable[str | None] = [None] if users is None else dict.fromkeys(users)
+    wanted_sessions = None if sessions is None else frozenset(_id_filter("session_id", sessions))
+    user_ids: Iterable[str | None] = [None] if users is None else _id_filter("user_id", users)
     for user_id in user_ids:
         cursor: str | None = None
         while True:
@@ -173,6 +173,13 @@ async def copy(
     return await import_sessions(
         dst, export_sessions(src, users, sessions), on_progress=on_progress
     )
+
+
+def _id_filter(name: str, ids: Iterable[str]) -> list[str]:
+    """Check a ``users=`` / ``sessions=`` filter: an iterable of ids (not one bare str)."""
+    if isinstance(ids, str):
+        raise TypeError(f"{name} filter must be a list of ids, not a str")
+    return list(dict.fromkeys(check_identity(name, value) for value in ids))
 
 
 def dump_record(record: dict[str, Any]) -> str:
