@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from memmark.errors import BackendError
@@ -99,23 +99,30 @@ async def lock_session(
         changes["summary"] = summary
     returned = (s.c.id, s.c.next_seq, s.c.user_id, s.c.session_id)
     name = conn.dialect.name
+    new_row = {
+        "session_key": who.key,
+        "user_id": who.user_id,
+        "session_id": who.session_id,
+        "summary": summary or "",
+        "next_seq": allocate,
+        "updated_at": now,
+    }
+    if create and name in _MYSQL and conn.dialect.insert_returning:  # MariaDB >= 10.5
+        stmt: Any = mysql.insert(s).values(new_row).on_duplicate_key_update(changes)
+        upserted = (await conn.execute(stmt.returning(*returned))).one()
+        return _check_owner(upserted, who), int(upserted.next_seq) - allocate
     if name in ("postgresql", "sqlite"):
         if create:
-            upsert = (postgresql.insert(s) if name == "postgresql" else sqlite.insert(s)).values(
-                session_key=who.key,
-                user_id=who.user_id,
-                session_id=who.session_id,
-                summary=summary or "",
-                next_seq=allocate,
-                updated_at=now,
+            upsert = postgresql.insert(s) if name == "postgresql" else sqlite.insert(s)
+            stmt = (
+                upsert.values(new_row)
+                .on_conflict_do_update(index_elements=[s.c.session_key], set_=changes)
+                .returning(*returned)
             )
-            stmt: Any = upsert.on_conflict_do_update(
-                index_elements=[s.c.session_key], set_=changes
-            ).returning(*returned)
         else:
             stmt = sa.update(s).where(s.c.session_key == who.key).values(changes)
             stmt = stmt.returning(*returned)
-        row = (await conn.execute(stmt)).first()
+        row: Any = (await conn.execute(stmt)).first()
         if row is None:
             return None
         return _check_owner(row, who), int(row.next_seq) - allocate
