@@ -49,6 +49,7 @@ BACKENDS: tuple[Backend, ...] = (
     Backend("postgres", "postgres_provider", persistent=True, marks=(pytest.mark.postgres,)),
     Backend("mysql", "mysql_provider", persistent=True, marks=(pytest.mark.mysql,)),
     Backend("redis", "redis_provider", persistent=True, marks=(pytest.mark.redis,)),
+    Backend("redis_fake", "redis_fake_provider", persistent=True),
     Backend(
         "redis_cluster",
         "redis_cluster_provider",
