@@ -162,6 +162,42 @@ async def test_crashed_writer_is_taken_over_after_its_lease() -> None:
     assert await memory.size() == 3
 
 
+async def test_writer_waits_for_a_live_lock_holder() -> None:
+    client = FakeTablestoreClient()
+    memory = _memory(client)
+    await memory.add(msg("a"))
+    session = client.tables["memmark_session"].rows[(session_key("u", "s"),)]
+    session.update(lock_owner="another-process", lock_until=2**62)
+    waiting = asyncio.create_task(memory.add(msg("b")))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert not waiting.done()
+    del session["lock_owner"], session["lock_until"]
+    await waiting
+    assert await contents(memory) == ["a", "b"]
+
+
+async def test_lost_lock_is_reported_and_its_own_stale_lock_reused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    client = FakeTablestoreClient()
+    memory = _memory(client)
+    await memory.add(msg("a"))
+    acquire = memory._session.acquire
+
+    async def acquire_then_lose_the_lock():  # the next conditional write is the release
+        writer = await acquire()
+        client.fail_next_conditional_writes(1)
+        return writer
+
+    monkeypatch.setattr(memory._session, "acquire", acquire_then_lose_the_lock)
+    with pytest.raises(BackendError, match="lost the Tablestore writer lock"):
+        await memory.update_compressed_summary("lost")
+    monkeypatch.undo()
+    await memory.update_compressed_summary("kept")
+    assert [m.content for m in await memory.get_memory()] == ["kept", "a"]
+
+
 async def test_longest_marks_and_ids_fit_the_primary_key_limit() -> None:
     memory = _memory(FakeTablestoreClient())
     mark, msg_id = "😀" * 255, "𝄞" * 255

@@ -14,7 +14,8 @@ raises the SDK's own ``OTSServiceError`` codes, with the documented semantics me
 - a string primary-key value holds at most 1 KB, an attribute value at most 2 MB, a
   ``PutRow`` / ``UpdateRow`` at most 4 MB, a ``BatchWriteRow`` at most 200 rows and 4 MB, a
   ``BatchGetRow`` at most 100 rows, ``columns_to_get`` at most 128 names;
-- ``BatchWriteRow`` is not atomic: each row succeeds or fails on its own.
+- ``BatchWriteRow`` is not atomic: each row succeeds or fails on its own; a batch that
+  names one row twice is refused whole.
 
 Every call's arguments also go through the SDK's own request encoder (its Python codec), so
 a call the real client would refuse (wrong argument shapes or types) fails here too.
@@ -269,6 +270,9 @@ class FakeTablestoreClient:
         result: dict[str, list[RowDataItem]] = {}
         for name, item in request.items.items():
             table = self._table(name)
+            keys = [table.key(primary_key) for primary_key in item.primary_keys]
+            if len(set(keys)) != len(keys):
+                raise _error("OTSParameterInvalid", "BatchGetRow holds a primary key twice")
             rows = []
             for primary_key in item.primary_keys:
                 found = self._read(table, table.key(primary_key), item.columns_to_get)
@@ -294,8 +298,11 @@ class FakeTablestoreClient:
         if len(items) > BATCH_WRITE_MAX_ROWS:
             raise _error("OTSParameterInvalid", "BatchWriteRow writes at most 200 rows")
         self._check_write_size([entry.row for _, entry in items], limit=BATCH_WRITE_MAX_BYTES)
-        for name in request.items:
-            self._table(name)
+        for name, table_item in request.items.items():
+            table = self._table(name)
+            keys = [table.key(entry.row.primary_key) for entry in table_item.row_items]
+            if len(set(keys)) != len(keys):
+                raise _error("OTSParameterInvalid", "BatchWriteRow holds a primary key twice")
         self.write_calls += 1
         response: dict[str, list[BatchWriteRowResponseItem]] = {}
         for name, entry in items:

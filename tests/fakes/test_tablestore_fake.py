@@ -200,6 +200,9 @@ async def test_batch_write_limits_and_per_row_outcomes() -> None:
             ],
         )
     )
+    twice = BatchWriteRowRequest()
+    twice.add(TableInBatchWriteRowItem("t", [PutRowItem(Row(_pk("a", 5), []), ignore)] * 2))
+    assert await _code(client.batch_write_row(twice)) == "OTSParameterInvalid"
     response = await client.batch_write_row(mixed)
     assert not response.is_all_succeed()
     outcomes = response.get_put_by_table("t")

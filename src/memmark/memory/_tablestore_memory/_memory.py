@@ -39,7 +39,13 @@ from memmark.memory._record import Snapshot, StoredMessage
 from memmark.memory._tablestore_memory._schema import ensure_tables, table_names
 from memmark.memory._tablestore_memory._sdk import load_sdk
 from memmark.memory._tablestore_memory._session import Session, Writer
-from memmark.memory._tablestore_memory._store import HIGHEST, LOWEST, RowOp, Rows
+from memmark.memory._tablestore_memory._store import (
+    BATCH_GET_MAX_ROWS,
+    HIGHEST,
+    LOWEST,
+    RowOp,
+    Rows,
+)
 
 __all__ = ["TablestoreMemory"]
 
@@ -289,26 +295,66 @@ class TablestoreMemory(MemoryBase):
         if visible is None:
             return Snapshot("")
         summary, next_seq = visible
-        if limit == 0:
+        if limit == 0 or next_seq == 0:
             return Snapshot(summary)
         if mark is None:
-            candidates = await self._all(next_seq, _META)
+            newest = await self._newest(next_seq, exclude_mark, limit)
         else:
-            candidates = await self._by_marks([mark], next_seq)
-        chosen = [e for e in candidates if exclude_mark is None or exclude_mark not in e.marks]
-        if limit is not None:
-            chosen = chosen[-limit:]
-        full = {entry.seq: entry for entry in await self._by_seqs((e.seq for e in chosen), None)}
+            newest = await self._newest_marked(mark, next_seq, exclude_mark, limit)
         messages = [
-            StoredMessage(
-                entry.msg_id,
-                full[entry.seq].payload,
-                tuple(sorted(entry.marks)) if with_marks else (),
-            )
-            for entry in chosen
-            if entry.seq in full
+            StoredMessage(e.msg_id, e.payload, tuple(sorted(e.marks)) if with_marks else ())
+            for e in reversed(newest)
         ]
         return Snapshot(summary, messages)
+
+    async def _newest(self, next_seq: int, exclude: str | None, limit: int | None) -> list[_Entry]:
+        """Whole messages below ``next_seq`` without ``exclude``, newest first, up to ``limit``."""
+        found: list[_Entry] = []
+        scan = self._rows.scan(
+            self._names.message,
+            self._key(("seq", next_seq - 1)),
+            self._key(("seq", LOWEST)),
+            backward=True,
+            page_rows=limit,
+        )
+        async with contextlib.aclosing(scan) as rows:
+            async for row in rows:
+                entry = _entry(row)
+                if exclude not in entry.marks:
+                    found.append(entry)
+                    if len(found) == limit:
+                        break
+        return found
+
+    async def _newest_marked(
+        self, mark: str, next_seq: int, exclude: str | None, limit: int | None
+    ) -> list[_Entry]:
+        """Like :meth:`_newest`, for messages with ``mark``: index first, then the messages."""
+        found: list[_Entry] = []
+        scan = self._rows.scan(
+            self._names.mark,
+            self._key(("mark", mark), ("seq", next_seq - 1)),
+            self._key(("mark", mark), ("seq", LOWEST)),
+            backward=True,
+            columns=["seq"],
+        )
+        chunk: list[int] = []
+        async with contextlib.aclosing(scan) as rows:
+            async for row in rows:
+                chunk.append(row["seq"])
+                if len(chunk) == BATCH_GET_MAX_ROWS:
+                    found += await self._matching(chunk, mark, exclude)
+                    chunk = []
+                    if limit is not None and len(found) >= limit:
+                        return found[:limit]
+        found += await self._matching(chunk, mark, exclude)
+        return found if limit is None else found[:limit]
+
+    async def _matching(self, seqs: list[int], mark: str, exclude: str | None) -> list[_Entry]:
+        """The whole messages at ``seqs`` that carry ``mark`` and not ``exclude``, newest first."""
+        entries = await self._by_seqs(seqs, None)
+        kept = [e for e in entries if mark in e.marks and exclude not in e.marks]
+        return sorted(kept, key=lambda e: e.seq, reverse=True)
 
     async def _count(self) -> int:
         await ensure_tables(self._client, self._names, self._endpoint)

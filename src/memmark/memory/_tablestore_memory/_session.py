@@ -112,7 +112,12 @@ class Session:
         return SessionRow.from_columns(columns)
 
     async def acquire(self) -> Writer:
-        """Take the writer lock, waiting while another live writer holds it."""
+        """Take the writer lock, waiting while another live writer holds it.
+
+        A lock under this object's own owner token is left over from one of its operations
+        that failed before releasing (callers serialise their operations), so it is taken
+        over at once, as is a lock whose lease expired.
+        """
         delay = 0.001
         while True:
             row = await self.read()
@@ -133,7 +138,7 @@ class Session:
                 }
                 if await self._rows.put_if_absent(self._names.session, self._pk, columns):
                     return Writer(created, False, "", 0, 0)
-            elif row.lock_owner is None or row.lock_until <= now:
+            elif row.lock_owner in (None, self._owner) or row.lock_until <= now:
                 acquired = await self._rows.update_if(
                     self._names.session,
                     self._pk,
