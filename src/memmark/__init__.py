@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from memmark._connect import connect
 from memmark.errors import (
     BackendError,
     ContentTooLargeError,
@@ -76,6 +77,7 @@ __all__ = [
     "ToolUseBlock",
     "URLSource",
     "VideoBlock",
+    "connect",
 ]
 
 

@@ -7,12 +7,33 @@ from typing import TYPE_CHECKING, Any
 
 from memmark.store._base import Page, SessionInfo, StoreBase
 from memmark.store._sql_store import SQLStore
+from memmark.store._transfer import (
+    ImportReport,
+    copy,
+    dump_record,
+    export_sessions,
+    import_sessions,
+    load_records,
+)
 
 if TYPE_CHECKING:
     from memmark.store._redis_store import RedisStore
     from memmark.store._tablestore_store import TablestoreStore
 
-__all__ = ["Page", "RedisStore", "SQLStore", "SessionInfo", "StoreBase", "TablestoreStore"]
+__all__ = [
+    "ImportReport",
+    "Page",
+    "RedisStore",
+    "SQLStore",
+    "SessionInfo",
+    "StoreBase",
+    "TablestoreStore",
+    "copy",
+    "dump_record",
+    "export_sessions",
+    "import_sessions",
+    "load_records",
+]
 
 _LAZY_EXPORTS = {
     "RedisStore": "memmark.store._redis_store",
