@@ -1,0 +1,80 @@
+"""Fixtures for fault tests: private servers, started once per run and running at each test.
+
+Each test may kill or restart its server; the next test finds it running again. The servers
+are deleted with their data at the end of the run, and the shared servers are never touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.faults.servers import (
+    PrivateMariaDB,
+    PrivatePostgres,
+    PrivateRedis,
+    PrivateServer,
+    ServerUnavailable,
+)
+from tests.servers import unavailable
+
+
+def _session_server(factory: type[PrivateServer]) -> Iterator[PrivateServer | str]:
+    try:
+        server = factory()
+        server.start()
+    except ServerUnavailable as exc:
+        yield f"private {factory.name} unavailable: {exc}"
+        return
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _running(server: PrivateServer | str) -> PrivateServer:
+    if isinstance(server, str):
+        unavailable(server)
+        raise AssertionError("unreachable")
+    server.start()
+    return server
+
+
+@pytest.fixture(scope="session")
+def _private_postgres() -> Iterator[PrivateServer | str]:
+    yield from _session_server(PrivatePostgres)
+
+
+@pytest.fixture(scope="session")
+def _private_redis() -> Iterator[PrivateServer | str]:
+    yield from _session_server(PrivateRedis)
+
+
+@pytest.fixture(scope="session")
+def _private_mariadb() -> Iterator[PrivateServer | str]:
+    yield from _session_server(PrivateMariaDB)
+
+
+@pytest.fixture
+def private_postgres(_private_postgres: PrivateServer | str) -> PrivatePostgres:
+    """A throw-away PostgreSQL cluster, running."""
+    server = _running(_private_postgres)
+    assert isinstance(server, PrivatePostgres)
+    return server
+
+
+@pytest.fixture
+def private_redis(_private_redis: PrivateServer | str) -> PrivateRedis:
+    """A throw-away redis-server with ``appendfsync always``, running."""
+    server = _running(_private_redis)
+    assert isinstance(server, PrivateRedis)
+    return server
+
+
+@pytest.fixture
+def private_mariadb(_private_mariadb: PrivateServer | str) -> PrivateMariaDB:
+    """A throw-away MariaDB, running."""
+    server = _running(_private_mariadb)
+    assert isinstance(server, PrivateMariaDB)
+    return server
