@@ -42,7 +42,16 @@ class Backend:
     marks: tuple[Any, ...] = field(default=())
 
 
-BACKENDS: tuple[Backend, ...] = (Backend("inmemory", "inmemory_provider", persistent=False),)
+BACKENDS: tuple[Backend, ...] = (
+    Backend("inmemory", "inmemory_provider", persistent=False),
+    Backend("redis", "redis_provider", persistent=True, marks=(pytest.mark.redis,)),
+    Backend(
+        "redis_cluster",
+        "redis_cluster_provider",
+        persistent=True,
+        marks=(pytest.mark.redis_cluster,),
+    ),
+)
 
 
 def backend_params(*, persistent_only: bool = False) -> list[Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from memmark.errors import (
     BackendError,
     ContentTooLargeError,
@@ -25,6 +27,10 @@ from memmark.message import (
     VideoBlock,
 )
 
+if TYPE_CHECKING:
+    from memmark.memory import RedisMemory
+    from memmark.store import RedisStore
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -38,6 +44,8 @@ __all__ = [
     "MemmarkError",
     "MemoryBase",
     "Msg",
+    "RedisMemory",
+    "RedisStore",
     "Role",
     "SchemaVersionError",
     "Snapshot",
@@ -50,3 +58,16 @@ __all__ = [
     "URLSource",
     "VideoBlock",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import driver-backed classes only when they are first used."""
+    if name == "RedisMemory":
+        from memmark.memory import RedisMemory
+
+        return RedisMemory
+    if name == "RedisStore":
+        from memmark.store import RedisStore
+
+        return RedisStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -6,8 +6,22 @@ which extra to install when it is constructed.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from memmark.memory._base import MemoryBase
 from memmark.memory._in_memory_memory import InMemoryMemory
 from memmark.memory._record import Snapshot, StoredMessage
 
-__all__ = ["InMemoryMemory", "MemoryBase", "Snapshot", "StoredMessage"]
+if TYPE_CHECKING:
+    from memmark.memory._redis_memory import RedisMemory
+
+__all__ = ["InMemoryMemory", "MemoryBase", "RedisMemory", "Snapshot", "StoredMessage"]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a driver-backed memory only when it is first used."""
+    if name == "RedisMemory":
+        from memmark.memory._redis_memory import RedisMemory
+
+        return RedisMemory
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,6 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from memmark.store._base import Page, SessionInfo, StoreBase
 
-__all__ = ["Page", "SessionInfo", "StoreBase"]
+if TYPE_CHECKING:
+    from memmark.store._redis_store import RedisStore
+
+__all__ = ["Page", "RedisStore", "SessionInfo", "StoreBase"]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a driver-backed store only when it is first used."""
+    if name == "RedisStore":
+        from memmark.store._redis_store import RedisStore
+
+        return RedisStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,87 @@
+"""Redis key layout of memmark: injective, one hash tag per (user_id, session_id).
+
+Every id goes through :func:`escape`, which percent-escapes ``%``, ``:``, ``{`` and ``}``;
+an escaped id therefore never contains a separator or a brace, and distinct ids stay
+distinct. With ``P = escape(key_prefix)``, ``U = escape(user_id)``, ``S = escape(session_id)``
+the keys of one session are::
+
+    P:{U:S}:meta          hash: summary, next_seq (sequence counter), updated_at (ms)
+    P:{U:S}:seq           sorted set: msg_id scored by its sequence number (the order)
+    P:{U:S}:payloads      hash: msg_id -> the message's JSON payload
+    P:{U:S}:msg-marks     hash: msg_id -> the message's marks joined by NUL (absent: none)
+    P:{U:S}:mark-names    set: the marks that some message of the session carries
+    P:{U:S}:mark:<mark>   sorted set: msg_id of the messages carrying <mark>, by sequence
+
+and the session indexes of :class:`~memmark.store.RedisStore` are::
+
+    P:users               sorted set (all scores 0): user ids, in code point order
+    P:{u:U}:sessions      sorted set (all scores 0): the session ids of user U
+
+The braces hold the hash tag: Redis Cluster hashes only ``U:S``, so all keys of one session
+live in one slot and a Lua script can change them atomically. The first ``{`` of a key is
+the tag's own (``P`` has none) and the first ``}`` after it closes it (``U`` and ``S`` have
+none), so the tag is exactly ``U:S``. The layout is injective: ``P`` ends at the first ``:``,
+``U`` and ``S`` are split by the only ``:`` inside the braces, and what follows the tag is one
+of the fixed kinds above; ``<mark>`` is stored raw, since it only ever follows ``mark:``.
+No key of one (prefix, user, session) can equal or contain one of another, whatever the ids
+hold (``:``, braces, glob characters, spaces, unicode), and no key is ever found by SCAN/KEYS:
+the mark keys of a session are listed in its ``mark-names`` set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["SessionKeys", "escape", "sessions_key", "users_key"]
+
+_ESCAPES = str.maketrans({"%": "%25", ":": "%3A", "{": "%7B", "}": "%7D"})
+
+
+def escape(text: str) -> str:
+    """Percent-escape the characters the key layout uses as separators (injective)."""
+    return text.translate(_ESCAPES)
+
+
+def users_key(key_prefix: str) -> str:
+    """The sorted set of every user id that has a registered session."""
+    return f"{escape(key_prefix)}:users"
+
+
+def sessions_key(key_prefix: str, user_id: str) -> str:
+    """The sorted set of one user's registered session ids."""
+    return f"{escape(key_prefix)}:{{u:{escape(user_id)}}}:sessions"
+
+
+@dataclass(frozen=True)
+class SessionKeys:
+    """The keys of one (user_id, session_id) under one key prefix."""
+
+    meta: str
+    seq: str
+    payloads: str
+    msg_marks: str
+    mark_names: str
+    mark_prefix: str
+    """Prefix of the per-mark sorted sets: ``mark_prefix + mark``."""
+
+    @classmethod
+    def of(cls, key_prefix: str, user_id: str, session_id: str) -> SessionKeys:
+        """Build the keys of (user_id, session_id) under ``key_prefix``."""
+        base = f"{escape(key_prefix)}:{{{escape(user_id)}:{escape(session_id)}}}:"
+        return cls(
+            meta=base + "meta",
+            seq=base + "seq",
+            payloads=base + "payloads",
+            msg_marks=base + "msg-marks",
+            mark_names=base + "mark-names",
+            mark_prefix=base + "mark:",
+        )
+
+    @property
+    def script_keys(self) -> list[str]:
+        """The fixed keys every script receives as ``KEYS``, in the prelude's order."""
+        return [self.meta, self.seq, self.payloads, self.msg_marks, self.mark_names]
+
+    def mark(self, mark: str) -> str:
+        """The sorted set of the messages carrying ``mark``."""
+        return self.mark_prefix + mark

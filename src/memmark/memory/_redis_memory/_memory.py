@@ -1,0 +1,231 @@
+"""``RedisMemory``: one session in Redis or Redis Cluster, every operation one Lua script.
+
+Usage::
+
+    memory = RedisMemory(user_id="u1", session_id="s1", url="redis://localhost:6379/0")
+    await memory.add(Msg("Alice", "Hi", "user"), marks="greeting")
+    await memory.close()
+
+The key layout is described in :mod:`memmark.memory._redis_memory._keys`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from memmark._optional import require
+from memmark.memory._base import MemoryBase
+from memmark.memory._record import Snapshot, StoredMessage
+from memmark.memory._redis_memory._keys import SessionKeys, sessions_key, users_key
+from memmark.memory._redis_memory._scripts import EncodableArg, ScriptRunner, driver_errors
+
+if TYPE_CHECKING:
+    from redis.asyncio import ConnectionPool, Redis
+    from redis.asyncio.cluster import RedisCluster
+
+__all__ = ["RedisMemory"]
+
+_MARK_SEPARATOR = "\x00"
+
+
+def as_text(value: bytes | str) -> str:
+    """Decode a reply, whether or not the client was created with ``decode_responses``."""
+    return value.decode("utf-8") if isinstance(value, bytes) else value
+
+
+def _split_marks(joined: str) -> tuple[str, ...]:
+    return tuple(joined.split(_MARK_SEPARATOR)) if joined else ()
+
+
+def key_ttl_ms(key_ttl: float | None) -> int:
+    """Convert ``key_ttl`` (seconds, or ``None``) to whole milliseconds (``0``: none)."""
+    if key_ttl is None:
+        return 0
+    if isinstance(key_ttl, bool) or not isinstance(key_ttl, (int, float)):
+        raise TypeError(f"key_ttl must be a number of seconds or None, got {type(key_ttl)}")
+    if not (math.isfinite(key_ttl) and key_ttl > 0):
+        raise ValueError(f"key_ttl must be a positive number of seconds, got {key_ttl}")
+    return max(1, round(key_ttl * 1000))
+
+
+class RedisMemory(MemoryBase):
+    """Memory of one (user_id, session_id) in Redis, atomic per call, Cluster-ready.
+
+    Each write is one Lua script (one round trip, atomic, deduplicated by message id on the
+    server); each read is one script returning a consistent snapshot. With ``key_ttl`` the
+    session's keys expire together ``key_ttl`` seconds after its last access.
+    """
+
+    def __init__(
+        self,
+        *,
+        user_id: str = "default_user",
+        session_id: str = "default_session",
+        connection_pool: ConnectionPool | None = None,
+        host: str = "localhost",
+        port: int = 6379,
+        db: int = 0,
+        password: str | None = None,
+        url: str | None = None,
+        client: Redis | RedisCluster | None = None,
+        key_prefix: str = "memmark",
+        key_ttl: float | None = None,
+        **connection_kwargs: Any,
+    ) -> None:
+        """Connect to Redis in one of four ways, in this order of precedence.
+
+        Args:
+            user_id: The user the memory belongs to.
+            session_id: The session of that user.
+            connection_pool: A ``redis.asyncio.ConnectionPool`` the caller owns.
+            host: Server host, when no pool, url or client is given.
+            port: Server port, likewise.
+            db: Database number, likewise.
+            password: Password, likewise.
+            url: A ``redis://`` or ``rediss://`` URL (``connection_kwargs`` apply too).
+            client: An existing ``redis.asyncio.Redis`` or ``RedisCluster``, used as is.
+            key_prefix: Start of every key, so several applications can share a server.
+            key_ttl: Seconds of inactivity after which the session's keys expire (sliding;
+                every call refreshes it). ``None`` keeps them forever.
+            **connection_kwargs: Further ``redis.asyncio.Redis`` options (``ssl``,
+                ``socket_timeout``, ...) for the client memmark creates from host or url.
+
+        Raises:
+            ImportError: the ``redis`` extra is not installed.
+            TypeError: ``key_prefix`` is not a str or ``key_ttl`` not a number.
+            ValueError: more than one of ``connection_pool``, ``url``, ``client`` is given,
+                or ``key_ttl`` is not positive.
+        """
+        super().__init__(user_id=user_id, session_id=session_id)
+        redis_asyncio = require("redis.asyncio", extra="redis", feature="RedisMemory")
+        if not isinstance(key_prefix, str):
+            raise TypeError(f"key_prefix must be a str, got {type(key_prefix).__name__}")
+        sources = [
+            name
+            for name, value in (
+                ("connection_pool", connection_pool),
+                ("url", url),
+                ("client", client),
+            )
+            if value is not None
+        ]
+        if len(sources) > 1:
+            raise ValueError(f"pass at most one of connection_pool, url, client; got {sources}")
+        self._ttl_ms = key_ttl_ms(key_ttl)
+        self._owns_client = client is None and connection_pool is None
+        if client is not None:
+            self._client: Redis | RedisCluster = client
+        elif connection_pool is not None:
+            self._client = redis_asyncio.Redis(connection_pool=connection_pool)
+        elif url is not None:
+            self._client = redis_asyncio.Redis.from_url(url, **connection_kwargs)
+        else:
+            self._client = redis_asyncio.Redis(
+                host=host, port=port, db=db, password=password, **connection_kwargs
+            )
+        self._keys = SessionKeys.of(key_prefix, self.user_id, self.session_id)
+        self._index_keys = (users_key(key_prefix), sessions_key(key_prefix, self.user_id))
+        self._scripts = ScriptRunner(self._client)
+        self._registered = False
+
+    def get_client(self) -> Redis | RedisCluster:
+        """Return the redis-py client this memory talks through."""
+        return self._client
+
+    async def close(self) -> None:
+        """Close the client if memmark created it; a client or pool passed in stays open."""
+        if self._owns_client:
+            with driver_errors():
+                await self._client.aclose()
+
+    async def _run(self, name: str, *args: EncodableArg) -> Any:
+        keys = self._keys
+        return await self._scripts.run(
+            name, keys.script_keys, [keys.mark_prefix, self._ttl_ms, *args]
+        )
+
+    async def _register(self) -> None:
+        """Record the session in the store's indexes, before this object's first write.
+
+        The indexes live in other hash slots than the session, so this is a separate
+        (idempotent) round trip, done once per memory object.
+        """
+        if self._registered:
+            return
+        users, sessions = self._index_keys
+        with driver_errors():
+            async with self._client.pipeline(transaction=False) as pipe:
+                pipe.zadd(users, {self.user_id: 0})
+                pipe.zadd(sessions, {self.session_id: 0})
+                await pipe.execute()
+        self._registered = True
+
+    @staticmethod
+    def _triples(records: Sequence[StoredMessage]) -> list[str]:
+        flat: list[str] = []
+        for stored in records:
+            flat += (stored.msg_id, stored.payload, _MARK_SEPARATOR.join(stored.marks))
+        return flat
+
+    async def _insert(self, records: Sequence[StoredMessage]) -> None:
+        await self._register()
+        await self._run("add", len(records), *self._triples(records))
+
+    async def _select(
+        self,
+        *,
+        mark: str | None,
+        exclude_mark: str | None,
+        limit: int | None,
+        with_marks: bool,
+    ) -> Snapshot:
+        summary, ids, payloads, joined = await self._run(
+            "select",
+            mark or "",
+            exclude_mark or "",
+            -1 if limit is None else limit,
+            "1" if with_marks else "0",
+        )
+        if not with_marks:
+            joined = [b""] * len(ids)
+        messages = [
+            StoredMessage(as_text(msg_id), as_text(payload), _split_marks(as_text(marks)))
+            for msg_id, payload, marks in zip(ids, payloads, joined, strict=True)
+        ]
+        return Snapshot(as_text(summary), messages)
+
+    async def _count(self) -> int:
+        return int(await self._run("count"))
+
+    async def _remove_ids(self, msg_ids: tuple[str, ...]) -> int:
+        return int(await self._run("delete", *msg_ids))
+
+    async def _remove_marked(self, marks: tuple[str, ...]) -> int:
+        return int(await self._run("delete_by_mark", *marks))
+
+    async def _relabel(
+        self,
+        *,
+        new_mark: str | None,
+        old_mark: str | None,
+        msg_ids: tuple[str, ...] | None,
+    ) -> int:
+        scope = ("0",) if msg_ids is None else ("1", *msg_ids)
+        return int(await self._run("relabel", new_mark or "", old_mark or "", *scope))
+
+    async def _set_summary(self, summary: str) -> None:
+        if summary:
+            await self._register()
+        await self._run("set_summary", summary)
+
+    async def _wipe(self) -> None:
+        await self._run("clear")
+
+    async def _replace(self, snapshot: Snapshot) -> None:
+        if snapshot.messages or snapshot.summary:
+            await self._register()
+        await self._run(
+            "replace", snapshot.summary, len(snapshot.messages), *self._triples(snapshot.messages)
+        )

@@ -1,0 +1,3 @@
+local count = redis.call('ZCARD', seq)
+touch()
+return count

@@ -1,0 +1,10 @@
+-- ARGV[3..]: message ids.
+local deleted = 0
+for i = 3, #ARGV do
+  deleted = deleted + remove(ARGV[i])
+end
+if deleted > 0 then
+  stamp()
+end
+touch()
+return deleted

@@ -1,0 +1,56 @@
+-- ARGV[3]: mark ("" = any); ARGV[4]: excluded mark ("" = none); ARGV[5]: limit ("-1" =
+-- none); ARGV[6]: "1" to return each message's joined marks.
+-- Returns {summary, ids, payloads, joined marks (or empty)}, oldest first.
+local mark, exclude, limit = ARGV[3], ARGV[4], tonumber(ARGV[5])
+local source = seq
+if mark ~= '' then
+  source = mark_key(mark)
+end
+local ids = {}
+if exclude == '' then
+  if limit < 0 then
+    ids = redis.call('ZRANGE', source, 0, -1)
+  elseif limit > 0 then
+    ids = redis.call('ZRANGE', source, -limit, -1)
+  end
+else
+  local excluded = mark_key(exclude)
+  if limit < 0 then
+    for _, id in ipairs(redis.call('ZRANGE', source, 0, -1)) do
+      if not redis.call('ZSCORE', excluded, id) then
+        ids[#ids + 1] = id
+      end
+    end
+  elseif limit > 0 then
+    local newest_first, offset = {}, 0
+    while #newest_first < limit do
+      local batch = redis.call('ZREVRANGE', source, offset, offset + CHUNK - 1)
+      for _, id in ipairs(batch) do
+        if #newest_first < limit and not redis.call('ZSCORE', excluded, id) then
+          newest_first[#newest_first + 1] = id
+        end
+      end
+      if #batch < CHUNK then
+        break
+      end
+      offset = offset + CHUNK
+    end
+    for i = #newest_first, 1, -1 do
+      ids[#ids + 1] = newest_first[i]
+    end
+  end
+end
+local found = {}
+local joined = {}
+if #ids > 0 then
+  found = hmget_all(payloads, ids)
+  if ARGV[6] == '1' then
+    joined = hmget_all(msg_marks, ids)
+    for i = 1, #joined do
+      joined[i] = joined[i] or ''
+    end
+  end
+end
+local summary = redis.call('HGET', meta, 'summary') or ''
+touch()
+return {summary, ids, found, joined}
