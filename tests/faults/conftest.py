@@ -17,6 +17,7 @@ from tests.faults.servers import (
     PrivateServer,
     ServerUnavailable,
 )
+from tests.faults.targets import Target
 from tests.servers import unavailable
 
 
@@ -78,3 +79,29 @@ def private_mariadb(_private_mariadb: PrivateServer | str) -> PrivateMariaDB:
     server = _running(_private_mariadb)
     assert isinstance(server, PrivateMariaDB)
     return server
+
+
+_BACKEND_CLASSES = {"postgres": "AsyncSQLAlchemyMemory", "mysql": "AsyncSQLAlchemyMemory"}
+_SERVER_FIXTURES = {
+    "postgres": "private_postgres",
+    "mysql": "private_mariadb",
+    "redis": "private_redis",
+}
+
+
+def require_backend(kind: str) -> None:
+    """Skip unless this checkout has the memory class of ``kind``."""
+    import memmark.memory
+
+    name = _BACKEND_CLASSES.get(kind, "RedisMemory")
+    if not hasattr(memmark.memory, name):
+        pytest.skip(f"{name} is not in this checkout")
+
+
+@pytest.fixture
+def server_target(request: pytest.FixtureRequest) -> tuple[PrivateServer, Target]:
+    """A running private server of the kind in ``request.param`` and a fresh target on it."""
+    kind: str = request.param
+    require_backend(kind)
+    server: PrivateServer = request.getfixturevalue(_SERVER_FIXTURES[kind])
+    return server, Target(kind, server.url)  # type: ignore[attr-defined]
