@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, settings
 from tests.registry import Backend, MemoryFactory, Provider, backend_params
 from tests.servers import IN_CI
 
-pytest_plugins = ["tests.providers.inmemory", "tests.providers.redis"]
+pytest_plugins = ["tests.providers.inmemory", "tests.providers.redis", "tests.providers.sql"]
 
 settings.register_profile(
     "default",

@@ -51,6 +51,9 @@ BACKENDS: tuple[Backend, ...] = (
         persistent=True,
         marks=(pytest.mark.redis_cluster,),
     ),
+    Backend("sqlite", "sqlite_provider", persistent=True),
+    Backend("postgres", "postgres_provider", persistent=True, marks=(pytest.mark.postgres,)),
+    Backend("mysql", "mysql_provider", persistent=True, marks=(pytest.mark.mysql,)),
 )
 
 

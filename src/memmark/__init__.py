@@ -11,7 +11,13 @@ from memmark.errors import (
     SchemaVersionError,
     StorageUnavailableError,
 )
-from memmark.memory import InMemoryMemory, MemoryBase, Snapshot, StoredMessage
+from memmark.memory import (
+    AsyncSQLAlchemyMemory,
+    InMemoryMemory,
+    MemoryBase,
+    Snapshot,
+    StoredMessage,
+)
 from memmark.message import (
     AudioBlock,
     Base64Source,
@@ -26,6 +32,7 @@ from memmark.message import (
     URLSource,
     VideoBlock,
 )
+from memmark.store import SQLStore
 
 if TYPE_CHECKING:
     from memmark.memory import RedisMemory
@@ -34,6 +41,7 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 __all__ = [
+    "AsyncSQLAlchemyMemory",
     "AudioBlock",
     "BackendError",
     "Base64Source",
@@ -47,6 +55,7 @@ __all__ = [
     "RedisMemory",
     "RedisStore",
     "Role",
+    "SQLStore",
     "SchemaVersionError",
     "Snapshot",
     "StorageUnavailableError",

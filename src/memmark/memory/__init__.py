@@ -11,11 +11,19 @@ from typing import TYPE_CHECKING, Any
 from memmark.memory._base import MemoryBase
 from memmark.memory._in_memory_memory import InMemoryMemory
 from memmark.memory._record import Snapshot, StoredMessage
+from memmark.memory._sqlalchemy_memory import AsyncSQLAlchemyMemory
 
 if TYPE_CHECKING:
     from memmark.memory._redis_memory import RedisMemory
 
-__all__ = ["InMemoryMemory", "MemoryBase", "RedisMemory", "Snapshot", "StoredMessage"]
+__all__ = [
+    "AsyncSQLAlchemyMemory",
+    "InMemoryMemory",
+    "MemoryBase",
+    "RedisMemory",
+    "Snapshot",
+    "StoredMessage",
+]
 
 
 def __getattr__(name: str) -> Any:

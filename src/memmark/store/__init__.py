@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from memmark.store._base import Page, SessionInfo, StoreBase
+from memmark.store._sql_store import SQLStore
 
 if TYPE_CHECKING:
     from memmark.store._redis_store import RedisStore
 
-__all__ = ["Page", "RedisStore", "SessionInfo", "StoreBase"]
+__all__ = ["Page", "RedisStore", "SQLStore", "SessionInfo", "StoreBase"]
 
 
 def __getattr__(name: str) -> Any:

@@ -1,0 +1,72 @@
+"""The one place where driver exceptions of the SQL backend become memmark errors.
+
+Connection failures map to :class:`StorageUnavailableError`: refused, lost or timed out,
+a connection SQLAlchemy invalidated, and the driver's OperationalError / InterfaceError (server
+gone, lock held too long). Every other SQLAlchemy error maps to :class:`BackendError`. The
+driver exception is always kept as ``__cause__``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import exc as sa_exc
+
+from memmark.errors import BackendError, MemmarkError, StorageUnavailableError
+
+__all__ = ["is_retryable", "map_errors"]
+
+_RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock (PostgreSQL)
+_RETRYABLE_MYSQL_CODES = {1205, 1213}  # lock wait timeout, deadlock
+_UNAVAILABLE_MYSQL_CODES = {2002, 2003, 2006, 2013, 2055}  # cannot connect, server gone
+
+
+def _mysql_code(error: BaseException) -> int | None:
+    orig = getattr(error, "orig", None)
+    args = getattr(orig, "args", ())
+    return args[0] if args and isinstance(args[0], int) else None
+
+
+def is_retryable(error: BaseException) -> bool:
+    """Whether a whole transaction may be repeated after ``error`` (deadlock, busy, ...)."""
+    if not isinstance(error, sa_exc.DBAPIError) or error.connection_invalidated:
+        return False
+    orig = error.orig
+    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if state in _RETRYABLE_SQLSTATES:
+        return True
+    if _mysql_code(error) in _RETRYABLE_MYSQL_CODES:
+        return True
+    return "database is locked" in str(orig)
+
+
+def _unavailable(error: BaseException) -> bool:
+    if isinstance(error, (OSError, ConnectionError, asyncio.TimeoutError)):
+        return True
+    if isinstance(error, sa_exc.DBAPIError):
+        if error.connection_invalidated:
+            return True
+        if isinstance(error, (sa_exc.OperationalError, sa_exc.InterfaceError)):
+            return True
+        if _mysql_code(error) in _UNAVAILABLE_MYSQL_CODES:
+            return True
+        cause = error.orig
+        return isinstance(cause, (OSError, ConnectionError)) or isinstance(
+            getattr(cause, "__cause__", None), (OSError, ConnectionError)
+        )
+    return isinstance(error, sa_exc.TimeoutError)
+
+
+@contextmanager
+def map_errors(what: str) -> Iterator[None]:
+    """Translate driver errors raised inside the block; ``what`` names the operation."""
+    try:
+        yield
+    except MemmarkError:
+        raise
+    except (sa_exc.SQLAlchemyError, OSError, asyncio.TimeoutError) as exc:
+        if _unavailable(exc):
+            raise StorageUnavailableError(f"{what}: database unavailable: {exc}") from exc
+        raise BackendError(f"{what} failed: {exc}") from exc

@@ -1,0 +1,242 @@
+"""``AsyncSQLAlchemyMemory``: memory in SQLite, PostgreSQL or MySQL/MariaDB via SQLAlchemy.
+
+Usage::
+
+    engine = create_async_engine("sqlite+aiosqlite:///./memory.db")
+    async with AsyncSQLAlchemyMemory(engine, user_id="u1", session_id="s1") as memory:
+        await memory.add(Msg("Alice", "Hi", "user"), marks="greeting")
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+
+from memmark.memory._base import MemoryBase
+from memmark.memory._record import Snapshot, StoredMessage
+from memmark.memory._sqlalchemy_memory import _queries as q
+from memmark.memory._sqlalchemy_memory._errors import is_retryable, map_errors
+from memmark.memory._sqlalchemy_memory._schema import check_prefix, session_key, tables
+from memmark.memory._sqlalchemy_memory._setup import ensure_schema
+
+__all__ = ["AsyncSQLAlchemyMemory"]
+
+T = TypeVar("T")
+Work = Callable[[AsyncConnection], Awaitable[T]]
+
+_ATTEMPTS = 6
+"""How often a transaction that hit a deadlock or a busy database is tried in engine mode."""
+
+
+class AsyncSQLAlchemyMemory(MemoryBase):
+    """Memory of one user's session in a SQL database (SQLite, PostgreSQL, MySQL/MariaDB).
+
+    With an ``AsyncEngine`` each call is one short transaction that memmark commits (repeated
+    on a deadlock or a busy SQLite database). With the caller's ``AsyncSession`` each call
+    runs inside the caller's transaction (in a SAVEPOINT where the database supports one),
+    and the caller commits or rolls back: memmark never commits or closes that session.
+
+    Tables are created on first use under ``table_prefix`` and carry a schema version.
+    Writers of one session are serialised by a lock on the session's row in the database, so
+    several processes may write the same session at once.
+    """
+
+    def __init__(
+        self,
+        engine_or_session: AsyncEngine | AsyncSession,
+        user_id: str = "default_user",
+        session_id: str = "default_session",
+        *,
+        table_prefix: str = "memmark_",
+    ) -> None:
+        """Bind the memory to one user's session on an engine or on the caller's session.
+
+        Args:
+            engine_or_session: An ``AsyncEngine`` (memmark opens and commits short
+                transactions) or an ``AsyncSession`` (memmark works in its transaction).
+            user_id: The user the session belongs to.
+            session_id: The session, unique per user.
+            table_prefix: Prefix of memmark's table names, so they never clash with yours.
+
+        Raises:
+            TypeError: ``engine_or_session`` is neither, or an argument has a wrong type.
+            ValueError: an id or the prefix is malformed.
+        """
+        super().__init__(user_id=user_id, session_id=session_id)
+        self._tables = tables(check_prefix(table_prefix))
+        self._who = q.Identity(self.user_id, self.session_id, session_key(user_id, session_id))
+        self._session: AsyncSession | None = None
+        if isinstance(engine_or_session, AsyncEngine):
+            self._engine = engine_or_session
+        elif isinstance(engine_or_session, AsyncSession):
+            self._session = engine_or_session
+            self._engine = _engine_of(engine_or_session)
+        else:
+            raise TypeError(
+                "engine_or_session must be an AsyncEngine or AsyncSession, got "
+                f"{type(engine_or_session).__name__}"
+            )
+        self._session_lock = asyncio.Lock()
+        self._savepoints = self._engine.dialect.name != "sqlite"
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The engine the memory runs on (the caller's; memmark never disposes it)."""
+        return self._engine
+
+    async def _run(self, what: str, work: Work[T]) -> T:
+        with map_errors(what):
+            await ensure_schema(self._engine, self._tables)
+            if self._session is None:
+                return await self._run_on_engine(work)
+            return await self._run_in_session(self._session, work)
+
+    async def _run_on_engine(self, work: Work[T]) -> T:
+        attempt = 1
+        while True:
+            try:
+                async with self._engine.begin() as conn:
+                    return await work(conn)
+            except sa_exc.DBAPIError as exc:
+                if attempt >= _ATTEMPTS or not is_retryable(exc):
+                    raise
+            await asyncio.sleep(random.uniform(0, 0.01 * 2**attempt))
+            attempt += 1
+
+    async def _run_in_session(self, session: AsyncSession, work: Work[T]) -> T:
+        # SQLite's Python driver cannot nest a SAVEPOINT in its implicit transaction without
+        # committing it, so there memmark works straight in the caller's transaction.
+        async with self._session_lock:
+            if not self._savepoints:
+                return await work(await session.connection())
+            async with session.begin_nested():
+                return await work(await session.connection())
+
+    async def _insert(self, records: Sequence[StoredMessage]) -> None:
+        async def work(conn: AsyncConnection) -> None:
+            locked = await q.lock_session(
+                conn, self._tables, self._who, create=True, allocate=len(records)
+            )
+            assert locked is not None
+            ref, first = locked
+            await q.insert_messages(conn, self._tables, ref, first, records)
+            await q.add_marks(conn, self._tables, ref, first, records)
+
+        await self._run("add", work)
+
+    async def _select(
+        self,
+        *,
+        mark: str | None,
+        exclude_mark: str | None,
+        limit: int | None,
+        with_marks: bool,
+    ) -> Snapshot:
+        async def work(conn: AsyncConnection) -> Snapshot:
+            return await q.select_snapshot(
+                conn,
+                self._tables,
+                self._who,
+                mark=mark,
+                exclude_mark=exclude_mark,
+                limit=limit,
+                with_marks=with_marks,
+            )
+
+        return await self._run("get_memory", work)
+
+    async def _count(self) -> int:
+        async def work(conn: AsyncConnection) -> int:
+            return await q.count(conn, self._tables, self._who)
+
+        return await self._run("size", work)
+
+    async def _locked(
+        self, what: str, action: Callable[[AsyncConnection, int], Awaitable[int]]
+    ) -> int:
+        """Run ``action(conn, session_ref)`` with the session locked; 0 if it has no row."""
+
+        async def work(conn: AsyncConnection) -> int:
+            locked = await q.lock_session(conn, self._tables, self._who, create=False)
+            return 0 if locked is None else await action(conn, locked[0])
+
+        return await self._run(what, work)
+
+    async def _remove_ids(self, msg_ids: tuple[str, ...]) -> int:
+        return await self._locked(
+            "delete", lambda conn, ref: q.remove_ids(conn, self._tables, ref, msg_ids)
+        )
+
+    async def _remove_marked(self, marks: tuple[str, ...]) -> int:
+        return await self._locked(
+            "delete_by_mark", lambda conn, ref: q.remove_marked(conn, self._tables, ref, marks)
+        )
+
+    async def _relabel(
+        self,
+        *,
+        new_mark: str | None,
+        old_mark: str | None,
+        msg_ids: tuple[str, ...] | None,
+    ) -> int:
+        return await self._locked(
+            "update_messages_mark",
+            lambda conn, ref: q.relabel(
+                conn, self._tables, ref, new_mark=new_mark, old_mark=old_mark, msg_ids=msg_ids
+            ),
+        )
+
+    async def _set_summary(self, summary: str) -> None:
+        async def work(conn: AsyncConnection) -> None:
+            await q.lock_session(
+                conn,
+                self._tables,
+                self._who,
+                create=bool(summary),
+                summary=q.encode_summary(summary),
+            )
+
+        await self._run("update_compressed_summary", work)
+
+    async def _wipe(self) -> None:
+        async def work(conn: AsyncConnection) -> None:
+            locked = await q.lock_session(conn, self._tables, self._who, create=False, summary="")
+            if locked is not None:
+                await q.wipe(conn, self._tables, locked[0])
+
+        await self._run("clear", work)
+
+    async def _replace(self, snapshot: Snapshot) -> None:
+        records = snapshot.messages
+
+        async def work(conn: AsyncConnection) -> None:
+            locked = await q.lock_session(
+                conn,
+                self._tables,
+                self._who,
+                create=True,
+                allocate=len(records),
+                summary=q.encode_summary(snapshot.summary),
+            )
+            assert locked is not None
+            ref, first = locked
+            await q.wipe(conn, self._tables, ref)
+            if records:
+                await q.insert_messages(conn, self._tables, ref, first, records)
+                await q.add_marks(conn, self._tables, ref, first, records)
+
+        await self._run("import_state", work)
+
+
+def _engine_of(session: AsyncSession) -> AsyncEngine:
+    bind = session.bind
+    if isinstance(bind, AsyncEngine):
+        return bind
+    if isinstance(bind, AsyncConnection):
+        return bind.engine
+    raise TypeError("the AsyncSession must be bound to an AsyncEngine or AsyncConnection")

@@ -1,0 +1,182 @@
+"""The tables of the SQL backend, named with a configurable prefix, and the schema version.
+
+``{prefix}sessions``  one row per (user_id, session_id): a surrogate ``id``, the unique
+                      ``session_key`` (SHA-256 of an injective encoding of both ids), the ids
+                      themselves (checked on every read, so a digest collision cannot leak),
+                      the summary and the per-session sequence counter ``next_seq``.
+``{prefix}messages``  primary key (session_ref, seq); UNIQUE(session_ref, msg_id).
+``{prefix}marks``     primary key (session_ref, mark, seq); index (session_ref, seq).
+``{prefix}schema_version``  one row holding :data:`SCHEMA_VERSION`.
+
+Ids and marks compare byte for byte on every database: TEXT on SQLite, ``COLLATE "C"`` on
+PostgreSQL, VARBINARY on MySQL/MariaDB (whose text collations fold case and trailing spaces).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql, postgresql
+from sqlalchemy.engine import Dialect
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "ExactText",
+    "Tables",
+    "UTCDateTime",
+    "check_prefix",
+    "session_key",
+    "tables",
+]
+
+SCHEMA_VERSION = 1
+"""Bumped with a migration whenever a table changes."""
+
+_PREFIX = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,29}")
+_MYSQL = ("mysql", "mariadb")
+
+
+def check_prefix(prefix: object) -> str:
+    """Check ``table_prefix``: a short SQL identifier, so table names need no quoting.
+
+    Raises:
+        TypeError: not a str.
+        ValueError: not 1-30 ASCII letters, digits or underscores, starting with no digit.
+    """
+    if not isinstance(prefix, str):
+        raise TypeError(f"table_prefix must be a str, got {type(prefix).__name__}")
+    if not _PREFIX.fullmatch(prefix):
+        raise ValueError(
+            "table_prefix must be 1-30 ASCII letters, digits or underscores, not starting "
+            f"with a digit; got {prefix!r}"
+        )
+    return prefix
+
+
+def session_key(user_id: str, session_id: str) -> str:
+    """Return the hex SHA-256 of the JSON pair (an injective encoding of both ids)."""
+    encoded = json.dumps([user_id, session_id], ensure_ascii=False).encode("utf-8")
+    return hashlib.sha256(encoded).hexdigest()
+
+
+class ExactText(sa.types.TypeDecorator[str]):
+    """A string compared byte for byte: VARBINARY holding UTF-8 on MySQL/MariaDB."""
+
+    impl = sa.String
+    cache_ok = True
+
+    def __init__(self, chars: int) -> None:
+        super().__init__(chars)
+        self.chars = chars
+
+    def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name in _MYSQL:
+            return dialect.type_descriptor(mysql.VARBINARY(4 * self.chars))
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(postgresql.VARCHAR(self.chars, collation="C"))
+        return dialect.type_descriptor(sa.String(self.chars))
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> Any:
+        if value is not None and dialect.name in _MYSQL:
+            return value.encode("utf-8")
+        return value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
+        if isinstance(value, (bytes, bytearray)):
+            return bytes(value).decode("utf-8")
+        return value  # type: ignore[no-any-return]
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """A UTC timestamp, stored naive (portable), returned timezone-aware."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is not None and value.tzinfo is not None:
+            return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if isinstance(value, datetime):
+            return value.replace(tzinfo=timezone.utc)
+        return None
+
+
+def _long_text() -> sa.types.TypeEngine[str]:
+    return sa.Text().with_variant(mysql.LONGTEXT(), *_MYSQL)
+
+
+@dataclass(frozen=True)
+class Tables:
+    """The four tables of one prefix."""
+
+    metadata: sa.MetaData
+    sessions: sa.Table
+    messages: sa.Table
+    marks: sa.Table
+    version: sa.Table
+
+
+@functools.cache
+def tables(prefix: str) -> Tables:
+    """Return the tables named with ``prefix`` (built once per prefix)."""
+    metadata = sa.MetaData()
+    big_int = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+    sessions = sa.Table(
+        f"{prefix}sessions",
+        metadata,
+        sa.Column("id", big_int, primary_key=True, autoincrement=True),
+        sa.Column("session_key", sa.String(64), nullable=False),
+        sa.Column("user_id", ExactText(1024), nullable=False),
+        sa.Column("session_id", ExactText(1024), nullable=False),
+        sa.Column("summary", _long_text(), nullable=False),
+        sa.Column("next_seq", sa.BigInteger(), nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.UniqueConstraint("session_key", name=f"{prefix}sessions_key"),
+        sa.Index(
+            f"{prefix}sessions_user_session",
+            "user_id",
+            "session_id",
+            mysql_length={"user_id": 255, "session_id": 255},
+            mariadb_length={"user_id": 255, "session_id": 255},
+        ),
+        mysql_charset="utf8mb4",
+        mariadb_charset="utf8mb4",
+    )
+    messages = sa.Table(
+        f"{prefix}messages",
+        metadata,
+        sa.Column("session_ref", sa.BigInteger(), primary_key=True, autoincrement=False),
+        sa.Column("seq", sa.BigInteger(), primary_key=True, autoincrement=False),
+        sa.Column("msg_id", ExactText(255), nullable=False),
+        sa.Column("payload", _long_text(), nullable=False),
+        sa.UniqueConstraint("session_ref", "msg_id", name=f"{prefix}messages_msg_id"),
+        mysql_charset="utf8mb4",
+        mariadb_charset="utf8mb4",
+    )
+    marks = sa.Table(
+        f"{prefix}marks",
+        metadata,
+        sa.Column("session_ref", sa.BigInteger(), primary_key=True, autoincrement=False),
+        sa.Column("mark", ExactText(255), primary_key=True),
+        sa.Column("seq", sa.BigInteger(), primary_key=True, autoincrement=False),
+        sa.Index(f"{prefix}marks_by_seq", "session_ref", "seq"),
+        mysql_charset="utf8mb4",
+        mariadb_charset="utf8mb4",
+    )
+    version = sa.Table(
+        f"{prefix}schema_version",
+        metadata,
+        sa.Column("singleton", sa.Integer(), primary_key=True, autoincrement=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+    )
+    return Tables(metadata, sessions, messages, marks, version)

@@ -1,0 +1,165 @@
+"""``SQLStore``: many users' SQL memories on one engine, with paged listings and deletion.
+
+Usage::
+
+    async with SQLStore("postgresql+asyncpg://app@db/app", pool_size=10) as store:
+        memory = store.memory("user_1", "session_1")
+        page = await store.list_sessions("user_1", limit=50)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from memmark.memory._sqlalchemy_memory import AsyncSQLAlchemyMemory
+from memmark.memory._sqlalchemy_memory._errors import map_errors
+from memmark.memory._sqlalchemy_memory._queries import Identity, lock_session, wipe
+from memmark.memory._sqlalchemy_memory._schema import (
+    Tables,
+    check_prefix,
+    session_key,
+    tables,
+)
+from memmark.memory._sqlalchemy_memory._setup import enable_sqlite_wal, ensure_schema
+from memmark.store._base import SessionInfo, StoreBase
+
+__all__ = ["SQLStore"]
+
+
+class SQLStore(StoreBase):
+    """Sessions of every user in one SQL database, sharing one engine (connection pool).
+
+    Given a URL the store creates the engine (SQLite files get WAL and a busy timeout) and
+    disposes it on :meth:`close`; an engine passed in stays the caller's.
+    """
+
+    def __init__(
+        self,
+        engine_or_url: AsyncEngine | str,
+        *,
+        table_prefix: str = "memmark_",
+        **engine_options: Any,
+    ) -> None:
+        """Open the store on an engine or on a database URL.
+
+        Args:
+            engine_or_url: An ``AsyncEngine``, or a URL such as
+                ``"sqlite+aiosqlite:///./memory.db"`` to create one from.
+            table_prefix: Prefix of memmark's table names.
+            **engine_options: Passed to ``create_async_engine`` when given a URL.
+
+        Raises:
+            TypeError: ``engine_or_url`` is neither, or options come with an engine.
+        """
+        self._prefix = check_prefix(table_prefix)
+        self._tables: Tables = tables(self._prefix)
+        if isinstance(engine_or_url, AsyncEngine):
+            if engine_options:
+                raise TypeError("engine options apply only when SQLStore creates the engine")
+            self._engine = engine_or_url
+            self._owns_engine = False
+        elif isinstance(engine_or_url, str):
+            self._engine = create_async_engine(engine_or_url, **engine_options)
+            enable_sqlite_wal(self._engine)
+            self._owns_engine = True
+        else:
+            raise TypeError(
+                f"engine_or_url must be an AsyncEngine or str, got {type(engine_or_url).__name__}"
+            )
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The engine every memory of this store uses."""
+        return self._engine
+
+    def _open_memory(self, user_id: str, session_id: str) -> AsyncSQLAlchemyMemory:
+        return AsyncSQLAlchemyMemory(
+            self._engine, user_id=user_id, session_id=session_id, table_prefix=self._prefix
+        )
+
+    def _existing(self) -> Any:
+        """Sessions holding a summary or at least one message."""
+        s, m = self._tables.sessions, self._tables.messages
+        return sa.or_(s.c.summary != "", sa.exists().where(m.c.session_ref == s.c.id))
+
+    async def _user_page(self, *, after: str | None, limit: int) -> list[str]:
+        s = self._tables.sessions
+        stmt = sa.select(s.c.user_id).where(self._existing()).distinct()
+        if after is not None:
+            stmt = stmt.where(s.c.user_id > after)
+        stmt = stmt.order_by(s.c.user_id).limit(limit)
+        with map_errors("list_users"):
+            await ensure_schema(self._engine, self._tables)
+            async with self._engine.connect() as conn:
+                return list((await conn.execute(stmt)).scalars())
+
+    async def _session_page(
+        self, *, user_id: str | None, after: tuple[str, str] | None, limit: int
+    ) -> list[SessionInfo]:
+        s, m = self._tables.sessions, self._tables.messages
+        message_count = (
+            sa.select(sa.func.count())
+            .where(m.c.session_ref == s.c.id)
+            .correlate(s)
+            .scalar_subquery()
+            .label("message_count")
+        )
+        stmt = sa.select(s.c.user_id, s.c.session_id, message_count, s.c.updated_at, s.c.summary)
+        stmt = stmt.where(self._existing())
+        if user_id is not None:
+            stmt = stmt.where(s.c.user_id == user_id)
+        if after is not None:
+            stmt = stmt.where(
+                sa.or_(
+                    s.c.user_id > after[0],
+                    sa.and_(s.c.user_id == after[0], s.c.session_id > after[1]),
+                )
+            )
+        stmt = stmt.order_by(s.c.user_id, s.c.session_id).limit(limit)
+        with map_errors("list_sessions"):
+            await ensure_schema(self._engine, self._tables)
+            async with self._engine.connect() as conn:
+                rows = (await conn.execute(stmt)).all()
+        return [
+            SessionInfo(
+                user_id=row.user_id,
+                session_id=row.session_id,
+                message_count=int(row.message_count),
+                updated_at=row.updated_at,
+                has_summary=bool(row.summary),
+            )
+            for row in rows
+        ]
+
+    async def _drop_session(self, user_id: str, session_id: str) -> bool:
+        who = Identity(user_id, session_id, session_key(user_id, session_id))
+        t = self._tables
+
+        async def work(conn: AsyncConnection) -> bool:
+            locked = await lock_session(conn, t, who, create=False)
+            if locked is None:
+                return False
+            ref = locked[0]
+            held = (
+                await conn.execute(
+                    sa.select(
+                        t.sessions.c.summary != "",
+                        sa.exists().where(t.messages.c.session_ref == ref),
+                    ).where(t.sessions.c.id == ref)
+                )
+            ).one()
+            await wipe(conn, t, ref)
+            await conn.execute(sa.delete(t.sessions).where(t.sessions.c.id == ref))
+            return bool(held[0]) or bool(held[1])
+
+        with map_errors("delete_session"):
+            await ensure_schema(self._engine, self._tables)
+            async with self._engine.begin() as conn:
+                return await work(conn)
+
+    async def _close(self) -> None:
+        if self._owns_engine:
+            await self._engine.dispose()

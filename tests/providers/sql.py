@@ -1,0 +1,164 @@
+"""Providers for :class:`AsyncSQLAlchemyMemory` on SQLite, PostgreSQL and MariaDB/MySQL.
+
+Each server gets one private database per test run (``memmark_t_<random>``), created on first
+use and dropped at the end. Each test gets its own engine (engines are bound to the event
+loop of the test) and a fresh table prefix, so tests never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from memmark.memory import AsyncSQLAlchemyMemory, MemoryBase
+from tests.registry import MemoryFactory, Provider
+from tests.servers import port_open, require_server
+
+PG_HOST, PG_PORT = "127.0.0.1", 5432
+MYSQL_HOST, MYSQL_PORT = "127.0.0.1", 3306
+
+
+def postgres_url(database: str) -> str:
+    return f"postgresql+asyncpg://postgres@{PG_HOST}:{PG_PORT}/{database}"
+
+
+def mysql_url(database: str) -> str:
+    return f"mysql+asyncmy://root@{MYSQL_HOST}:{MYSQL_PORT}/{database}?charset=utf8mb4"
+
+
+def fresh_prefix() -> str:
+    return f"t{uuid.uuid4().hex[:10]}_"
+
+
+async def _postgres_admin(statement: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(host=PG_HOST, port=PG_PORT, user="postgres", database="postgres")
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+async def _mysql_admin(statement: str) -> None:
+    from asyncmy import connect
+
+    conn = await connect(host=MYSQL_HOST, port=MYSQL_PORT, user="root")
+    try:
+        async with conn.cursor() as cursor:
+            await cursor.execute(statement)
+    finally:
+        conn.close()
+
+
+def _admin(kind: str, statement: str) -> None:
+    """Run one statement on the server, in a thread: the caller may be inside an event loop."""
+    run = _postgres_admin if kind == "postgres" else _mysql_admin
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(lambda: asyncio.run(run(statement))).result()
+
+
+class _ServerDatabase:
+    """A database on a shared server, created on first use and dropped at the end of the run."""
+
+    def __init__(self, name: str, host: str, port: int, kind: str) -> None:
+        self.name, self.host, self.port, self.kind = name, host, port, kind
+        self.database: str | None = None
+
+    def require(self) -> str:
+        require_server(self.name, self.host, self.port)
+        if self.database is None:
+            database = f"memmark_t_{uuid.uuid4().hex[:12]}"
+            if self.kind == "postgres":
+                _admin(self.kind, f'CREATE DATABASE "{database}"')
+            else:
+                _admin(self.kind, f"CREATE DATABASE `{database}` CHARACTER SET utf8mb4")
+            self.database = database
+        return self.database
+
+    def drop(self) -> None:
+        if self.database is None:
+            return
+        if self.kind == "postgres":
+            _admin(self.kind, f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+        else:
+            _admin(self.kind, f"DROP DATABASE IF EXISTS `{self.database}`")
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[_ServerDatabase]:
+    database = _ServerDatabase("PostgreSQL", PG_HOST, PG_PORT, "postgres")
+    yield database
+    if port_open(PG_HOST, PG_PORT):
+        database.drop()
+
+
+@pytest.fixture(scope="session")
+def mysql_database() -> Iterator[_ServerDatabase]:
+    database = _ServerDatabase("MariaDB", MYSQL_HOST, MYSQL_PORT, "mysql")
+    yield database
+    if port_open(MYSQL_HOST, MYSQL_PORT):
+        database.drop()
+
+
+@pytest.fixture
+def postgres_url_for_test(postgres_database: _ServerDatabase) -> str:
+    return postgres_url(postgres_database.require())
+
+
+@pytest.fixture
+def mysql_url_for_test(mysql_database: _ServerDatabase) -> str:
+    return mysql_url(mysql_database.require())
+
+
+@pytest.fixture
+def sqlite_url_for_test(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'memmark.db'}"
+
+
+def _provider(url: str) -> Provider:
+    @asynccontextmanager
+    async def open_storage() -> AsyncIterator[MemoryFactory]:
+        engine: AsyncEngine = create_async_engine(url)
+        prefix = fresh_prefix()
+        memories: list[MemoryBase] = []
+
+        async def factory(
+            *, user_id: str = "default_user", session_id: str = "default_session"
+        ) -> MemoryBase:
+            memory = AsyncSQLAlchemyMemory(
+                engine, user_id=user_id, session_id=session_id, table_prefix=prefix
+            )
+            memories.append(memory)
+            return memory
+
+        try:
+            yield factory
+        finally:
+            for memory in memories:
+                await memory.close()
+            await engine.dispose()
+
+    return open_storage
+
+
+@pytest.fixture
+def sqlite_provider(sqlite_url_for_test: str) -> Provider:
+    return _provider(sqlite_url_for_test)
+
+
+@pytest.fixture
+def postgres_provider(postgres_url_for_test: str) -> Provider:
+    return _provider(postgres_url_for_test)
+
+
+@pytest.fixture
+def mysql_provider(mysql_url_for_test: str) -> Provider:
+    return _provider(mysql_url_for_test)
