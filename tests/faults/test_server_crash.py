@@ -51,12 +51,14 @@ def test_server_killed_and_restarted_under_four_writers(
         )
     finally:
         stop.set()
-        outcomes = dict(results.get(timeout=60) for _ in writers)
+        reports = [results.get(timeout=60) for _ in writers]
+        outcomes = {writer: writer_outcomes for writer, writer_outcomes, _ in reports}
+        details = {name: text for _, _, found in reports for name, text in found.items()}
         for process in writers:
             process.join(timeout=30)
     assert [process.exitcode for process in writers] == [0] * WRITERS
     raised = {outcome for writer in outcomes.values() for _, outcome in writer if outcome != "ok"}
-    assert raised == {UNAVAILABLE}
+    assert raised == {UNAVAILABLE}, details
     survivors = check_survivors(asyncio.run(_export(target)), outcomes)
     assert survivors.failed_adds >= WRITERS
     assert all(writer[-1][1] == "ok" for writer in outcomes.values())

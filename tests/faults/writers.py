@@ -43,6 +43,16 @@ def marks_of(writer: int) -> list[str]:
     return [f"w{writer}", "all"]
 
 
+def _describe(exc: BaseException) -> str:
+    """The exception and its chain of causes, one per line."""
+    chain = []
+    seen: BaseException | None = exc
+    while seen is not None and len(chain) < 5:
+        chain.append(f"{type(seen).__qualname__}: {seen}"[:300])
+        seen = seen.__cause__ or getattr(seen, "orig", None)
+    return " <- ".join(chain)
+
+
 def _bump(counter: Synchronized[int]) -> None:
     with counter.get_lock():
         counter.value += 1
@@ -57,9 +67,14 @@ def run_writer(
     results: Any,
     batch_size: int = len(PARTS),
 ) -> None:
-    """Process entry: add batches until ``stop``, then put ``(writer, outcomes)`` on results."""
-    outcomes = asyncio.run(_write(target, writer, oks, errors, stop, batch_size))
-    results.put((writer, outcomes))
+    """Process entry: add batches until ``stop``, then put on ``results``.
+
+    What it puts is ``(writer, outcomes, details)``; ``details`` maps each exception name to
+    the first such exception's message and its cause, for a failing test to show.
+    """
+    details: dict[str, str] = {}
+    outcomes = asyncio.run(_write(target, writer, oks, errors, stop, batch_size, details))
+    results.put((writer, outcomes, details))
 
 
 async def _write(
@@ -69,6 +84,7 @@ async def _write(
     errors: Synchronized[int],
     stop: Event,
     batch_size: int,
+    details: dict[str, str],
 ) -> list[Outcome]:
     outcomes: list[Outcome] = []
     async with opened(target) as memory:
@@ -77,7 +93,9 @@ async def _write(
             try:
                 await memory.add(batch(writer, i, batch_size), marks=marks_of(writer))
             except Exception as exc:
-                outcomes.append((i, f"{type(exc).__module__}.{type(exc).__qualname__}"))
+                name = f"{type(exc).__module__}.{type(exc).__qualname__}"
+                details.setdefault(name, _describe(exc))
+                outcomes.append((i, name))
                 _bump(errors)
                 await asyncio.sleep(BACKOFF_SECONDS)
             else:

@@ -98,11 +98,21 @@ class AsyncSQLAlchemyMemory(MemoryBase):
 
     async def _run_on_engine(self, work: Work[T]) -> T:
         attempt = 1
+        reconnected = False
         while True:
+            committing = False
             try:
                 async with self._engine.begin() as conn:
-                    return await work(conn)
+                    result = await work(conn)
+                    committing = True
+                return result
             except sa_exc.DBAPIError as exc:
+                # A connection dropped before COMMIT was sent (a pooled connection the server
+                # closed, say) rolled the transaction back, so it is repeated once on a new
+                # connection. One lost during COMMIT may have committed: that one is raised.
+                if exc.connection_invalidated and not committing and not reconnected:
+                    reconnected = True
+                    continue
                 if attempt >= _ATTEMPTS or not is_retryable(exc):
                     raise
             await asyncio.sleep(random.uniform(0, 0.01 * 2**attempt))
