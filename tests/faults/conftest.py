@@ -81,7 +81,7 @@ def private_mariadb(_private_mariadb: PrivateServer | str) -> PrivateMariaDB:
     return server
 
 
-_BACKEND_CLASSES = {"postgres": "AsyncSQLAlchemyMemory", "mysql": "AsyncSQLAlchemyMemory"}
+_BACKEND_CLASSES = {kind: "AsyncSQLAlchemyMemory" for kind in ("postgres", "mysql", "sqlite")}
 _SERVER_FIXTURES = {
     "postgres": "private_postgres",
     "mysql": "private_mariadb",
@@ -105,3 +105,17 @@ def server_target(request: pytest.FixtureRequest) -> tuple[PrivateServer, Target
     require_backend(kind)
     server: PrivateServer = request.getfixturevalue(_SERVER_FIXTURES[kind])
     return server, Target(kind, server.url)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def fault_target(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Target:
+    """A fresh target of the kind in ``request.param``: a private server's, or a SQLite file."""
+    kind: str = request.param
+    require_backend(kind)
+    if kind == "sqlite":
+        path = tmp_path_factory.mktemp("sqlite") / "faults.db"
+        return Target(kind, f"sqlite+aiosqlite:///{path}")
+    server: PrivateServer = request.getfixturevalue(_SERVER_FIXTURES[kind])
+    return Target(kind, server.url)  # type: ignore[attr-defined]
