@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from memmark.memory import MemoryBase
@@ -26,6 +26,8 @@ from tests.conformance.fuzz_strategies import (
 from tests.registry import MemoryFactory
 
 REFUSED = (TypeError, ValueError)
+FUZZ_EXAMPLES = settings(max_examples=25)
+"""Per test and backend, in every profile: each example opens a fresh session."""
 
 BASELINE = Msg("base", "stored before the fuzzed call", "user", metadata={"n": 1})
 BASELINE.id = "baseline"
@@ -60,6 +62,7 @@ def _mark_list(marks: object) -> list[str]:
     return sorted(dict.fromkeys(marks))
 
 
+@FUZZ_EXAMPLES
 @given(batch=st.lists(messages, min_size=1, max_size=3), marks=marks_argument)
 async def test_add_round_trips_or_changes_nothing(memory_factory, batch, marks) -> None:
     memory, before = await _seeded(memory_factory)
@@ -76,6 +79,7 @@ async def test_add_round_trips_or_changes_nothing(memory_factory, batch, marks) 
     }
 
 
+@FUZZ_EXAMPLES
 @given(summary=text | st.integers() | st.none())
 async def test_summary_round_trips_or_changes_nothing(memory_factory, summary) -> None:
     memory, before = await _seeded(memory_factory)
@@ -89,6 +93,7 @@ async def test_summary_round_trips_or_changes_nothing(memory_factory, summary) -
     assert (await memory.export_state())["_compressed_summary"] == summary
 
 
+@FUZZ_EXAMPLES
 @given(mark=label_text)
 async def test_marks_round_trip_or_change_nothing(memory_factory, mark) -> None:
     memory, before = await _seeded(memory_factory)
@@ -101,6 +106,7 @@ async def test_marks_round_trip_or_change_nothing(memory_factory, mark) -> None:
     assert await memory.export_state() == before
 
 
+@FUZZ_EXAMPLES
 @given(msg_ids=st.lists(label_text, max_size=3))
 async def test_delete_by_fuzzed_ids_removes_only_those(memory_factory, msg_ids) -> None:
     memory, before = await _seeded(memory_factory)
@@ -114,6 +120,7 @@ async def test_delete_by_fuzzed_ids_removes_only_those(memory_factory, msg_ids) 
             assert await memory.export_state() == before
 
 
+@FUZZ_EXAMPLES
 @given(batch=st.lists(messages, max_size=3), marks=st.lists(marks_argument, max_size=3))
 async def test_import_state_round_trips_or_changes_nothing(memory_factory, batch, marks) -> None:
     memory, before = await _seeded(memory_factory)
@@ -132,6 +139,7 @@ async def test_import_state_round_trips_or_changes_nothing(memory_factory, batch
     }
 
 
+@FUZZ_EXAMPLES
 @given(user_id=label_text | st.none(), session_id=label_text | st.integers())
 async def test_identities_work_or_are_refused_up_front(memory_factory, user_id, session_id) -> None:
     try:
@@ -146,6 +154,7 @@ async def test_identities_work_or_are_refused_up_front(memory_factory, user_id, 
     assert await neighbour.size() == 0
 
 
+@FUZZ_EXAMPLES
 @given(name=any_text, content=text)
 async def test_a_refused_message_leaves_its_batch_unwritten(memory_factory, name, content) -> None:
     memory, before = await _seeded(memory_factory)

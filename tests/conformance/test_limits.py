@@ -63,7 +63,7 @@ async def test_identities_up_to_the_maximum_length(memory_factory) -> None:
 
 async def test_payload_up_to_the_backend_maximum(memory_factory) -> None:
     memory = await memory_factory()
-    limit = type(memory).max_payload_bytes
+    limit = memory.max_payload_bytes
     if limit is None or limit > EXACT_BOUNDARY_UP_TO:
         big = _msg("x" * EXACT_BOUNDARY_UP_TO)
         await memory.add(big)
@@ -80,7 +80,7 @@ async def test_payload_up_to_the_backend_maximum(memory_factory) -> None:
 
 async def test_summary_up_to_the_backend_maximum(memory_factory) -> None:
     memory = await memory_factory()
-    limit = type(memory).max_payload_bytes
+    limit = memory.max_payload_bytes
     if limit is None or limit > EXACT_BOUNDARY_UP_TO:
         size = EXACT_BOUNDARY_UP_TO
     else:

@@ -28,7 +28,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from types import TracebackType
-from typing import Any, ClassVar
+from typing import Any
 
 from typing_extensions import Self
 
@@ -56,8 +56,11 @@ class MemoryBase(ABC):
     backend; argument checks and shared semantics come with the base class.
     """
 
-    max_payload_bytes: ClassVar[int | None] = None
-    """Largest serialised message the backend can store, or ``None`` for no hard limit."""
+    max_payload_bytes: int | None = None
+    """Largest serialised message the backend can store, or ``None`` for no hard limit.
+
+    A class attribute, unless the limit depends on the storage (the SQL dialect, say).
+    """
 
     def __init__(
         self,

@@ -70,6 +70,9 @@ class RedisMemory(MemoryBase):
     session's keys expire together ``key_ttl`` seconds after its last access.
     """
 
+    max_payload_bytes = 512 * 1024 * 1024
+    """Redis's default ``proto-max-bulk-len``: no single argument of a command may be longer."""
+
     def __init__(
         self,
         *,

@@ -29,6 +29,9 @@ __all__ = ["AsyncSQLAlchemyMemory"]
 T = TypeVar("T")
 Work = Callable[[AsyncConnection], Awaitable[T]]
 
+MYSQL_MAX_PAYLOAD_BYTES = 8_000_000
+"""Largest message on MySQL/MariaDB: a statement must fit the server's ``max_allowed_packet``
+(16 MiB by default) and SQL escaping can double a payload, so half of it, with room to spare."""
 _ATTEMPTS = 6
 """How often a transaction that hit a deadlock or a busy database is tried in engine mode."""
 
@@ -83,6 +86,8 @@ class AsyncSQLAlchemyMemory(MemoryBase):
             )
         self._session_lock = asyncio.Lock()
         self._savepoints = self._engine.dialect.name != "sqlite"
+        if self._engine.dialect.name in ("mysql", "mariadb"):
+            self.max_payload_bytes = MYSQL_MAX_PAYLOAD_BYTES
 
     @property
     def engine(self) -> AsyncEngine:
