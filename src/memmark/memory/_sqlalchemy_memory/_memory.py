@@ -21,6 +21,7 @@ from memmark.memory._base import MemoryBase
 from memmark.memory._record import Snapshot, StoredMessage
 from memmark.memory._sqlalchemy_memory import _queries as q
 from memmark.memory._sqlalchemy_memory._errors import is_retryable, map_errors
+from memmark.memory._sqlalchemy_memory._postgres import add_in_one_statement
 from memmark.memory._sqlalchemy_memory._schema import check_prefix, session_key, tables
 from memmark.memory._sqlalchemy_memory._setup import ensure_schema
 
@@ -46,7 +47,14 @@ class AsyncSQLAlchemyMemory(MemoryBase):
 
     Tables are created on first use under ``table_prefix`` and carry a schema version.
     Writers of one session are serialised by a lock on the session's row in the database, so
-    several processes may write the same session at once.
+    several processes may write the same session at once. On PostgreSQL an ``add`` is one
+    statement (one round trip).
+
+    SQLite: every write transaction starts with a write (the session-row upsert), so it takes
+    the database's write lock at once and concurrent writers queue on the busy timeout
+    instead of failing. For several processes on one file, put the database in WAL mode
+    (``SQLStore`` does it, with a 30 s busy timeout, for the engines it creates; an engine you
+    pass in is left as you configured it). ``:memory:`` databases suit one coroutine at a time.
     """
 
     def __init__(
@@ -94,19 +102,23 @@ class AsyncSQLAlchemyMemory(MemoryBase):
         """The engine the memory runs on (the caller's; memmark never disposes it)."""
         return self._engine
 
-    async def _run(self, what: str, work: Work[T]) -> T:
+    async def _run(self, what: str, work: Work[T], *, one_statement: bool = False) -> T:
         with map_errors(what):
             await ensure_schema(self._engine, self._tables)
             if self._session is None:
-                return await self._run_on_engine(work)
+                return await self._run_on_engine(work, one_statement=one_statement)
             return await self._run_in_session(self._session, work)
 
-    async def _run_on_engine(self, work: Work[T]) -> T:
+    async def _run_on_engine(self, work: Work[T], *, one_statement: bool) -> T:
         attempt = 1
         reconnected = False
         while True:
             committing = False
             try:
+                if one_statement:  # atomic on its own: no BEGIN / COMMIT round trips
+                    async with self._engine.connect() as conn:
+                        autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                        return await work(autocommit)
                 async with self._engine.begin() as conn:
                     result = await work(conn)
                     committing = True
@@ -133,14 +145,22 @@ class AsyncSQLAlchemyMemory(MemoryBase):
                 return await work(await session.connection())
 
     async def _insert(self, records: Sequence[StoredMessage]) -> None:
+        if self._engine.dialect.name == "postgresql" and _same_marks(records):
+
+            async def one_statement(conn: AsyncConnection) -> None:
+                await add_in_one_statement(conn, self._tables, self._who, records)
+
+            await self._run("add", one_statement, one_statement=True)
+            return
+
         async def work(conn: AsyncConnection) -> None:
             locked = await q.lock_session(
                 conn, self._tables, self._who, create=True, allocate=len(records)
             )
             assert locked is not None
             ref, first = locked
-            await q.insert_messages(conn, self._tables, ref, first, records)
-            await q.add_marks(conn, self._tables, ref, first, records)
+            inserted = await q.insert_messages(conn, self._tables, ref, first, records)
+            await q.add_marks(conn, self._tables, ref, first, records, inserted)
 
         await self._run("add", work)
 
@@ -242,10 +262,14 @@ class AsyncSQLAlchemyMemory(MemoryBase):
             ref, first = locked
             await q.wipe(conn, self._tables, ref)
             if records:
-                await q.insert_messages(conn, self._tables, ref, first, records)
-                await q.add_marks(conn, self._tables, ref, first, records)
+                inserted = await q.insert_messages(conn, self._tables, ref, first, records)
+                await q.add_marks(conn, self._tables, ref, first, records, inserted)
 
         await self._run("import_state", work)
+
+
+def _same_marks(records: Sequence[StoredMessage]) -> bool:
+    return all(r.marks == records[0].marks for r in records)
 
 
 def _engine_of(session: AsyncSession) -> AsyncEngine:

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from memmark.errors import BackendError
@@ -99,23 +99,30 @@ async def lock_session(
         changes["summary"] = summary
     returned = (s.c.id, s.c.next_seq, s.c.user_id, s.c.session_id)
     name = conn.dialect.name
+    new_row = {
+        "session_key": who.key,
+        "user_id": who.user_id,
+        "session_id": who.session_id,
+        "summary": summary or "",
+        "next_seq": allocate,
+        "updated_at": now,
+    }
+    if create and name in _MYSQL and conn.dialect.insert_returning:  # MariaDB >= 10.5
+        stmt: Any = mysql.insert(s).values(new_row).on_duplicate_key_update(changes)
+        upserted = (await conn.execute(stmt.returning(*returned))).one()
+        return _check_owner(upserted, who), int(upserted.next_seq) - allocate
     if name in ("postgresql", "sqlite"):
         if create:
-            upsert = (postgresql.insert(s) if name == "postgresql" else sqlite.insert(s)).values(
-                session_key=who.key,
-                user_id=who.user_id,
-                session_id=who.session_id,
-                summary=summary or "",
-                next_seq=allocate,
-                updated_at=now,
+            upsert = postgresql.insert(s) if name == "postgresql" else sqlite.insert(s)
+            stmt = (
+                upsert.values(new_row)
+                .on_conflict_do_update(index_elements=[s.c.session_key], set_=changes)
+                .returning(*returned)
             )
-            stmt: Any = upsert.on_conflict_do_update(
-                index_elements=[s.c.session_key], set_=changes
-            ).returning(*returned)
         else:
             stmt = sa.update(s).where(s.c.session_key == who.key).values(changes)
             stmt = stmt.returning(*returned)
-        row = (await conn.execute(stmt)).first()
+        row: Any = (await conn.execute(stmt)).first()
         if row is None:
             return None
         return _check_owner(row, who), int(row.next_seq) - allocate
@@ -142,20 +149,46 @@ async def lock_session(
 
 async def insert_messages(
     conn: AsyncConnection, t: Tables, ref: int, first_seq: int, records: Sequence[StoredMessage]
-) -> None:
-    """Insert ``records`` at ``first_seq, first_seq + 1, ...``, skipping stored ids."""
+) -> int:
+    """Insert ``records`` at ``first_seq, first_seq + 1, ...``, skipping stored ids.
+
+    Returns:
+        How many rows were inserted, as the driver reports it (-1 if it cannot tell).
+    """
     rows = [
         {"session_ref": ref, "seq": first_seq + i, "msg_id": r.msg_id, "payload": r.payload}
         for i, r in enumerate(records)
     ]
-    await conn.execute(_ignore_duplicates(conn, t.messages), rows)
+    result = await conn.execute(_ignore_duplicates(conn, t.messages), rows)
+    return int(result.rowcount)
 
 
 async def add_marks(
-    conn: AsyncConnection, t: Tables, ref: int, first_seq: int, records: Sequence[StoredMessage]
+    conn: AsyncConnection,
+    t: Tables,
+    ref: int,
+    first_seq: int,
+    records: Sequence[StoredMessage],
+    inserted_count: int,
 ) -> None:
-    """Give the messages just inserted at ``first_seq...`` their marks (skipped ones none)."""
+    """Give the messages just inserted at ``first_seq...`` their marks (skipped ones none).
+
+    ``inserted_count`` is what :func:`insert_messages` returned: when every record was
+    inserted the mark rows are known and written directly; otherwise the inserted rows are
+    found by their sequence numbers.
+    """
     m, k = t.messages, t.marks
+    if inserted_count == 0:
+        return
+    if inserted_count == len(records):
+        rows = [
+            {"session_ref": ref, "mark": mark, "seq": first_seq + i}
+            for i, r in enumerate(records)
+            for mark in r.marks
+        ]
+        if rows:
+            await conn.execute(sa.insert(k), rows)
+        return
     in_range = (m.c.session_ref == ref, m.c.seq >= first_seq, m.c.seq < first_seq + len(records))
     shared = records[0].marks
     if all(r.marks == shared for r in records):

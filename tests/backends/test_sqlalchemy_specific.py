@@ -1,0 +1,303 @@
+"""What only the SQL backend has: tables, schema version, caller sessions, processes, crashes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from tests.providers.sql import fresh_prefix
+
+from memmark import AsyncSQLAlchemyMemory, Msg, SchemaVersionError, StorageUnavailableError
+from memmark.memory._sqlalchemy_memory._schema import SCHEMA_VERSION, tables
+from memmark.store import SQLStore
+
+ROOT = Path(__file__).resolve().parents[2]
+WRITER = ROOT / "tests" / "backends" / "sql_writer.py"
+
+DATABASES = [
+    pytest.param("sqlite_url_for_test", id="sqlite"),
+    pytest.param("postgres_url_for_test", id="postgres", marks=pytest.mark.postgres),
+    pytest.param("mysql_url_for_test", id="mysql", marks=pytest.mark.mysql),
+]
+
+
+@pytest.fixture(params=DATABASES)
+def url(request: pytest.FixtureRequest) -> str:
+    return str(request.getfixturevalue(request.param))
+
+
+@pytest.fixture
+async def engine(url: str) -> AsyncIterator[AsyncEngine]:
+    created = create_async_engine(url)
+    yield created
+    await created.dispose()
+
+
+async def _table_names(engine: AsyncEngine) -> set[str]:
+    async with engine.connect() as conn:
+        return set(await conn.run_sync(lambda sync: sa.inspect(sync).get_table_names()))
+
+
+async def test_tables_carry_the_prefix_and_are_created_on_first_use(engine: AsyncEngine) -> None:
+    prefix = fresh_prefix()
+    memory = AsyncSQLAlchemyMemory(engine, user_id="u", session_id="s", table_prefix=prefix)
+    assert await memory.size() == 0
+    mine = {name for name in await _table_names(engine) if name.startswith(prefix)}
+    assert mine == {f"{prefix}{t}" for t in ("sessions", "messages", "marks", "schema_version")}
+    async with engine.connect() as conn:
+        version = (await conn.execute(sa.select(tables(prefix).version.c.version))).all()
+    assert version == [(SCHEMA_VERSION,)]
+
+
+@pytest.mark.parametrize("prefix", ["", "1abc", "bad-prefix", "x" * 31, "drop table;"])
+def test_malformed_prefix_is_refused(prefix: str) -> None:
+    engine = create_async_engine("sqlite+aiosqlite://")
+    with pytest.raises(ValueError, match="table_prefix"):
+        AsyncSQLAlchemyMemory(engine, table_prefix=prefix)
+    with pytest.raises(TypeError, match="AsyncEngine or AsyncSession"):
+        AsyncSQLAlchemyMemory("sqlite+aiosqlite://")  # type: ignore[arg-type]
+
+
+async def test_newer_schema_version_is_refused(url: str) -> None:
+    prefix = fresh_prefix()
+    first = create_async_engine(url)
+    try:
+        await AsyncSQLAlchemyMemory(first, table_prefix=prefix).add(Msg("a", "old", "user"))
+        async with first.begin() as conn:
+            await conn.execute(sa.update(tables(prefix).version).values(version=SCHEMA_VERSION + 1))
+    finally:
+        await first.dispose()
+    second = create_async_engine(url)
+    try:
+        with pytest.raises(SchemaVersionError, match=f"version {SCHEMA_VERSION + 1}"):
+            await AsyncSQLAlchemyMemory(second, table_prefix=prefix).size()
+    finally:
+        await second.dispose()
+
+
+ADVERSARIAL_PAIRS = [
+    ("a", "b-c"),
+    ("a-b", "c"),
+    ("a:b", "c"),
+    ("a", "b:c"),
+    ("a/b", "c"),
+    ("a", "b/c"),
+    ('a"', "'c"),
+    ("%", "_"),
+    ("%%", "x"),
+    ("用户", "会话 😀"),
+    ("alice", "default"),
+    ("bob", "default"),
+    ("a", "a"),
+    ("A", "a"),
+    ("a ", "a"),
+    ("a", "a "),
+    ('["a", "b"]', "c"),
+]
+
+
+async def test_adversarial_ids_are_isolated(engine: AsyncEngine) -> None:
+    prefix = fresh_prefix()
+    memories = [
+        AsyncSQLAlchemyMemory(engine, user_id=u, session_id=s, table_prefix=prefix)
+        for u, s in ADVERSARIAL_PAIRS
+    ]
+    for index, memory in enumerate(memories):
+        message = Msg("n", f"content {index}", "user")
+        message.id = "same-id"
+        await memory.add(message, marks=["a", "A", "a "][index % 3])
+        await memory.update_compressed_summary(f"summary {index}")
+    for index, memory in enumerate(memories):
+        assert [m.content for m in await memory.get_memory()] == [
+            f"summary {index}",
+            f"content {index}",
+        ]
+        assert await memory.size() == 1
+        other = ["a", "A", "a "][(index + 1) % 3]
+        assert await memory.get_memory(mark=other, prepend_summary=False) == []
+        assert await memory.delete_by_mark(other) == 0
+    assert await memories[0].delete(["same-id"]) == 1
+    assert [await m.size() for m in memories] == [0] + [1] * (len(memories) - 1)
+
+
+async def test_marks_and_ids_differing_in_case_or_trailing_space_are_distinct(
+    engine: AsyncEngine,
+) -> None:
+    memory = AsyncSQLAlchemyMemory(engine, table_prefix=fresh_prefix())
+    for msg_id, mark in (("a", "a"), ("A", "A"), ("a ", "a "), ("ä", "ä")):
+        message = Msg("n", msg_id, "user")
+        message.id = msg_id
+        await memory.add(message, marks=mark)
+    assert await memory.size() == 4
+    for mark in ("a", "A", "a ", "ä"):
+        assert [m.content for m in await memory.get_memory(mark=mark)] == [mark]
+    assert await memory.update_messages_mark("b", old_mark="a ") == 1
+    assert await memory.delete(["A"]) == 1
+    assert [m.content for m in await memory.get_memory(mark="b")] == ["a "]
+
+
+async def test_persistence_across_engines_includes_the_summary(url: str) -> None:
+    prefix = fresh_prefix()
+    first = create_async_engine(url)
+    try:
+        writer = AsyncSQLAlchemyMemory(first, "u", "s", table_prefix=prefix)
+        await writer.add([Msg("a", "one", "user"), Msg("a", "two", "user")], marks="m")
+        await writer.update_compressed_summary("kept \x00 summary ü")
+    finally:
+        await first.dispose()
+    second = create_async_engine(url)
+    try:
+        reader = AsyncSQLAlchemyMemory(second, "u", "s", table_prefix=prefix)
+        assert [m.content for m in await reader.get_memory(mark="m")] == [
+            "kept \x00 summary ü",
+            "one",
+            "two",
+        ]
+    finally:
+        await second.dispose()
+
+
+async def test_caller_session_is_never_committed_or_closed(engine: AsyncEngine) -> None:
+    prefix = fresh_prefix()
+    observer = AsyncSQLAlchemyMemory(engine, "u", "s", table_prefix=prefix)
+    assert await observer.size() == 0  # tables exist before the caller's transaction
+    async with AsyncSession(engine) as session:
+        memory = AsyncSQLAlchemyMemory(session, "u", "s", table_prefix=prefix)
+        await asyncio.gather(*(memory.add(Msg("a", f"m{i}", "user")) for i in range(5)))
+        await memory.update_compressed_summary("draft")
+        assert await memory.size() == 5
+        await memory.close()
+        assert session.in_transaction()
+        await session.rollback()
+    assert await observer.get_memory() == []
+    async with AsyncSession(engine) as session:
+        memory = AsyncSQLAlchemyMemory(session, "u", "s", table_prefix=prefix)
+        await memory.add(Msg("a", "committed", "user"))
+        await session.commit()
+    assert [m.content for m in await observer.get_memory()] == ["committed"]
+
+
+def _writer_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), str(ROOT)])
+    return env
+
+
+async def _spawn(
+    url: str, prefix: str, writer: int, adds: int, batch: int
+) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(WRITER),
+        url,
+        prefix,
+        str(writer),
+        str(adds),
+        str(batch),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=_writer_env(),
+    )
+
+
+@pytest.mark.slow
+async def test_eight_processes_add_to_one_session(url: str) -> None:
+    processes, adds = 8, 200
+    prefix = fresh_prefix()  # the processes also race to create the tables
+    writers = [await _spawn(url, prefix, w, adds, 1) for w in range(processes)]
+    results = await asyncio.gather(*(w.communicate() for w in writers))
+    for writer, (_, stderr) in zip(writers, results, strict=True):
+        assert writer.returncode == 0, stderr.decode()
+    engine = create_async_engine(url)
+    try:
+        memory = AsyncSQLAlchemyMemory(engine, "shared", "shared", table_prefix=prefix)
+        stored = [m.content for m in await memory.get_memory()]
+        assert len(stored) == len(set(stored)) == processes * adds
+        for w in range(processes):
+            assert [c for c in stored if c.startswith(f"w{w}-")] == [
+                f"w{w}-{i}-0" for i in range(adds)
+            ]
+            assert len(await memory.get_memory(mark=f"w{w}")) == adds
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.slow
+async def test_killed_writer_leaves_no_half_written_message(url: str) -> None:
+    prefix = fresh_prefix()
+    writer = await _spawn(url, prefix, 0, 100_000, 5)
+    assert writer.stdout is not None
+    for _ in range(30):  # let it commit some batches, then kill it mid-run
+        await writer.stdout.readline()
+    writer.send_signal(signal.SIGKILL)
+    await writer.wait()
+    t = tables(prefix)
+    m, k = t.messages, t.marks
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            messages = (await conn.execute(sa.select(sa.func.count()).select_from(m))).scalar()
+            marks_per_message = (
+                sa.select(sa.func.count())
+                .where(k.c.session_ref == m.c.session_ref, k.c.seq == m.c.seq)
+                .scalar_subquery()
+            )
+            unmarked = sa.select(sa.func.count()).select_from(m).where(marks_per_message != 2)
+            orphan = (
+                sa.select(sa.func.count())
+                .select_from(k)
+                .where(~sa.exists().where(m.c.session_ref == k.c.session_ref, m.c.seq == k.c.seq))
+            )
+            assert (await conn.execute(unmarked)).scalar() == 0
+            assert (await conn.execute(orphan)).scalar() == 0
+        assert messages is not None and messages >= 150 and messages % 5 == 0
+        memory = AsyncSQLAlchemyMemory(engine, "shared", "shared", table_prefix=prefix)
+        await memory.add(Msg("a", "after the crash", "user"), marks="all")
+        assert await memory.size() == messages + 1
+    finally:
+        await engine.dispose()
+
+
+async def test_store_gives_sqlite_files_wal_and_concurrent_writers(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'wal.db'}"
+    async with SQLStore(url) as store:
+        memories = [store.memory("u", "s") for _ in range(4)]
+        await asyncio.gather(
+            *(
+                memory.add(Msg("a", f"{w}-{i}", "user"))
+                for i in range(10)
+                for w, memory in enumerate(memories)
+            )
+        )
+        assert await memories[0].size() == 40
+        async with store.engine.connect() as conn:
+            mode = (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar()
+        assert mode == "wal"
+        assert (tmp_path / "wal.db-wal").exists()
+
+
+@pytest.mark.parametrize(
+    "unreachable",
+    [
+        "sqlite+aiosqlite:////nonexistent-dir/memmark.db",
+        "postgresql+asyncpg://postgres@127.0.0.1:1/none",
+        "mysql+asyncmy://root@127.0.0.1:1/none",
+    ],
+    ids=["sqlite", "postgres", "mysql"],
+)
+async def test_unreachable_database_raises_storage_unavailable(unreachable: str) -> None:
+    engine = create_async_engine(unreachable)
+    try:
+        memory = AsyncSQLAlchemyMemory(engine, table_prefix=fresh_prefix())
+        with pytest.raises(StorageUnavailableError) as caught:
+            await memory.add(Msg("a", "lost", "user"))
+        assert caught.value.__cause__ is not None
+    finally:
+        await engine.dispose()
