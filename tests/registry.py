@@ -45,6 +45,7 @@ class Backend:
 BACKENDS: tuple[Backend, ...] = (
     Backend("inmemory", "inmemory_provider", persistent=False),
     Backend("redis", "redis_provider", persistent=True, marks=(pytest.mark.redis,)),
+    Backend("redis_fake", "redis_fake_provider", persistent=True),
     Backend(
         "redis_cluster",
         "redis_cluster_provider",

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
-from tests.providers.sql import fresh_prefix
 
 from memmark import AsyncSQLAlchemyMemory, Msg, SchemaVersionError, StorageUnavailableError
 from memmark.memory._sqlalchemy_memory._schema import SCHEMA_VERSION, tables
 from memmark.store import SQLStore
+from tests.providers.sql import fresh_prefix
 
 ROOT = Path(__file__).resolve().parents[2]
 WRITER = ROOT / "tests" / "backends" / "sql_writer.py"

@@ -242,3 +242,21 @@ def redis_cluster_provider(redis_cluster: PrivateCluster) -> Provider:
             yield factory
 
     return open_memories
+
+
+@pytest.fixture
+def redis_fake_provider() -> Provider:
+    """``fakeredis`` (with Lua through lupa): what users' own tests of memmark code run on."""
+    fakeredis = pytest.importorskip("fakeredis")
+    pytest.importorskip("lupa")
+
+    @asynccontextmanager
+    async def open_memories() -> AsyncIterator[MemoryFactory]:
+        client = fakeredis.FakeAsyncRedis()
+        try:
+            async with memories(client, random_prefix()) as factory:
+                yield factory
+        finally:
+            await client.aclose()
+
+    return open_memories

@@ -119,3 +119,47 @@ async def test_cleared_sessions_are_skipped(open_store: Any) -> None:
         await _fill(store, [("u", "kept"), ("u", "cleared")])
         await store.memory("u", "cleared").clear()
         assert [i.session_id for i in (await store.list_sessions("u")).items] == ["kept"]
+
+
+async def test_delete_user_removes_emptied_sessions_and_the_user_id(open_store: Any) -> None:
+    async with open_store() as store:
+        await _fill(store, [("gone", "kept"), ("gone", "emptied"), ("gone", "cleared")])
+        emptied = store.memory("gone", "emptied")
+        await emptied.delete([(await emptied.get_memory())[0].id])
+        await store.memory("gone", "cleared").clear()
+        assert (await store.list_users()).items == ["gone"]
+        await store.memory("gone", "kept").clear()
+        assert (await store.list_users()).items == []
+        assert await store.delete_user("gone") == 0
+        client = store.get_client()
+        leftovers = [key async for key in client.scan_iter(match=f"{store._prefix}:*")]
+        assert leftovers == []
+
+
+@pytest.mark.redis
+async def test_store_from_url_owns_its_client(redis_server: None) -> None:
+    prefix = random_prefix()
+    store = RedisStore("redis://127.0.0.1:6379/0", key_prefix=prefix, key_ttl=60)
+    try:
+        memory = store.memory("u", "s")
+        await memory.add(Msg("a", "x", "user"))
+        await memory.close()
+        assert await store.get_client().pttl(f"{prefix}:{{u:s}}:seq") > 50_000
+        assert [i.session_id for i in (await store.list_sessions()).items] == ["s"]
+    finally:
+        await delete_prefix(store.get_client(), prefix)
+        await store.close()
+
+
+@pytest.mark.redis_cluster
+async def test_cluster_store_from_url(redis_cluster: Any) -> None:
+    prefix = random_prefix()
+    url = f"redis://127.0.0.1:{redis_cluster.ports[0]}"
+    async with RedisStore(url, key_prefix=prefix, cluster=True) as store:
+        try:
+            await _fill(store, [("u", f"s{i}") for i in range(20)])
+            page = await store.list_sessions("u", limit=100)
+            assert [i.session_id for i in page.items] == sorted(f"s{i}" for i in range(20))
+            assert await store.delete_user("u") == 20
+        finally:
+            await delete_prefix(store.get_client(), prefix)

@@ -9,13 +9,17 @@ Usage::
 Sessions are listed from two index sorted sets (see the key layout in
 :mod:`memmark.memory._redis_memory._keys`): ``P:users`` and, per user, ``P:{u:U}:sessions``,
 every score 0 so ``ZRANGEBYLEX`` pages them in code point order. A memory adds its session
-to both (idempotent ``ZADD``) before its first write, so every stored session is listed.
-An entry can outlive its data (``clear()``, an expired ``key_ttl``); listings skip sessions
-that hold neither a message nor a summary, and ``delete_session`` removes the entries.
+to both (idempotent ``ZADD``): on a single node inside each write script that can create
+data, on a cluster (other slots) once per memory object before its first such write. So
+every stored session is listed.
+An entry can outlive its data (``clear()``, an expired ``key_ttl``): listings skip sessions
+that hold neither a message nor a summary (and users with no such session), while
+``delete_session`` and ``delete_user`` remove the entries too.
 """
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +28,7 @@ from memmark.memory._redis_memory import RedisMemory
 from memmark.memory._redis_memory._keys import SessionKeys, sessions_key, users_key
 from memmark.memory._redis_memory._memory import as_text, key_ttl_ms
 from memmark.memory._redis_memory._scripts import ScriptRunner, driver_errors
+from memmark.memory._validation import check_identity
 from memmark.store._base import SessionInfo, StoreBase
 
 if TYPE_CHECKING:
@@ -99,11 +104,8 @@ class RedisStore(StoreBase):
                         users_key(self._prefix), _lex_after(after), "+", start=0, num=limit
                     )
                 ]
-                async with self._client.pipeline(transaction=False) as pipe:
-                    for user in batch:
-                        pipe.zcard(sessions_key(self._prefix, user))
-                    counts = await pipe.execute()
-            listed = [user for user, count in zip(batch, counts, strict=True) if count]
+            holding = await asyncio.gather(*(self._sessions_of(u, None, 1) for u in batch))
+            listed = [user for user, sessions in zip(batch, holding, strict=True) if sessions]
             users += listed[: limit - len(users)]
             if len(batch) < limit:
                 break
@@ -123,12 +125,13 @@ class RedisStore(StoreBase):
         if user is not None:
             sessions = await self._sessions_of(user, after_session, limit)
         while len(sessions) < limit:
-            users = await self._user_page(after=user, limit=limit - len(sessions))
+            wanted = limit - len(sessions)
+            users = await self._user_page(after=user, limit=wanted)
             for user in users:
                 sessions += await self._sessions_of(user, None, limit - len(sessions))
                 if len(sessions) == limit:
                     break
-            if len(users) < limit - len(sessions) or not users:
+            if len(users) < wanted:
                 break
         return sessions
 
@@ -173,9 +176,31 @@ class RedisStore(StoreBase):
             after = batch[-1]
         return found
 
+    async def delete_user(self, user_id: str) -> int:
+        """Delete every session of ``user_id`` and every index entry naming the user.
+
+        Unlike the listings, this also visits index entries of sessions that hold nothing
+        (emptied or expired), so no trace of the user id is left behind.
+        """
+        user_id = check_identity("user_id", user_id)
+        deleted = 0
+        sessions = sessions_key(self._prefix, user_id)
+        while True:
+            with driver_errors():
+                batch = await self._client.zrangebylex(sessions, "-", "+", start=0, num=500)
+            if not batch:
+                break
+            for session in batch:
+                deleted += await self._drop_session(user_id, as_text(session))
+        with driver_errors():
+            await self._client.zrem(users_key(self._prefix), user_id)
+        return deleted
+
     async def _drop_session(self, user_id: str, session_id: str) -> bool:
         keys = SessionKeys.of(self._prefix, user_id, session_id)
-        held = await self._scripts.run("clear", keys.script_keys, [keys.mark_prefix, 0])
+        held = await self._scripts.run(
+            "clear", keys.script_keys, [keys.mark_prefix, 0, user_id, session_id]
+        )
         sessions = sessions_key(self._prefix, user_id)
         with driver_errors():
             await self._client.zrem(sessions, session_id)

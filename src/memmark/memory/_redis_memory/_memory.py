@@ -44,7 +44,9 @@ def key_ttl_ms(key_ttl: float | None) -> int:
     if key_ttl is None:
         return 0
     if isinstance(key_ttl, bool) or not isinstance(key_ttl, (int, float)):
-        raise TypeError(f"key_ttl must be a number of seconds or None, got {type(key_ttl)}")
+        raise TypeError(
+            f"key_ttl must be a number of seconds or None, got {type(key_ttl).__name__}"
+        )
     if not (math.isfinite(key_ttl) and key_ttl > 0):
         raise ValueError(f"key_ttl must be a positive number of seconds, got {key_ttl}")
     return max(1, round(key_ttl * 1000))
@@ -67,11 +69,12 @@ class RedisMemory(MemoryBase):
 
     Each write is one Lua script (one round trip, atomic, deduplicated by message id on the
     server); each read is one script returning a consistent snapshot. With ``key_ttl`` the
-    session's keys expire together ``key_ttl`` seconds after its last access.
+    session's keys expire together ``key_ttl`` seconds after its last access. Writes also
+    list the session in the indexes :class:`~memmark.store.RedisStore` pages through.
     """
 
     max_payload_bytes = 512 * 1024 * 1024
-    """Redis's default ``proto-max-bulk-len``: no single argument of a command may be longer."""
+    """Redis's largest string (and default ``proto-max-bulk-len``)."""
 
     def __init__(
         self,
@@ -89,7 +92,7 @@ class RedisMemory(MemoryBase):
         key_ttl: float | None = None,
         **connection_kwargs: Any,
     ) -> None:
-        """Connect to Redis in one of four ways, in this order of precedence.
+        """Talk to Redis through a client, a pool or a URL (at most one), or host and port.
 
         Args:
             user_id: The user the memory belongs to.
@@ -100,7 +103,8 @@ class RedisMemory(MemoryBase):
             db: Database number, likewise.
             password: Password, likewise.
             url: A ``redis://`` or ``rediss://`` URL (``connection_kwargs`` apply too).
-            client: An existing ``redis.asyncio.Redis`` or ``RedisCluster``, used as is.
+            client: An existing ``redis.asyncio.Redis`` or ``RedisCluster``, used as is
+                (a cluster client is initialised before the memory's first command).
             key_prefix: Start of every key, so several applications can share a server.
             key_ttl: Seconds of inactivity after which the session's keys expire (sliding;
                 every call refreshes it). ``None`` keeps them forever.
@@ -147,6 +151,9 @@ class RedisMemory(MemoryBase):
         self._keys = SessionKeys.of(key_prefix, self.user_id, self.session_id)
         self._index_keys = (users_key(key_prefix), sessions_key(key_prefix, self.user_id))
         self._scripts = ScriptRunner(self._client)
+        cluster = require("redis.asyncio.cluster", extra="redis", feature="RedisMemory")
+        self._cluster = isinstance(self._client, cluster.RedisCluster)
+        self._cluster_ready = False
         self._registered = False
 
     def get_client(self) -> Redis | RedisCluster:
@@ -159,18 +166,32 @@ class RedisMemory(MemoryBase):
             with driver_errors():
                 await self._client.aclose()
 
-    async def _run(self, name: str, *args: EncodableArg) -> Any:
-        keys = self._keys
-        return await self._scripts.run(
-            name, keys.script_keys, [keys.mark_prefix, self._ttl_ms, *args]
-        )
+    async def _run(self, name: str, *args: EncodableArg, register: bool = False) -> Any:
+        """Run a script on this session; ``register`` for writes that may create data.
+
+        On a single node the script itself adds the session to the store's indexes, so an
+        index entry exists whenever data does. On a cluster the indexes live in other slots:
+        this object adds them once, by an idempotent round trip before its first write.
+        """
+        keys = self._keys.script_keys
+        if self._cluster and not self._cluster_ready:
+            with driver_errors():
+                await self._client.initialize()
+            self._cluster_ready = True
+        if register:
+            if self._cluster:
+                await self._register()
+            else:
+                keys = [*keys, *self._index_keys]
+        header: list[EncodableArg] = [
+            self._keys.mark_prefix,
+            self._ttl_ms,
+            self.user_id,
+            self.session_id,
+        ]
+        return await self._scripts.run(name, keys, [*header, *args])
 
     async def _register(self) -> None:
-        """Record the session in the store's indexes, before this object's first write.
-
-        The indexes live in other hash slots than the session, so this is a separate
-        (idempotent) round trip, done once per memory object.
-        """
         if self._registered:
             return
         users, sessions = self._index_keys
@@ -189,8 +210,7 @@ class RedisMemory(MemoryBase):
         return flat
 
     async def _insert(self, records: Sequence[StoredMessage]) -> None:
-        await self._register()
-        await self._run("add", len(records), *self._triples(records))
+        await self._run("add", len(records), *self._triples(records), register=True)
 
     async def _select(
         self,
@@ -235,16 +255,16 @@ class RedisMemory(MemoryBase):
         return int(await self._run("relabel", new_mark or "", old_mark or "", *scope))
 
     async def _set_summary(self, summary: str) -> None:
-        if summary:
-            await self._register()
-        await self._run("set_summary", summary)
+        await self._run("set_summary", summary, register=bool(summary))
 
     async def _wipe(self) -> None:
         await self._run("clear")
 
     async def _replace(self, snapshot: Snapshot) -> None:
-        if snapshot.messages or snapshot.summary:
-            await self._register()
         await self._run(
-            "replace", snapshot.summary, len(snapshot.messages), *self._triples(snapshot.messages)
+            "replace",
+            snapshot.summary,
+            len(snapshot.messages),
+            *self._triples(snapshot.messages),
+            register=bool(snapshot.messages or snapshot.summary),
         )

@@ -1,6 +1,8 @@
 -- Prelude of every memmark script (the script's own body follows it).
--- KEYS: meta, seq, payloads, msg-marks, mark-names of one session (one hash tag).
--- ARGV[1]: prefix of the per-mark index keys; ARGV[2]: sliding TTL in ms ("0": none).
+-- KEYS: meta, seq, payloads, msg-marks, mark-names of one session (one hash tag), then
+-- optionally the store's user index and the user's session index (single node only).
+-- ARGV[1]: prefix of the per-mark index keys; ARGV[2]: sliding TTL in ms ("0": none);
+-- ARGV[3], ARGV[4]: user_id and session_id, for the indexes. The script's own from ARGV[5].
 -- A message's marks are stored joined by NUL, which no mark contains.
 local meta, seq, payloads, msg_marks, mark_names = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local mark_prefix = ARGV[1]
@@ -38,6 +40,14 @@ local function hmget_all(key, fields)
     end
   end
   return values
+end
+
+-- Add the session to the store's indexes when they were passed (see RedisStore).
+local function register()
+  if KEYS[7] then
+    redis.call('ZADD', KEYS[6], 0, ARGV[3])
+    redis.call('ZADD', KEYS[7], 0, ARGV[4])
+  end
 end
 
 local function touch()

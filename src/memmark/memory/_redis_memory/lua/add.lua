@@ -1,4 +1,5 @@
--- ARGV[3]: number of messages; ARGV[4..]: (id, payload, joined marks) per message.
-local stored = insert(4, tonumber(ARGV[3]))
+-- ARGV[5]: number of messages; ARGV[6..]: (id, payload, joined marks) per message.
+register()
+local stored = insert(6, tonumber(ARGV[5]))
 touch()
 return stored

@@ -1,9 +1,9 @@
--- ARGV[3]: new mark ("" = none); ARGV[4]: old mark ("" = any); ARGV[5]: "1" when the
--- scope is limited to the ids in ARGV[6..]. Returns how many messages' marks changed.
-local new_mark, old_mark = ARGV[3], ARGV[4]
+-- ARGV[5]: new mark ("" = none); ARGV[6]: old mark ("" = any); ARGV[7]: "1" when the
+-- scope is limited to the ids in ARGV[8..]. Returns how many messages' marks changed.
+local new_mark, old_mark = ARGV[5], ARGV[6]
 local scope = {}
-if ARGV[5] == '1' then
-  for i = 6, #ARGV do
+if ARGV[7] == '1' then
+  for i = 8, #ARGV do
     local score = redis.call('ZSCORE', seq, ARGV[i])
     if score then
       scope[#scope + 1] = {ARGV[i], score}

@@ -1,8 +1,11 @@
--- ARGV[3]: summary; ARGV[4]: number of messages; ARGV[5..]: (id, payload, joined marks).
+-- ARGV[5]: summary; ARGV[6]: number of messages; ARGV[7..]: (id, payload, joined marks).
 wipe()
-insert(5, tonumber(ARGV[4]))
-if ARGV[3] ~= '' then
-  redis.call('HSET', meta, 'summary', ARGV[3])
+if ARGV[5] ~= '' or ARGV[6] ~= '0' then
+  register()
+end
+insert(7, tonumber(ARGV[6]))
+if ARGV[5] ~= '' then
+  redis.call('HSET', meta, 'summary', ARGV[5])
 end
 stamp()
 touch()

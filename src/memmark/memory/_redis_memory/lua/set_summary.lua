@@ -1,8 +1,9 @@
--- ARGV[3]: the summary; "" clears it.
-if ARGV[3] == '' then
+-- ARGV[5]: the summary; "" clears it.
+if ARGV[5] == '' then
   redis.call('HDEL', meta, 'summary')
 else
-  redis.call('HSET', meta, 'summary', ARGV[3])
+  register()
+  redis.call('HSET', meta, 'summary', ARGV[5])
 end
 stamp()
 touch()
