@@ -127,6 +127,7 @@ class AsyncSQLAlchemyMemory(MemoryBase):
                 # A connection dropped before COMMIT was sent (a pooled connection the server
                 # closed, say) rolled the transaction back, so it is repeated once on a new
                 # connection. One lost during COMMIT may have committed: that one is raised.
+                # A one-statement add is repeated too: it skips the ids already stored.
                 if exc.connection_invalidated and not committing and not reconnected:
                     reconnected = True
                     continue
