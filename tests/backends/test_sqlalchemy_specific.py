@@ -301,3 +301,17 @@ async def test_unreachable_database_raises_storage_unavailable(unreachable: str)
         assert caught.value.__cause__ is not None
     finally:
         await engine.dispose()
+
+
+async def test_longest_multibyte_ids_are_stored_and_listed(url: str) -> None:
+    user_id, session_id = "😀" * 1024, "会" * 1023 + "a"
+    async with SQLStore(url, table_prefix=fresh_prefix()) as store:
+        memory = store.memory(user_id, session_id)
+        await memory.add(Msg("a", "long ids", "user"))
+        await store.memory(user_id, "会" * 1023 + "b").add(Msg("a", "sibling", "user"))
+        assert [m.content for m in await memory.get_memory()] == ["long ids"]
+        first = await store.list_sessions(user_id, limit=1)
+        assert [(i.user_id, i.session_id) for i in first.items] == [(user_id, session_id)]
+        rest = await store.list_sessions(user_id, limit=1, cursor=first.next_cursor)
+        assert [i.session_id for i in rest.items] == ["会" * 1023 + "b"]
+        assert (await store.list_users()).items == [user_id]

@@ -18,8 +18,10 @@ from memmark.memory._sqlalchemy_memory import AsyncSQLAlchemyMemory
 from memmark.memory._sqlalchemy_memory._errors import map_errors
 from memmark.memory._sqlalchemy_memory._queries import Identity, lock_session, wipe
 from memmark.memory._sqlalchemy_memory._schema import (
+    ExactText,
     Tables,
     check_prefix,
+    id_prefix,
     session_key,
     tables,
 )
@@ -85,12 +87,25 @@ class SQLStore(StoreBase):
         s, m = self._tables.sessions, self._tables.messages
         return sa.or_(s.c.summary != "", sa.exists().where(m.c.session_ref == s.c.id))
 
+    def _sort_keys(self, column: Any) -> list[Any]:
+        """Order by ``column``; on PostgreSQL via its indexed prefix first (same order)."""
+        if self._engine.dialect.name == "postgresql":
+            return [id_prefix(column), column]
+        return [column]
+
+    def _from(self, column: Any, value: str) -> list[Any]:
+        """Where the index scan may start for ``column >= value`` (PostgreSQL's prefix)."""
+        if self._engine.dialect.name == "postgresql":
+            return [id_prefix(column) >= id_prefix(sa.literal(value, ExactText(1024)))]
+        return []
+
     async def _user_page(self, *, after: str | None, limit: int) -> list[str]:
         s = self._tables.sessions
-        stmt = sa.select(s.c.user_id).where(self._existing()).distinct()
+        keys = self._sort_keys(s.c.user_id)
+        stmt = sa.select(s.c.user_id).where(self._existing()).group_by(*keys)
         if after is not None:
-            stmt = stmt.where(s.c.user_id > after)
-        stmt = stmt.order_by(s.c.user_id).limit(limit)
+            stmt = stmt.where(s.c.user_id > after, *self._from(s.c.user_id, after))
+        stmt = stmt.order_by(*keys).limit(limit)
         with map_errors("list_users"):
             await ensure_schema(self._engine, self._tables)
             async with self._engine.connect() as conn:
@@ -110,15 +125,17 @@ class SQLStore(StoreBase):
         stmt = sa.select(s.c.user_id, s.c.session_id, message_count, s.c.updated_at, s.c.summary)
         stmt = stmt.where(self._existing())
         if user_id is not None:
-            stmt = stmt.where(s.c.user_id == user_id)
+            stmt = stmt.where(s.c.user_id == user_id, *self._from(s.c.user_id, user_id))
         if after is not None:
             stmt = stmt.where(
                 sa.or_(
                     s.c.user_id > after[0],
                     sa.and_(s.c.user_id == after[0], s.c.session_id > after[1]),
-                )
+                ),
+                *self._from(s.c.user_id, after[0]),
             )
-        stmt = stmt.order_by(s.c.user_id, s.c.session_id).limit(limit)
+        order = [*self._sort_keys(s.c.user_id), *self._sort_keys(s.c.session_id)]
+        stmt = stmt.order_by(*order).limit(limit)
         with map_errors("list_sessions"):
             await ensure_schema(self._engine, self._tables)
             async with self._engine.connect() as conn:
