@@ -67,7 +67,7 @@ async def test_multi_megabyte_content(memory_factory) -> None:
     """Stored whole, or refused up front by a backend with a hard limit that it names."""
     big = Msg("big", "Ω😀\x00" + "x" * (3 * 1024 * 1024), "assistant")
     memory = await memory_factory()
-    limit = type(memory).max_payload_bytes
+    limit = memory.max_payload_bytes
     if limit is not None and limit < 4 * 1024 * 1024:
         with pytest.raises(ContentTooLargeError, match=str(limit)):
             await memory.add(big)

@@ -28,7 +28,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from types import TracebackType
-from typing import Any, ClassVar
+from typing import Any
 
 from typing_extensions import Self
 
@@ -56,8 +56,11 @@ class MemoryBase(ABC):
     backend; argument checks and shared semantics come with the base class.
     """
 
-    max_payload_bytes: ClassVar[int | None] = None
-    """Largest serialised message the backend can store, or ``None`` for no hard limit."""
+    max_payload_bytes: int | None = None
+    """Largest serialised message the backend can store, or ``None`` for no hard limit.
+
+    A class attribute, unless the limit depends on the storage (the SQL dialect, say).
+    """
 
     def __init__(
         self,
@@ -180,8 +183,16 @@ class MemoryBase(ABC):
         return await self._relabel(new_mark=new_mark, old_mark=old_mark, msg_ids=ids)
 
     async def update_compressed_summary(self, summary: str) -> None:
-        """Store the compressed summary of this session (``""`` clears it)."""
-        await self._set_summary(check_summary(summary))
+        """Store the compressed summary of this session (``""`` clears it).
+
+        Raises:
+            TypeError: ``summary`` is not a str.
+            ValueError: it holds an unpaired surrogate.
+            ContentTooLargeError: its UTF-8 form exceeds the backend's hard size limit.
+        """
+        summary = check_summary(summary)
+        self._check_summary_size(summary)
+        await self._set_summary(summary)
 
     async def size(self) -> int:
         """Return the number of stored messages (the summary is not one)."""
@@ -203,6 +214,7 @@ class MemoryBase(ABC):
         """
         snapshot = decode_state(state, strict=True)
         self._check_sizes(snapshot.messages)
+        self._check_summary_size(snapshot.summary)
         await self._replace(snapshot)
 
     async def close(self) -> None:  # noqa: B027 - a no-op by default, overridden when needed
@@ -230,6 +242,18 @@ class MemoryBase(ABC):
                     f"message {stored.msg_id!r} is {len(stored.payload)} bytes serialised; "
                     f"{type(self).__name__} stores at most {limit} bytes per message"
                 )
+
+    def _check_summary_size(self, summary: str) -> None:
+        """Raise before any write if the summary exceeds :attr:`max_payload_bytes` in UTF-8."""
+        limit = self.max_payload_bytes
+        if limit is None:
+            return
+        size = len(summary.encode("utf-8"))
+        if size > limit:
+            raise ContentTooLargeError(
+                f"the summary is {size} bytes in UTF-8; "
+                f"{type(self).__name__} stores at most {limit} bytes"
+            )
 
     async def _replace(self, snapshot: Snapshot) -> None:
         """Swap the session's content for ``snapshot``.

@@ -8,7 +8,16 @@ from typing import Any
 
 from memmark.message import Msg
 
-__all__ = ["Snapshot", "StoredMessage", "decode_payload", "encode_payload"]
+__all__ = [
+    "PAYLOAD_MAX_DEPTH",
+    "Snapshot",
+    "StoredMessage",
+    "decode_payload",
+    "encode_payload",
+]
+
+PAYLOAD_MAX_DEPTH = 64
+"""Deepest nesting of lists and dicts in a serialised message; the message dict itself is 1."""
 
 
 @dataclass(frozen=True)
@@ -36,18 +45,46 @@ class Snapshot:
 
 
 def encode_payload(msg: Msg) -> str:
-    """Serialise a message for storage.
+    """Serialise a message for storage, accepting only what reads back as an equal message.
 
     Raises:
-        TypeError: content or metadata holds something JSON cannot represent.
-        ValueError: it holds NaN or infinity, which JSON cannot represent either.
+        TypeError: content or metadata holds something JSON cannot represent exactly (bytes,
+            tuples, non-str dict keys, ...), or a field was set to a type ``Msg`` rejects.
+        ValueError: it holds NaN, infinity, an int too long to convert, a circular reference
+            or nesting deeper than :data:`PAYLOAD_MAX_DEPTH`, or an invalid ``role``.
     """
+    data = msg.to_dict()
+    _check_depth(msg.id, data)
     try:
-        return json.dumps(msg.to_dict(), ensure_ascii=True, allow_nan=False)
+        payload = json.dumps(data, ensure_ascii=True, allow_nan=False)
     except TypeError as exc:
         raise TypeError(f"message {msg.id!r} is not JSON-serialisable: {exc}") from exc
     except ValueError as exc:
         raise ValueError(f"message {msg.id!r} is not JSON-serialisable: {exc}") from exc
+    if Msg.from_dict(json.loads(payload)).to_dict() != data:
+        raise TypeError(
+            f"message {msg.id!r} does not survive JSON unchanged: use str dict keys, lists "
+            "rather than tuples, and plain JSON values"
+        )
+    return payload
+
+
+def _check_depth(msg_id: str, data: dict[str, Any]) -> None:
+    """Raise ``ValueError`` if lists/dicts nest deeper than :data:`PAYLOAD_MAX_DEPTH`.
+
+    Iterative, so neither a deep nor a circular structure can exhaust the stack.
+    """
+    pending: list[tuple[object, int]] = [(data, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if depth > PAYLOAD_MAX_DEPTH:
+            raise ValueError(
+                f"message {msg_id!r} nests lists/dicts deeper than {PAYLOAD_MAX_DEPTH} levels"
+            )
+        if isinstance(value, dict):
+            pending.extend((child, depth + 1) for child in value.values())
+        elif isinstance(value, (list, tuple)):
+            pending.extend((child, depth + 1) for child in value)
 
 
 def decode_payload(payload: str) -> Msg:

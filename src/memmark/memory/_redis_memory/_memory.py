@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from memmark._optional import require
 from memmark.memory._base import MemoryBase
@@ -52,6 +52,18 @@ def key_ttl_ms(key_ttl: float | None) -> int:
     return max(1, round(key_ttl * 1000))
 
 
+def _retry_once() -> Any:
+    """redis-py retry policy of the clients memmark creates: once more, on a new connection.
+
+    A pooled connection the server dropped (idle timeout, ``CLIENT KILL``, failover) then
+    costs one reconnect instead of a failed call. Scripts are atomic and ``add`` skips ids
+    already stored, so repeating a command whose reply was lost cannot tear or duplicate.
+    """
+    retry = require("redis.asyncio.retry", extra="redis", feature="RedisMemory")
+    backoff = require("redis.backoff", extra="redis", feature="RedisMemory")
+    return retry.Retry(backoff.NoBackoff(), 1)
+
+
 class RedisMemory(MemoryBase):
     """Memory of one (user_id, session_id) in Redis, atomic per call, Cluster-ready.
 
@@ -61,7 +73,7 @@ class RedisMemory(MemoryBase):
     list the session in the indexes :class:`~memmark.store.RedisStore` pages through.
     """
 
-    max_payload_bytes: ClassVar[int | None] = 512 * 1024 * 1024
+    max_payload_bytes = 512 * 1024 * 1024
     """Redis's largest string (and default ``proto-max-bulk-len``)."""
 
     def __init__(
@@ -98,6 +110,8 @@ class RedisMemory(MemoryBase):
                 every call refreshes it). ``None`` keeps them forever.
             **connection_kwargs: Further ``redis.asyncio.Redis`` options (``ssl``,
                 ``socket_timeout``, ...) for the client memmark creates from host or url.
+                Unless ``retry`` is among them, that client repeats a command once on a new
+                connection when the server dropped the pooled one.
 
         Raises:
             ImportError: the ``redis`` extra is not installed.
@@ -127,8 +141,10 @@ class RedisMemory(MemoryBase):
         elif connection_pool is not None:
             self._client = redis_asyncio.Redis(connection_pool=connection_pool)
         elif url is not None:
+            connection_kwargs.setdefault("retry", _retry_once())
             self._client = redis_asyncio.Redis.from_url(url, **connection_kwargs)
         else:
+            connection_kwargs.setdefault("retry", _retry_once())
             self._client = redis_asyncio.Redis(
                 host=host, port=port, db=db, password=password, **connection_kwargs
             )

@@ -20,6 +20,7 @@ __all__ = ["is_retryable", "map_errors"]
 
 _RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock (PostgreSQL)
 _RETRYABLE_MYSQL_CODES = {1205, 1213}  # lock wait timeout, deadlock
+_UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03"}  # shut down, crashed, starting up
 _UNAVAILABLE_MYSQL_CODES = {2002, 2003, 2006, 2013, 2055}  # cannot connect, server gone
 
 
@@ -51,6 +52,9 @@ def _unavailable(error: BaseException) -> bool:
         if isinstance(error, (sa_exc.OperationalError, sa_exc.InterfaceError)):
             return True
         if _mysql_code(error) in _UNAVAILABLE_MYSQL_CODES:
+            return True
+        state = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+        if isinstance(state, str) and (state[:2] == "08" or state in _UNAVAILABLE_SQLSTATES):
             return True
         cause = error.orig
         return isinstance(cause, (OSError, ConnectionError)) or isinstance(

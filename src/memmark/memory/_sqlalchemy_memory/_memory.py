@@ -30,6 +30,9 @@ __all__ = ["AsyncSQLAlchemyMemory"]
 T = TypeVar("T")
 Work = Callable[[AsyncConnection], Awaitable[T]]
 
+MYSQL_MAX_PAYLOAD_BYTES = 8_000_000
+"""Largest message on MySQL/MariaDB: a statement must fit the server's ``max_allowed_packet``
+(16 MiB by default) and SQL escaping can double a payload, so half of it, with room to spare."""
 _ATTEMPTS = 6
 """How often a transaction that hit a deadlock or a busy database is tried in engine mode."""
 
@@ -91,6 +94,8 @@ class AsyncSQLAlchemyMemory(MemoryBase):
             )
         self._session_lock = asyncio.Lock()
         self._savepoints = self._engine.dialect.name != "sqlite"
+        if self._engine.dialect.name in ("mysql", "mariadb"):
+            self.max_payload_bytes = MYSQL_MAX_PAYLOAD_BYTES
 
     @property
     def engine(self) -> AsyncEngine:
@@ -106,15 +111,26 @@ class AsyncSQLAlchemyMemory(MemoryBase):
 
     async def _run_on_engine(self, work: Work[T], *, one_statement: bool) -> T:
         attempt = 1
+        reconnected = False
         while True:
+            committing = False
             try:
                 if one_statement:  # atomic on its own: no BEGIN / COMMIT round trips
                     async with self._engine.connect() as conn:
                         autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
                         return await work(autocommit)
                 async with self._engine.begin() as conn:
-                    return await work(conn)
+                    result = await work(conn)
+                    committing = True
+                return result
             except sa_exc.DBAPIError as exc:
+                # A connection dropped before COMMIT was sent (a pooled connection the server
+                # closed, say) rolled the transaction back, so it is repeated once on a new
+                # connection. One lost during COMMIT may have committed: that one is raised.
+                # A one-statement add is repeated too: it skips the ids already stored.
+                if exc.connection_invalidated and not committing and not reconnected:
+                    reconnected = True
+                    continue
                 if attempt >= _ATTEMPTS or not is_retryable(exc):
                     raise
             await asyncio.sleep(random.uniform(0, 0.01 * 2**attempt))

@@ -31,7 +31,7 @@ import contextlib
 import json
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 from memmark.errors import ContentTooLargeError, MemmarkError
 from memmark.memory._base import MemoryBase
@@ -84,7 +84,7 @@ class TablestoreMemory(MemoryBase):
     aiohttp, so nothing blocks the event loop).
     """
 
-    max_payload_bytes: ClassVar[int | None] = 3 * 1024 * 1024
+    max_payload_bytes = 3 * 1024 * 1024
     """A message row must fit one 4 MB PutRow request, keys and marks included."""
 
     def __init__(

@@ -1,0 +1,91 @@
+"""Documented limits (docs/limits.md) hold on every backend, exactly at the boundary.
+
+A value at a limit is stored and read back; one past it is refused up front with a
+``ValueError`` (``ContentTooLargeError`` for sizes) and nothing is written.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from memmark.errors import ContentTooLargeError
+from memmark.memory._record import encode_payload
+from memmark.memory._validation import IDENTITY_MAX_LENGTH, MARK_MAX_LENGTH, MSG_ID_MAX_LENGTH
+from memmark.message import Msg
+
+WIDE = "😀"
+"""Four bytes in UTF-8: the worst case for a database that counts bytes."""
+EXACT_BOUNDARY_UP_TO = 8 * 1024 * 1024
+"""Payload limits up to this size are tested exactly; larger ones with a message this big."""
+
+
+def _msg(content: str = "x", msg_id: str | None = None) -> Msg:
+    msg = Msg("limits", content, "user")
+    if msg_id is not None:
+        msg.id = msg_id
+    return msg
+
+
+async def test_marks_up_to_the_maximum_length(memory_factory) -> None:
+    memory = await memory_factory()
+    longest = WIDE * MARK_MAX_LENGTH
+    await memory.add(_msg(), marks=[longest, "a" * MARK_MAX_LENGTH])
+    assert len(await memory.get_memory(mark=longest)) == 1
+    with pytest.raises(ValueError, match=str(MARK_MAX_LENGTH)):
+        await memory.add(_msg(), marks=longest + "a")
+    with pytest.raises(ValueError, match=str(MARK_MAX_LENGTH)):
+        await memory.update_messages_mark(longest + "a")
+    assert await memory.size() == 1
+
+
+async def test_message_ids_up_to_the_maximum_length(memory_factory) -> None:
+    memory = await memory_factory()
+    longest = WIDE * MSG_ID_MAX_LENGTH
+    await memory.add(_msg(msg_id=longest))
+    with pytest.raises(ValueError, match=str(MSG_ID_MAX_LENGTH)):
+        await memory.add(_msg(msg_id=longest + "a"))
+    assert [m.id for m in await memory.get_memory()] == [longest]
+    assert await memory.delete([longest]) == 1
+
+
+async def test_identities_up_to_the_maximum_length(memory_factory) -> None:
+    longest = WIDE * IDENTITY_MAX_LENGTH
+    memory = await memory_factory(user_id=longest, session_id=longest)
+    other = await memory_factory(user_id=longest, session_id=longest[:-1] + "a")
+    await memory.add(_msg())
+    assert await memory.size() == 1
+    assert await other.size() == 0
+    with pytest.raises(ValueError, match=str(IDENTITY_MAX_LENGTH)):
+        await memory_factory(user_id=longest + "a")
+    with pytest.raises(ValueError, match=str(IDENTITY_MAX_LENGTH)):
+        await memory_factory(session_id=longest + "a")
+
+
+async def test_payload_up_to_the_backend_maximum(memory_factory) -> None:
+    memory = await memory_factory()
+    limit = memory.max_payload_bytes
+    if limit is None or limit > EXACT_BOUNDARY_UP_TO:
+        big = _msg("x" * EXACT_BOUNDARY_UP_TO)
+        await memory.add(big)
+        assert await memory.get_memory() == [big]
+        return
+    overhead = len(encode_payload(_msg("")))
+    largest = _msg("x" * (limit - overhead))
+    assert len(encode_payload(largest)) == limit
+    await memory.add(largest)
+    with pytest.raises(ContentTooLargeError, match=str(limit)):
+        await memory.add(_msg("x" * (limit - overhead + 1)))
+    assert await memory.get_memory() == [largest]
+
+
+async def test_summary_up_to_the_backend_maximum(memory_factory) -> None:
+    memory = await memory_factory()
+    limit = memory.max_payload_bytes
+    if limit is None or limit > EXACT_BOUNDARY_UP_TO:
+        size = EXACT_BOUNDARY_UP_TO
+    else:
+        size = limit
+        with pytest.raises(ContentTooLargeError, match=str(limit)):
+            await memory.update_compressed_summary("x" * (limit + 1))
+    await memory.update_compressed_summary("x" * size)
+    assert (await memory.export_state())["_compressed_summary"] == "x" * size
