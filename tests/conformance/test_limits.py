@@ -49,15 +49,21 @@ async def test_message_ids_up_to_the_maximum_length(memory_factory) -> None:
 
 
 async def test_identities_up_to_the_maximum_length(memory_factory) -> None:
-    longest = WIDE * IDENTITY_MAX_LENGTH
+    byte_limit = (await memory_factory()).max_identity_bytes
+    if byte_limit is None:
+        longest, too_long = WIDE * IDENTITY_MAX_LENGTH, ValueError
+        expected_message = f"at most {IDENTITY_MAX_LENGTH} characters"
+    else:
+        longest, too_long = WIDE * (byte_limit // len(WIDE.encode())), ContentTooLargeError
+        expected_message = f"at most {byte_limit} bytes"
     memory = await memory_factory(user_id=longest, session_id=longest)
     other = await memory_factory(user_id=longest, session_id=longest[:-1] + "a")
     await memory.add(_msg())
     assert await memory.size() == 1
     assert await other.size() == 0
-    with pytest.raises(ValueError, match=str(IDENTITY_MAX_LENGTH)):
+    with pytest.raises(too_long, match=expected_message):
         await memory_factory(user_id=longest + "a")
-    with pytest.raises(ValueError, match=str(IDENTITY_MAX_LENGTH)):
+    with pytest.raises(too_long, match=expected_message):
         await memory_factory(session_id=longest + "a")
 
 
@@ -80,7 +86,8 @@ async def test_payload_up_to_the_backend_maximum(memory_factory) -> None:
 
 async def test_summary_up_to_the_backend_maximum(memory_factory) -> None:
     memory = await memory_factory()
-    limit = memory.max_payload_bytes
+    limits = [lim for lim in (memory.max_payload_bytes, memory.max_summary_bytes) if lim]
+    limit = min(limits, default=None)
     if limit is None or limit > EXACT_BOUNDARY_UP_TO:
         size = EXACT_BOUNDARY_UP_TO
     else:

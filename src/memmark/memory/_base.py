@@ -62,6 +62,12 @@ class MemoryBase(ABC):
     A class attribute, unless the limit depends on the storage (the SQL dialect, say).
     """
 
+    max_summary_bytes: int | None = None
+    """Largest summary in UTF-8 bytes, when tighter than :attr:`max_payload_bytes`."""
+
+    max_identity_bytes: int | None = None
+    """Largest ``user_id`` / ``session_id`` in UTF-8 bytes, for backends that key on bytes."""
+
     def __init__(
         self,
         *,
@@ -76,6 +82,7 @@ class MemoryBase(ABC):
         """
         self.user_id = check_identity("user_id", user_id)
         self.session_id = check_identity("session_id", session_id)
+        self._check_identity_sizes()
 
     async def add(
         self,
@@ -243,11 +250,25 @@ class MemoryBase(ABC):
                     f"{type(self).__name__} stores at most {limit} bytes per message"
                 )
 
-    def _check_summary_size(self, summary: str) -> None:
-        """Raise before any write if the summary exceeds :attr:`max_payload_bytes` in UTF-8."""
-        limit = self.max_payload_bytes
+    def _check_identity_sizes(self) -> None:
+        """Raise if an id exceeds :attr:`max_identity_bytes` in UTF-8."""
+        limit = self.max_identity_bytes
         if limit is None:
             return
+        for name, value in (("user_id", self.user_id), ("session_id", self.session_id)):
+            size = len(value.encode("utf-8"))
+            if size > limit:
+                raise ContentTooLargeError(
+                    f"{name} is {size} bytes in UTF-8; "
+                    f"{type(self).__name__} stores ids of at most {limit} bytes"
+                )
+
+    def _check_summary_size(self, summary: str) -> None:
+        """Raise before any write if the summary is over the backend's limits in UTF-8."""
+        limits = [lim for lim in (self.max_payload_bytes, self.max_summary_bytes) if lim]
+        if not limits:
+            return
+        limit = min(limits)
         size = len(summary.encode("utf-8"))
         if size > limit:
             raise ContentTooLargeError(

@@ -33,7 +33,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from memmark.errors import ContentTooLargeError, MemmarkError
+from memmark.errors import MemmarkError
 from memmark.memory._base import MemoryBase
 from memmark.memory._record import Snapshot, StoredMessage
 from memmark.memory._tablestore_memory._schema import ensure_tables, table_names
@@ -87,6 +87,12 @@ class TablestoreMemory(MemoryBase):
     max_payload_bytes = 3 * 1024 * 1024
     """A message row must fit one 4 MB PutRow request, keys and marks included."""
 
+    max_summary_bytes = PAYLOAD_COLUMN_BYTES
+    """The summary is one attribute of the session row."""
+
+    max_identity_bytes = PRIMARY_KEY_VALUE_BYTES
+    """Both ids are primary-key columns of the index table."""
+
     def __init__(
         self,
         end_point: str | None = None,
@@ -121,12 +127,6 @@ class TablestoreMemory(MemoryBase):
             ContentTooLargeError: ``user_id`` or ``session_id`` exceeds 1 KB in UTF-8.
         """
         super().__init__(user_id=user_id, session_id=session_id)
-        for name, value in (("user_id", self.user_id), ("session_id", self.session_id)):
-            if len(value.encode("utf-8")) > PRIMARY_KEY_VALUE_BYTES:
-                raise ContentTooLargeError(
-                    f"{name} is {len(value.encode('utf-8'))} bytes in UTF-8; TablestoreMemory "
-                    f"stores ids of at most {PRIMARY_KEY_VALUE_BYTES} bytes (primary-key limit)"
-                )
         names = table_names(table_name)
         sdk = load_sdk()
         self._endpoint: tuple[str, str] | None = None
