@@ -22,7 +22,7 @@ from typing_extensions import Self
 
 from memmark.memory._tablestore_memory import TablestoreMemory
 from memmark.memory._tablestore_memory._schema import ensure_tables, table_names
-from memmark.memory._tablestore_memory._sdk import load_sdk
+from memmark.memory._tablestore_memory._sdk import open_client
 from memmark.memory._tablestore_memory._session import SessionRow
 from memmark.memory._tablestore_memory._store import HIGHEST, LOWEST, Rows
 from memmark.store._base import SessionInfo, StoreBase
@@ -56,25 +56,17 @@ class TablestoreStore(StoreBase):
         """
         self._names = table_names(table_name)
         self._table_name = table_name
-        sdk = load_sdk("TablestoreStore")
-        self._endpoint: tuple[str, str] | None = None
-        if client is None:
-            credentials = (end_point, instance_name, access_key_id, access_key_secret)
-            if not all(isinstance(value, str) and value for value in credentials):
-                raise ValueError(
-                    "TablestoreStore needs end_point, instance_name, access_key_id and "
-                    "access_key_secret (or client=)"
-                )
-            try:
-                client = sdk.AsyncOTSClient(
-                    end_point, access_key_id, access_key_secret, instance_name, sts_token=sts_token
-                )
-            except sdk.OTSClientError as exc:
-                raise ValueError(f"invalid Tablestore settings: {exc}") from exc
-            self._endpoint = (str(end_point), str(instance_name))
-        self._client = client
+        self._client, self._endpoint = open_client(
+            "TablestoreStore",
+            client,
+            end_point,
+            instance_name,
+            access_key_id,
+            access_key_secret,
+            sts_token,
+        )
         self._owns_client = self._endpoint is not None
-        self._rows = Rows(client)
+        self._rows = Rows(self._client)
 
     @classmethod
     def from_env(cls, *, table_name: str = "memmark") -> Self:

@@ -37,7 +37,7 @@ from memmark.errors import MemmarkError
 from memmark.memory._base import MemoryBase
 from memmark.memory._record import Snapshot, StoredMessage
 from memmark.memory._tablestore_memory._schema import ensure_tables, table_names
-from memmark.memory._tablestore_memory._sdk import load_sdk
+from memmark.memory._tablestore_memory._sdk import open_client
 from memmark.memory._tablestore_memory._session import Session, Writer
 from memmark.memory._tablestore_memory._store import (
     BATCH_GET_MAX_ROWS,
@@ -128,26 +128,18 @@ class TablestoreMemory(MemoryBase):
         """
         super().__init__(user_id=user_id, session_id=session_id)
         names = table_names(table_name)
-        sdk = load_sdk()
-        self._endpoint: tuple[str, str] | None = None
-        if client is None:
-            credentials = (end_point, instance_name, access_key_id, access_key_secret)
-            if not all(isinstance(value, str) and value for value in credentials):
-                raise ValueError(
-                    "TablestoreMemory needs end_point, instance_name, access_key_id and "
-                    "access_key_secret (or client=)"
-                )
-            try:
-                client = sdk.AsyncOTSClient(
-                    end_point, access_key_id, access_key_secret, instance_name, sts_token=sts_token
-                )
-            except sdk.OTSClientError as exc:
-                raise ValueError(f"invalid Tablestore settings: {exc}") from exc
-            self._endpoint = (str(end_point), str(instance_name))
-        self._client = client
+        self._client, self._endpoint = open_client(
+            "TablestoreMemory",
+            client,
+            end_point,
+            instance_name,
+            access_key_id,
+            access_key_secret,
+            sts_token,
+        )
         self._owns_client = self._endpoint is not None
         self._names = names
-        self._rows = Rows(client)
+        self._rows = Rows(self._client)
         self._session = Session(self._rows, names, self.user_id, self.session_id)
         self._lock = asyncio.Lock()
 
