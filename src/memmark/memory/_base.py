@@ -25,13 +25,11 @@ Every primitive acts on this memory's (user_id, session_id) only.
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Iterable, Sequence
-from types import TracebackType
 from typing import Any
 
-from typing_extensions import Self
-
+from memmark._closing import AsyncClosing
 from memmark.errors import ContentTooLargeError
 from memmark.memory._record import Snapshot, StoredMessage, decode_payload, encode_payload
 from memmark.memory._state import decode_state, encode_state
@@ -49,7 +47,7 @@ from memmark.message import Msg
 __all__ = ["MemoryBase"]
 
 
-class MemoryBase(ABC):
+class MemoryBase(AsyncClosing):
     """Conversation memory of one (user_id, session_id): messages with marks, and a summary.
 
     Subclass it and implement the primitives listed in this module's docstring to add a
@@ -224,19 +222,8 @@ class MemoryBase(ABC):
         self._check_summary_size(snapshot.summary)
         await self._replace(snapshot)
 
-    async def close(self) -> None:  # noqa: B027 - a no-op by default, overridden when needed
+    async def close(self) -> None:
         """Release what this memory created itself; resources passed in stay the caller's."""
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     def _check_sizes(self, records: Iterable[StoredMessage]) -> None:
         """Raise before any write if a payload exceeds :attr:`max_payload_bytes`."""

@@ -27,14 +27,12 @@ from __future__ import annotations
 
 import base64
 import json
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import TracebackType
 from typing import Generic, TypeVar
 
-from typing_extensions import Self
-
+from memmark._closing import AsyncClosing
 from memmark.memory import MemoryBase
 from memmark.memory._validation import check_identity
 
@@ -92,7 +90,7 @@ def _check_page_size(limit: int) -> int:
     return limit
 
 
-class StoreBase(ABC):
+class StoreBase(AsyncClosing):
     """Many users' sessions on one storage backend, behind one shared pool."""
 
     def memory(
@@ -151,17 +149,6 @@ class StoreBase(ABC):
     async def close(self) -> None:
         """Close the pool this store created; a pool or engine passed in stays open."""
         await self._close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     @abstractmethod
     def _open_memory(self, user_id: str, session_id: str) -> MemoryBase:
