@@ -15,20 +15,24 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from memmark.memory._base import MemoryBase
 from memmark.memory._record import Snapshot, StoredMessage
+from memmark.memory._sqlalchemy_memory import _mysql as mysql
 from memmark.memory._sqlalchemy_memory import _queries as q
+from memmark.memory._sqlalchemy_memory import _sqlite as sqlite
 from memmark.memory._sqlalchemy_memory._errors import is_retryable, map_errors
 from memmark.memory._sqlalchemy_memory._postgres import add_in_one_statement
-from memmark.memory._sqlalchemy_memory._schema import check_prefix, session_key, tables
+from memmark.memory._sqlalchemy_memory._schema import Tables, check_prefix, session_key, tables
 from memmark.memory._sqlalchemy_memory._setup import ensure_schema
 
 __all__ = ["AsyncSQLAlchemyMemory"]
 
 T = TypeVar("T")
 Work = Callable[[AsyncConnection], Awaitable[T]]
+FastAdd = Callable[[AsyncConnection, Tables, q.Identity, Sequence[StoredMessage]], Awaitable[None]]
 
 _ATTEMPTS = 6
 """How often a transaction that hit a deadlock or a busy database is tried in engine mode."""
@@ -139,6 +143,10 @@ class AsyncSQLAlchemyMemory(MemoryBase):
             return
 
         async def work(conn: AsyncConnection) -> None:
+            fast_add = None if self._session is not None else _fast_add(conn.dialect)
+            if fast_add is not None:
+                await fast_add(conn, self._tables, self._who, records)
+                return
             locked = await q.lock_session(
                 conn, self._tables, self._who, create=True, allocate=len(records)
             )
@@ -251,6 +259,15 @@ class AsyncSQLAlchemyMemory(MemoryBase):
                 await q.add_marks(conn, self._tables, ref, first, records, inserted)
 
         await self._run("import_state", work)
+
+
+def _fast_add(dialect: Dialect) -> FastAdd | None:
+    """The driver-level ``add`` of engine mode on SQLite and MariaDB, if the driver fits."""
+    if sqlite.has_fast_path(dialect):
+        return sqlite.add_in_one_hop
+    if mysql.has_fast_path(dialect):
+        return mysql.add_with_driver
+    return None
 
 
 def _same_marks(records: Sequence[StoredMessage]) -> bool:
