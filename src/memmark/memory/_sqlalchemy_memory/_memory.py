@@ -15,7 +15,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from memmark.memory._base import MemoryBase
@@ -25,14 +24,13 @@ from memmark.memory._sqlalchemy_memory import _queries as q
 from memmark.memory._sqlalchemy_memory import _sqlite as sqlite
 from memmark.memory._sqlalchemy_memory._errors import is_retryable, map_errors
 from memmark.memory._sqlalchemy_memory._postgres import add_in_one_statement
-from memmark.memory._sqlalchemy_memory._schema import Tables, check_prefix, session_key, tables
+from memmark.memory._sqlalchemy_memory._schema import check_prefix, session_key, tables
 from memmark.memory._sqlalchemy_memory._setup import ensure_schema
 
 __all__ = ["AsyncSQLAlchemyMemory"]
 
 T = TypeVar("T")
 Work = Callable[[AsyncConnection], Awaitable[T]]
-FastAdd = Callable[[AsyncConnection, Tables, q.Identity, Sequence[StoredMessage]], Awaitable[None]]
 
 _ATTEMPTS = 6
 """How often a transaction that hit a deadlock or a busy database is tried in engine mode."""
@@ -101,21 +99,32 @@ class AsyncSQLAlchemyMemory(MemoryBase):
         """The engine the memory runs on (the caller's; memmark never disposes it)."""
         return self._engine
 
-    async def _run(self, what: str, work: Work[T], *, one_statement: bool = False) -> T:
+    async def _run(
+        self, what: str, work: Work[T], *, one_statement: bool = False, own_commit: bool = False
+    ) -> T:
+        """Run ``work`` in one transaction, on the engine or in the caller's session.
+
+        In engine mode ``one_statement`` work runs in autocommit mode (atomic on its own: no
+        BEGIN / COMMIT round trips) and ``own_commit`` work gets a connection outside any
+        SQLAlchemy transaction and begins and commits its own.
+        """
         with map_errors(what):
             await ensure_schema(self._engine, self._tables)
             if self._session is None:
-                return await self._run_on_engine(work, one_statement=one_statement)
+                return await self._run_on_engine(
+                    work, one_statement=one_statement, own_commit=own_commit
+                )
             return await self._run_in_session(self._session, work)
 
-    async def _run_on_engine(self, work: Work[T], *, one_statement: bool) -> T:
+    async def _run_on_engine(self, work: Work[T], *, one_statement: bool, own_commit: bool) -> T:
         attempt = 1
         while True:
             try:
-                if one_statement:  # atomic on its own: no BEGIN / COMMIT round trips
+                if one_statement or own_commit:
                     async with self._engine.connect() as conn:
-                        autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
-                        return await work(autocommit)
+                        if one_statement:
+                            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                        return await work(conn)
                 async with self._engine.begin() as conn:
                     return await work(conn)
             except sa_exc.DBAPIError as exc:
@@ -142,10 +151,17 @@ class AsyncSQLAlchemyMemory(MemoryBase):
             await self._run("add", one_statement, one_statement=True)
             return
 
+        if self._session is None and sqlite.has_fast_path(self._engine.dialect):
+
+            async def one_hop(conn: AsyncConnection) -> None:
+                await sqlite.add_in_one_hop(conn, self._tables, self._who, records)
+
+            await self._run("add", one_hop, own_commit=True)
+            return
+
         async def work(conn: AsyncConnection) -> None:
-            fast_add = None if self._session is not None else _fast_add(conn.dialect)
-            if fast_add is not None:
-                await fast_add(conn, self._tables, self._who, records)
+            if self._session is None and mysql.has_fast_path(conn.dialect):
+                await mysql.add_with_driver(conn, self._tables, self._who, records)
                 return
             locked = await q.lock_session(
                 conn, self._tables, self._who, create=True, allocate=len(records)
@@ -259,15 +275,6 @@ class AsyncSQLAlchemyMemory(MemoryBase):
                 await q.add_marks(conn, self._tables, ref, first, records, inserted)
 
         await self._run("import_state", work)
-
-
-def _fast_add(dialect: Dialect) -> FastAdd | None:
-    """The driver-level ``add`` of engine mode on SQLite and MariaDB, if the driver fits."""
-    if sqlite.has_fast_path(dialect):
-        return sqlite.add_in_one_hop
-    if mysql.has_fast_path(dialect):
-        return mysql.add_with_driver
-    return None
 
 
 def _same_marks(records: Sequence[StoredMessage]) -> bool:

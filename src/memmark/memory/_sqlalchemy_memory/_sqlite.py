@@ -2,12 +2,10 @@
 
 aiosqlite runs every sqlite3 call on its own thread; through SQLAlchemy's adapter one ``add``
 costs about two dozen thread hops (cursor, execute, fetch, close per statement, commit),
-several times the cost of the statements themselves. Here the whole transaction up to its
-COMMIT - ``BEGIN IMMEDIATE`` (the database write lock, which also serialises the session's
-writers across processes), the session-row upsert reserving sequence numbers, the messages,
-and the marks of exactly the rows inserted - is one plain function run on that thread; the
-COMMIT of the surrounding SQLAlchemy transaction is the second hop, as in a raw
-INSERT + COMMIT.
+several times the cost of the statements themselves. Here the whole transaction -
+``BEGIN IMMEDIATE`` (the database write lock, which also serialises the session's writers
+across processes), the session-row upsert reserving sequence numbers, the messages, the marks
+of exactly the rows inserted, ``COMMIT`` - is one plain function run on that thread: one hop.
 
 aiosqlite has no public API to run a function on its thread, so this uses its private
 ``Connection._execute`` and ``_conn`` (SQLAlchemy's own aiosqlite dialect reaches into the
@@ -80,30 +78,36 @@ def _add(
     records: Sequence[StoredMessage],
     stamp: Any,
 ) -> None:
-    """Run the whole ``add`` up to its COMMIT on aiosqlite's thread.
-
-    A failure rolls back with the surrounding transaction.
-    """
-    if not db.in_transaction:
-        db.execute("BEGIN IMMEDIATE")
-    session = db.execute(
-        statements.lock, (who.key, who.user_id, who.session_id, len(records), stamp)
-    ).fetchone()
-    ref, next_seq, user_id, session_id = session
-    if user_id != who.user_id or session_id != who.session_id:
-        raise BackendError("session key collision: the stored ids differ from this memory's")
-    first = next_seq - len(records)
-    for offset, record in enumerate(records):
-        seq = first + offset
-        inserted = db.execute(statements.message, (ref, seq, record.msg_id, record.payload))
-        if inserted.rowcount == 1 and record.marks:
-            db.executemany(statements.mark, [(ref, mark, seq) for mark in record.marks])
+    """Run the whole ``add`` transaction on aiosqlite's thread."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        session = db.execute(
+            statements.lock, (who.key, who.user_id, who.session_id, len(records), stamp)
+        ).fetchone()
+        ref, next_seq, user_id, session_id = session
+        if user_id != who.user_id or session_id != who.session_id:
+            raise BackendError("session key collision: the stored ids differ from this memory's")
+        first = next_seq - len(records)
+        for offset, record in enumerate(records):
+            seq = first + offset
+            inserted = db.execute(statements.message, (ref, seq, record.msg_id, record.payload))
+            if inserted.rowcount == 1 and record.marks:
+                db.executemany(statements.mark, [(ref, mark, seq) for mark in record.marks])
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
 
 
 async def add_in_one_hop(
     conn: AsyncConnection, t: Tables, who: Identity, records: Sequence[StoredMessage]
 ) -> None:
-    """Append ``records`` to the session in one hop; the caller's transaction commits it."""
+    """Append ``records`` to the session in one hop, in a transaction of its own.
+
+    ``conn`` must be outside any SQLAlchemy transaction (its checkin's reset, a no-op
+    ROLLBACK, is the second hop, as the COMMIT is in a raw INSERT + COMMIT).
+    """
     stamp = bound_now(conn, t)
     statements = _statements(t)
 
