@@ -160,9 +160,6 @@ class AsyncSQLAlchemyMemory(MemoryBase):
             return
 
         async def work(conn: AsyncConnection) -> None:
-            if self._session is None and mysql.has_fast_path(conn.dialect):
-                await mysql.add_with_driver(conn, self._tables, self._who, records)
-                return
             locked = await q.lock_session(
                 conn, self._tables, self._who, create=True, allocate=len(records)
             )
@@ -170,6 +167,19 @@ class AsyncSQLAlchemyMemory(MemoryBase):
             ref, first = locked
             inserted = await q.insert_messages(conn, self._tables, ref, first, records)
             await q.add_marks(conn, self._tables, ref, first, records, inserted)
+
+        if self._session is None and self._engine.dialect.name in ("mysql", "mariadb"):
+
+            async def procedure_or_statements(conn: AsyncConnection) -> None:
+                if mysql.has_fast_path(conn) and await mysql.add_by_procedure(
+                    conn, self._tables, self._who, records
+                ):
+                    return
+                async with conn.begin():
+                    await work(conn)
+
+            await self._run("add", procedure_or_statements, own_commit=True)
+            return
 
         await self._run("add", work)
 

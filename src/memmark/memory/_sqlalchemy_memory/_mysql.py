@@ -1,104 +1,169 @@
-"""MariaDB's ``add`` in three statements sent straight through the driver (asyncmy).
+"""MariaDB's ``add`` in one round trip: a stored procedure doing the whole transaction.
 
-Through SQLAlchemy each statement of an ``add`` costs several times its round trip in
-compilation, parameter processing and result wrapping. Here the same transaction is built
-from prebuilt SQL strings and sent on the driver's connection: the session-row upsert
-(``INSERT ... ON DUPLICATE KEY UPDATE ... RETURNING``, MariaDB >= 10.5) locks the row and
-reserves sequence numbers, one multi-row ``INSERT IGNORE`` stores the messages (skipping
-stored ids by the unique key), one multi-row INSERT stores the marks; the surrounding
-SQLAlchemy transaction then commits. Ids and marks are VARBINARY, so they travel as UTF-8.
+An ``add`` is four statements (lock the session row and reserve sequence numbers, insert the
+messages, insert the marks, COMMIT), each a round trip, and through SQLAlchemy each also costs
+several times its round trip in Python. MariaDB has no data-modifying CTEs (PostgreSQL's
+one-statement path), so the same transaction is a procedure, ``{prefix}add_v{version}``:
+``CALL`` with the records as one JSON argument, unpacked by ``JSON_TABLE`` (MariaDB >= 10.6),
+sent straight through the driver (asyncmy). The procedure runs ``START TRANSACTION``, the
+session-row upsert (``INSERT ... ON DUPLICATE KEY UPDATE``, which holds the row's lock to the
+COMMIT, serialising the session's writers across processes), ``INSERT IGNORE`` of the messages
+(stored ids skipped by the unique key), the marks of exactly the rows inserted, ``COMMIT``;
+any error rolls it back and is re-signalled unchanged (deadlocks stay retryable).
+
+The procedure is created on first use, idempotently, beside the tables. It only reads and
+writes those tables, so the tables' schema version is unchanged; its name carries that
+version, so a future layout brings a new procedure while older processes keep calling theirs.
+Without the privilege to create it (or on MySQL, older MariaDB, another driver) ``add`` takes
+the portable path. It runs with the caller's privileges (``SQL SECURITY INVOKER``).
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Container, Sequence
-from dataclasses import dataclass
+import asyncio
+import json
+import weakref
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy.engine import Dialect
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from memmark.errors import BackendError
 from memmark.memory._record import StoredMessage
 from memmark.memory._sqlalchemy_memory._driver import bound_now, on_driver
 from memmark.memory._sqlalchemy_memory._queries import Identity
-from memmark.memory._sqlalchemy_memory._schema import Tables
+from memmark.memory._sqlalchemy_memory._schema import SCHEMA_VERSION, Tables
 
-__all__ = ["add_with_driver", "has_fast_path"]
+__all__ = ["add_by_procedure", "has_fast_path"]
+
+_ACCESS_DENIED = {1044, 1142, 1227, 1370}  # no CREATE ROUTINE / EXECUTE privilege
+_COLLISION = "memmark: session key collision"
+_SIGNALLED = 1644  # the error code of SIGNAL SQLSTATE '45000'
+
+_available: weakref.WeakKeyDictionary[Engine, dict[str, bool]] = weakref.WeakKeyDictionary()
+_locks: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
-@dataclass(frozen=True)
-class _Statements:
-    lock: str
-    messages: str
-    marks: str
-    inserted: str
+def _name(t: Tables) -> str:
+    return f"{t.sessions.name.removesuffix('sessions')}add_v{SCHEMA_VERSION}"
 
 
-@functools.cache
-def _statements(t: Tables) -> _Statements:
+def _definition(t: Tables) -> str:
     sessions, messages, marks = t.sessions.name, t.messages.name, t.marks.name
-    return _Statements(
-        lock=(
-            f"INSERT INTO {sessions} "
-            "(session_key, user_id, session_id, summary, next_seq, updated_at) "
-            "VALUES (%s, %s, %s, '', %s, %s) ON DUPLICATE KEY UPDATE "
-            "next_seq = next_seq + VALUES(next_seq), updated_at = VALUES(updated_at) "
-            "RETURNING id, next_seq, user_id, session_id"
-        ),
-        messages=f"INSERT IGNORE INTO {messages} (session_ref, seq, msg_id, payload) VALUES ",
-        marks=f"INSERT INTO {marks} (session_ref, mark, seq) VALUES ",
-        inserted=f"SELECT seq FROM {messages} WHERE session_ref = %s AND seq BETWEEN %s AND %s",
+    records = (
+        "JSON_TABLE(p_records, '$[*]' COLUMNS ("
+        "ord FOR ORDINALITY, "
+        "msg_id VARCHAR(255) CHARACTER SET utf8mb4 PATH '$[0]', "
+        "payload LONGTEXT CHARACTER SET utf8mb4 PATH '$[1]'{marks}))"
+    )
+    return f"""
+CREATE PROCEDURE IF NOT EXISTS {_name(t)}(
+    IN p_key VARCHAR(64), IN p_user VARBINARY(4096), IN p_session VARBINARY(4096),
+    IN p_now DATETIME(6), IN p_records LONGTEXT CHARACTER SET utf8mb4)
+MODIFIES SQL DATA SQL SECURITY INVOKER
+BEGIN
+    DECLARE v_count BIGINT DEFAULT JSON_LENGTH(p_records);
+    DECLARE v_ref, v_first BIGINT;
+    DECLARE v_user, v_session VARBINARY(4096);
+    DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN ROLLBACK; RESIGNAL; END;
+    START TRANSACTION;
+    INSERT INTO {sessions} (session_key, user_id, session_id, summary, next_seq, updated_at)
+        VALUES (p_key, p_user, p_session, '', v_count, p_now)
+        ON DUPLICATE KEY UPDATE next_seq = next_seq + v_count, updated_at = p_now;
+    SELECT id, next_seq - v_count, user_id, session_id
+        INTO v_ref, v_first, v_user, v_session
+        FROM {sessions} WHERE session_key = p_key;
+    IF v_user <> p_user OR v_session <> p_session THEN
+        SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{_COLLISION}';
+    END IF;
+    INSERT IGNORE INTO {messages} (session_ref, seq, msg_id, payload)
+        SELECT v_ref, v_first + r.ord - 1, CAST(r.msg_id AS BINARY), r.payload
+        FROM {records.format(marks="")} AS r;
+    IF ROW_COUNT() > 0 THEN
+        INSERT INTO {marks} (session_ref, mark, seq)
+            SELECT v_ref, CAST(r.mark AS BINARY), m.seq
+            FROM {
+        records.format(
+            marks=", NESTED PATH '$[2][*]' COLUMNS ("
+            "mark VARCHAR(255) CHARACTER SET utf8mb4 PATH '$')"
+        )
+    } AS r
+            JOIN {messages} AS m ON m.session_ref = v_ref AND m.seq = v_first + r.ord - 1
+                AND m.msg_id = CAST(r.msg_id AS BINARY)
+            WHERE r.mark IS NOT NULL;
+    END IF;
+    COMMIT;
+END
+"""
+
+
+def has_fast_path(conn: AsyncConnection) -> bool:
+    """Whether the connection is asyncmy on MariaDB >= 10.6 (JSON_TABLE)."""
+    dialect = conn.dialect
+    return (
+        dialect.driver == "asyncmy"
+        and bool(getattr(dialect, "is_mariadb", False))
+        and tuple(dialect.server_version_info or ()) >= (10, 6)
     )
 
 
-def has_fast_path(dialect: Dialect) -> bool:
-    """Whether the driver is asyncmy, on a server with INSERT ... RETURNING (MariaDB)."""
-    return dialect.driver == "asyncmy" and bool(dialect.insert_returning)
+def _code(error: object) -> Any:
+    args = getattr(error, "args", ())
+    return args[0] if args else None
 
 
-def _values(template: str, rows: int) -> str:
-    return ", ".join([template] * rows)
+async def _procedure_ready(conn: AsyncConnection, t: Tables) -> bool:
+    """Create the procedure once per engine and prefix; false if not allowed to."""
+    engine = conn.engine.sync_engine
+    name = _name(t)
+    known = _available.get(engine, {})
+    if name in known:
+        return known[name]
+    async with _locks.setdefault(engine, asyncio.Lock()):
+        if name not in _available.get(engine, {}):
+            try:
+                await conn.exec_driver_sql(_definition(t))
+                allowed = True
+            except sa_exc.DBAPIError as exc:
+                if _code(exc.orig) not in _ACCESS_DENIED:
+                    raise
+                allowed = False
+            finally:
+                await conn.rollback()  # leave no SQLAlchemy transaction behind
+            _available.setdefault(engine, {})[name] = allowed
+    return _available[engine][name]
 
 
-async def add_with_driver(
+async def add_by_procedure(
     conn: AsyncConnection, t: Tables, who: Identity, records: Sequence[StoredMessage]
-) -> None:
-    """Append ``records`` to the session; the caller's transaction commits it."""
-    stamp = bound_now(conn, t)
-    statements = _statements(t)
-    user_id, session_id = who.user_id.encode(), who.session_id.encode()
+) -> bool:
+    """Append ``records`` to the session in one round trip; false if there is no procedure.
+
+    ``conn`` must be outside any transaction: the procedure begins and commits its own.
+    """
+    if not await _procedure_ready(conn, t):
+        return False
+    call = f"CALL {_name(t)}(%s, %s, %s, %s, %s)"
+    arguments = (
+        who.key,
+        who.user_id.encode(),
+        who.session_id.encode(),
+        bound_now(conn, t),
+        json.dumps([[r.msg_id, r.payload, r.marks] for r in records]),
+    )
 
     async def work(driver: Any) -> None:
         async with driver.cursor() as cursor:
-            await cursor.execute(
-                statements.lock, (who.key, user_id, session_id, len(records), stamp)
-            )
-            ref, next_seq, stored_user, stored_session = await cursor.fetchone()
-            if bytes(stored_user) != user_id or bytes(stored_session) != session_id:
-                raise BackendError(
-                    "session key collision: the stored ids differ from this memory's"
-                )
-            first = next_seq - len(records)
-            rows: list[Any] = []
-            for offset, record in enumerate(records):
-                rows += (ref, first + offset, record.msg_id.encode(), record.payload)
-            await cursor.execute(
-                statements.messages + _values("(%s, %s, %s, %s)", len(records)), rows
-            )
-            stored: Container[int] = range(first, next_seq)
-            if cursor.rowcount != len(records):
-                await cursor.execute(statements.inserted, (ref, first, next_seq - 1))
-                stored = {int(seq) for (seq,) in await cursor.fetchall()}
-            marks: list[Any] = []
-            for offset, record in enumerate(records):
-                if first + offset in stored:
-                    for mark in record.marks:
-                        marks += (ref, mark.encode(), first + offset)
-            if marks:
-                await cursor.execute(
-                    statements.marks + _values("(%s, %s, %s)", len(marks) // 3), marks
-                )
+            await cursor.execute(call, arguments)
 
-    await on_driver(conn, statements.lock, work)
+    try:
+        await on_driver(conn, call, work)
+    except sa_exc.DBAPIError as exc:
+        if _code(exc.orig) == _SIGNALLED and _COLLISION in str(exc.orig):
+            raise BackendError(
+                "session key collision: the stored ids differ from this memory's"
+            ) from exc
+        raise
+    return True
