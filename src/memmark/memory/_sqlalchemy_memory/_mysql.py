@@ -58,6 +58,9 @@ def _definition(t: Tables) -> str:
         "msg_id VARCHAR(255) CHARACTER SET utf8mb4 PATH '$[0]', "
         "payload LONGTEXT CHARACTER SET utf8mb4 PATH '$[1]'{marks}))"
     )
+    with_marks = records.format(
+        marks=", NESTED PATH '$[2][*]' COLUMNS (mark VARCHAR(255) CHARACTER SET utf8mb4 PATH '$')"
+    )
     return f"""
 CREATE PROCEDURE IF NOT EXISTS {_name(t)}(
     IN p_key VARCHAR(64), IN p_user VARBINARY(4096), IN p_session VARBINARY(4096),
@@ -65,7 +68,7 @@ CREATE PROCEDURE IF NOT EXISTS {_name(t)}(
 MODIFIES SQL DATA SQL SECURITY INVOKER
 BEGIN
     DECLARE v_count BIGINT DEFAULT JSON_LENGTH(p_records);
-    DECLARE v_ref, v_first BIGINT;
+    DECLARE v_ref, v_first, v_stored BIGINT;
     DECLARE v_user, v_session VARBINARY(4096);
     DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN ROLLBACK; RESIGNAL; END;
     START TRANSACTION;
@@ -81,15 +84,16 @@ BEGIN
     INSERT IGNORE INTO {messages} (session_ref, seq, msg_id, payload)
         SELECT v_ref, v_first + r.ord - 1, CAST(r.msg_id AS BINARY), r.payload
         FROM {records.format(marks="")} AS r;
-    IF ROW_COUNT() > 0 THEN
+    SET v_stored = ROW_COUNT();
+    IF v_stored = v_count THEN  -- every record stored: each mark row is known
+        INSERT INTO {marks} (session_ref, mark, seq)
+            SELECT v_ref, CAST(r.mark AS BINARY), v_first + r.ord - 1
+            FROM {with_marks} AS r
+            WHERE r.mark IS NOT NULL;
+    ELSEIF v_stored > 0 THEN  -- some ids were stored before: mark only the new rows
         INSERT INTO {marks} (session_ref, mark, seq)
             SELECT v_ref, CAST(r.mark AS BINARY), m.seq
-            FROM {
-        records.format(
-            marks=", NESTED PATH '$[2][*]' COLUMNS ("
-            "mark VARCHAR(255) CHARACTER SET utf8mb4 PATH '$')"
-        )
-    } AS r
+            FROM {with_marks} AS r
             JOIN {messages} AS m ON m.session_ref = v_ref AND m.seq = v_first + r.ord - 1
                 AND m.msg_id = CAST(r.msg_id AS BINARY)
             WHERE r.mark IS NOT NULL;
