@@ -3,7 +3,7 @@
 An ``add`` is four statements (lock the session row and reserve sequence numbers, insert the
 messages, insert the marks, COMMIT), each a round trip, and through SQLAlchemy each also costs
 several times its round trip in Python. MariaDB has no data-modifying CTEs (PostgreSQL's
-one-statement path), so the same transaction is a procedure, ``{prefix}add_v{version}``:
+one-statement path), so the same transaction is a procedure, ``{prefix}add_v{version}_{rev}``:
 ``CALL`` with the records as one JSON argument, unpacked by ``JSON_TABLE`` (MariaDB >= 10.6),
 sent straight through the driver (asyncmy). The procedure runs ``START TRANSACTION``, the
 session-row upsert (``INSERT ... ON DUPLICATE KEY UPDATE``, which holds the row's lock to the
@@ -13,9 +13,10 @@ any error rolls it back and is re-signalled unchanged (deadlocks stay retryable)
 
 The procedure is created on first use, idempotently, beside the tables. It only reads and
 writes those tables, so the tables' schema version is unchanged; its name carries that
-version, so a future layout brings a new procedure while older processes keep calling theirs.
-Without the privilege to create it (or on MySQL, older MariaDB, another driver) ``add`` takes
-the portable path. It runs with the caller's privileges (``SQL SECURITY INVOKER``).
+version and its own revision, so a new layout or body brings a new procedure while older
+processes keep calling theirs. Without the privilege to create it (or on MySQL, older
+MariaDB, another driver) ``add`` takes the portable path. The procedure runs with the
+caller's privileges (``SQL SECURITY INVOKER``).
 """
 
 from __future__ import annotations
@@ -46,8 +47,12 @@ _available: weakref.WeakKeyDictionary[Engine, dict[str, bool]] = weakref.WeakKey
 _locks: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
+_REVISION = 1
+"""Bumped whenever the procedure's body changes, so no process runs a stale body."""
+
+
 def _name(t: Tables) -> str:
-    return f"{t.sessions.name.removesuffix('sessions')}add_v{SCHEMA_VERSION}"
+    return f"{t.sessions.name.removesuffix('sessions')}add_v{SCHEMA_VERSION}_{_REVISION}"
 
 
 def _definition(t: Tables) -> str:
