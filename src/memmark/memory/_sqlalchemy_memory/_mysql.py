@@ -42,6 +42,7 @@ __all__ = ["add_by_procedure", "has_fast_path"]
 _ACCESS_DENIED = {1044, 1142, 1227, 1370}  # no CREATE ROUTINE / EXECUTE privilege
 _COLLISION = "memmark: session key collision"
 _SIGNALLED = 1644  # the error code of SIGNAL SQLSTATE '45000'
+_LOST = "network operation failed due to asyncmy attribute error"  # SQLAlchemy's wording
 
 _available: weakref.WeakKeyDictionary[Engine, dict[str, bool]] = weakref.WeakKeyDictionary()
 _locks: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
@@ -164,8 +165,11 @@ async def add_by_procedure(
     )
 
     async def work(driver: Any) -> None:
-        async with driver.cursor() as cursor:
-            await cursor.execute(call, arguments)
+        try:
+            async with driver.cursor() as cursor:
+                await cursor.execute(call, arguments)
+        except AttributeError as exc:  # asyncmy on a lost connection, mapped as SQLAlchemy does
+            raise conn.dialect.loaded_dbapi.InternalError(_LOST) from exc
 
     try:
         await on_driver(conn, call, work)

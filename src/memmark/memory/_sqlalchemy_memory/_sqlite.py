@@ -32,6 +32,8 @@ from memmark.memory._sqlalchemy_memory._schema import Tables
 
 __all__ = ["add_in_one_hop", "has_fast_path"]
 
+_STOPPED = ("connection closed", "no active connection")
+
 
 @dataclass(frozen=True)
 class _Statements:
@@ -112,6 +114,11 @@ async def add_in_one_hop(
     statements = _statements(t)
 
     async def work(driver: Any) -> None:
-        await driver._execute(lambda: _add(driver._conn, statements, who, records, stamp))
+        try:
+            await driver._execute(lambda: _add(driver._conn, statements, who, records, stamp))
+        except ValueError as exc:  # aiosqlite's thread has stopped (as SQLAlchemy maps it)
+            if str(exc).lower() not in _STOPPED:
+                raise
+            raise sqlite3.OperationalError(str(exc)) from exc
 
     await on_driver(conn, statements.lock, work)
