@@ -1,10 +1,10 @@
 """Work done on the driver's own connection, beneath SQLAlchemy, reported as SQLAlchemy would.
 
-The hot ``add`` paths of SQLite and MariaDB talk to the driver directly (see ``_sqlite`` and
-``_mysql``) inside the transaction SQLAlchemy began, which then commits it as usual. A driver
-error is wrapped into the SQLAlchemy exception the same error would have raised through
-SQLAlchemy, and a lost connection is invalidated, so the pool, the retries and the one error
-boundary (``_errors``) treat both paths alike.
+The hot ``add`` paths of SQLite and MariaDB (see ``_sqlite`` and ``_mysql``) send their whole
+transaction, BEGIN to COMMIT, straight through the driver on a pooled connection that holds no
+SQLAlchemy transaction. A driver error is wrapped into the SQLAlchemy exception the same error
+would have raised through SQLAlchemy, and a lost connection is invalidated, so the pool, the
+retries and the one error boundary (``_errors``) treat both paths alike.
 """
 
 from __future__ import annotations
