@@ -19,7 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from memmark.memory._base import MemoryBase
 from memmark.memory._record import Snapshot, StoredMessage
+from memmark.memory._sqlalchemy_memory import _mysql as mysql
 from memmark.memory._sqlalchemy_memory import _queries as q
+from memmark.memory._sqlalchemy_memory import _sqlite as sqlite
 from memmark.memory._sqlalchemy_memory._errors import is_retryable, map_errors
 from memmark.memory._sqlalchemy_memory._postgres import add_in_one_statement
 from memmark.memory._sqlalchemy_memory._schema import check_prefix, session_key, tables
@@ -47,8 +49,11 @@ class AsyncSQLAlchemyMemory(MemoryBase):
 
     Tables are created on first use under ``table_prefix`` and carry a schema version.
     Writers of one session are serialised by a lock on the session's row in the database, so
-    several processes may write the same session at once. On PostgreSQL an ``add`` is one
-    statement (one round trip).
+    several processes may write the same session at once. An ``add`` is one round trip on
+    PostgreSQL (one statement) and, in engine mode, on MariaDB >= 10.6 with asyncmy (one
+    ``CALL`` of a procedure memmark creates beside its tables, if the account may) and one
+    hop to aiosqlite's thread on SQLite; these paths run beneath SQLAlchemy's statement
+    layer, so its statement events and echo do not see them.
 
     SQLite: every write transaction starts with a write (the session-row upsert), so it takes
     the database's write lock at once and concurrent writers queue on the busy timeout
@@ -102,23 +107,34 @@ class AsyncSQLAlchemyMemory(MemoryBase):
         """The engine the memory runs on (the caller's; memmark never disposes it)."""
         return self._engine
 
-    async def _run(self, what: str, work: Work[T], *, one_statement: bool = False) -> T:
+    async def _run(
+        self, what: str, work: Work[T], *, one_statement: bool = False, own_commit: bool = False
+    ) -> T:
+        """Run ``work`` in one transaction, on the engine or in the caller's session.
+
+        In engine mode ``one_statement`` work runs in autocommit mode (atomic on its own: no
+        BEGIN / COMMIT round trips) and ``own_commit`` work gets a connection outside any
+        SQLAlchemy transaction and begins and commits its own.
+        """
         with map_errors(what):
             await ensure_schema(self._engine, self._tables)
             if self._session is None:
-                return await self._run_on_engine(work, one_statement=one_statement)
+                return await self._run_on_engine(
+                    work, one_statement=one_statement, own_commit=own_commit
+                )
             return await self._run_in_session(self._session, work)
 
-    async def _run_on_engine(self, work: Work[T], *, one_statement: bool) -> T:
+    async def _run_on_engine(self, work: Work[T], *, one_statement: bool, own_commit: bool) -> T:
         attempt = 1
         reconnected = False
         while True:
             committing = False
             try:
-                if one_statement:  # atomic on its own: no BEGIN / COMMIT round trips
+                if one_statement or own_commit:
                     async with self._engine.connect() as conn:
-                        autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
-                        return await work(autocommit)
+                        if one_statement:
+                            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                        return await work(conn)
                 async with self._engine.begin() as conn:
                     result = await work(conn)
                     committing = True
@@ -154,6 +170,14 @@ class AsyncSQLAlchemyMemory(MemoryBase):
             await self._run("add", one_statement, one_statement=True)
             return
 
+        if self._session is None and sqlite.has_fast_path(self._engine.dialect):
+
+            async def one_hop(conn: AsyncConnection) -> None:
+                await sqlite.add_in_one_hop(conn, self._tables, self._who, records)
+
+            await self._run("add", one_hop, own_commit=True)
+            return
+
         async def work(conn: AsyncConnection) -> None:
             locked = await q.lock_session(
                 conn, self._tables, self._who, create=True, allocate=len(records)
@@ -162,6 +186,19 @@ class AsyncSQLAlchemyMemory(MemoryBase):
             ref, first = locked
             inserted = await q.insert_messages(conn, self._tables, ref, first, records)
             await q.add_marks(conn, self._tables, ref, first, records, inserted)
+
+        if self._session is None and self._engine.dialect.name in ("mysql", "mariadb"):
+
+            async def procedure_or_statements(conn: AsyncConnection) -> None:
+                if mysql.has_fast_path(conn) and await mysql.add_by_procedure(
+                    conn, self._tables, self._who, records
+                ):
+                    return
+                async with conn.begin():
+                    await work(conn)
+
+            await self._run("add", procedure_or_statements, own_commit=True)
+            return
 
         await self._run("add", work)
 

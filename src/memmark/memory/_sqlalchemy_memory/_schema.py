@@ -7,6 +7,9 @@
 ``{prefix}messages``  primary key (session_ref, seq); UNIQUE(session_ref, msg_id).
 ``{prefix}marks``     primary key (session_ref, mark, seq); index (session_ref, seq).
 ``{prefix}schema_version``  one row holding :data:`SCHEMA_VERSION`.
+``{prefix}add_v{SCHEMA_VERSION}_{revision}``  MariaDB only: a procedure doing one ``add``
+                      (see ``_mysql``), created on first use; it changes no table, so the
+                      schema version stays.
 
 Ids and marks compare byte for byte on every database: TEXT on SQLite, ``COLLATE "C"`` on
 PostgreSQL, VARBINARY on MySQL/MariaDB (whose text collations fold case and trailing spaces).

@@ -1,0 +1,182 @@
+"""MariaDB's ``add`` in one round trip: a stored procedure doing the whole transaction.
+
+An ``add`` is four statements (lock the session row and reserve sequence numbers, insert the
+messages, insert the marks, COMMIT), each a round trip, and through SQLAlchemy each also costs
+several times its round trip in Python. MariaDB has no data-modifying CTEs (PostgreSQL's
+one-statement path), so the same transaction is a procedure, ``{prefix}add_v{version}_{rev}``:
+``CALL`` with the records as one JSON argument, unpacked by ``JSON_TABLE`` (MariaDB >= 10.6),
+sent straight through the driver (asyncmy). The procedure runs ``START TRANSACTION``, the
+session-row upsert (``INSERT ... ON DUPLICATE KEY UPDATE``, which holds the row's lock to the
+COMMIT, serialising the session's writers across processes), ``INSERT IGNORE`` of the messages
+(stored ids skipped by the unique key), the marks of exactly the rows inserted, ``COMMIT``;
+any error rolls it back and is re-signalled unchanged (deadlocks stay retryable).
+
+The procedure is created on first use, idempotently, beside the tables. It only reads and
+writes those tables, so the tables' schema version is unchanged; its name carries that
+version and its own revision, so a new layout or body brings a new procedure while older
+processes keep calling theirs. Without the privilege to create it (or on MySQL, older
+MariaDB, another driver) ``add`` takes the portable path. The procedure runs with the
+caller's privileges (``SQL SECURITY INVOKER``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import weakref
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from memmark.errors import BackendError
+from memmark.memory._record import StoredMessage
+from memmark.memory._sqlalchemy_memory._driver import bound_now, on_driver
+from memmark.memory._sqlalchemy_memory._queries import Identity
+from memmark.memory._sqlalchemy_memory._schema import SCHEMA_VERSION, Tables
+
+__all__ = ["add_by_procedure", "has_fast_path"]
+
+_ACCESS_DENIED = {1044, 1142, 1227, 1370}  # no CREATE ROUTINE / EXECUTE privilege
+_COLLISION = "memmark: session key collision"
+_SIGNALLED = 1644  # the error code of SIGNAL SQLSTATE '45000'
+_LOST = "network operation failed due to asyncmy attribute error"  # SQLAlchemy's wording
+
+_available: weakref.WeakKeyDictionary[Engine, dict[str, bool]] = weakref.WeakKeyDictionary()
+_locks: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+_REVISION = 1
+"""Bumped whenever the procedure's body changes, so no process runs a stale body."""
+
+
+def _name(t: Tables) -> str:
+    return f"{t.sessions.name.removesuffix('sessions')}add_v{SCHEMA_VERSION}_{_REVISION}"
+
+
+def _definition(t: Tables) -> str:
+    sessions, messages, marks = t.sessions.name, t.messages.name, t.marks.name
+    records = (
+        "JSON_TABLE(p_records, '$[*]' COLUMNS ("
+        "ord FOR ORDINALITY, "
+        "msg_id VARCHAR(255) CHARACTER SET utf8mb4 PATH '$[0]', "
+        "payload LONGTEXT CHARACTER SET utf8mb4 PATH '$[1]'{marks}))"
+    )
+    with_marks = records.format(
+        marks=", NESTED PATH '$[2][*]' COLUMNS (mark VARCHAR(255) CHARACTER SET utf8mb4 PATH '$')"
+    )
+    return f"""
+CREATE PROCEDURE IF NOT EXISTS {_name(t)}(
+    IN p_key VARCHAR(64), IN p_user VARBINARY(4096), IN p_session VARBINARY(4096),
+    IN p_now DATETIME(6), IN p_records LONGTEXT CHARACTER SET utf8mb4)
+MODIFIES SQL DATA SQL SECURITY INVOKER
+BEGIN
+    DECLARE v_count BIGINT DEFAULT JSON_LENGTH(p_records);
+    DECLARE v_ref, v_first, v_stored BIGINT;
+    DECLARE v_user, v_session VARBINARY(4096);
+    DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN ROLLBACK; RESIGNAL; END;
+    START TRANSACTION;
+    INSERT INTO {sessions} (session_key, user_id, session_id, summary, next_seq, updated_at)
+        VALUES (p_key, p_user, p_session, '', v_count, p_now)
+        ON DUPLICATE KEY UPDATE next_seq = next_seq + v_count, updated_at = p_now;
+    SELECT id, next_seq - v_count, user_id, session_id
+        INTO v_ref, v_first, v_user, v_session
+        FROM {sessions} WHERE session_key = p_key;
+    IF v_user <> p_user OR v_session <> p_session THEN
+        SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{_COLLISION}';
+    END IF;
+    INSERT IGNORE INTO {messages} (session_ref, seq, msg_id, payload)
+        SELECT v_ref, v_first + r.ord - 1, CAST(r.msg_id AS BINARY), r.payload
+        FROM {records.format(marks="")} AS r;
+    SET v_stored = ROW_COUNT();
+    IF v_stored = v_count THEN  -- every record stored: each mark row is known
+        INSERT INTO {marks} (session_ref, mark, seq)
+            SELECT v_ref, CAST(r.mark AS BINARY), v_first + r.ord - 1
+            FROM {with_marks} AS r
+            WHERE r.mark IS NOT NULL;
+    ELSEIF v_stored > 0 THEN  -- some ids were stored before: mark only the new rows
+        INSERT INTO {marks} (session_ref, mark, seq)
+            SELECT v_ref, CAST(r.mark AS BINARY), m.seq
+            FROM {with_marks} AS r
+            JOIN {messages} AS m ON m.session_ref = v_ref AND m.seq = v_first + r.ord - 1
+                AND m.msg_id = CAST(r.msg_id AS BINARY)
+            WHERE r.mark IS NOT NULL;
+    END IF;
+    COMMIT;
+END
+"""
+
+
+def has_fast_path(conn: AsyncConnection) -> bool:
+    """Whether the connection is asyncmy on MariaDB >= 10.6 (JSON_TABLE)."""
+    dialect = conn.dialect
+    return (
+        dialect.driver == "asyncmy"
+        and bool(getattr(dialect, "is_mariadb", False))
+        and tuple(dialect.server_version_info or ()) >= (10, 6)
+    )
+
+
+def _code(error: object) -> Any:
+    args = getattr(error, "args", ())
+    return args[0] if args else None
+
+
+async def _procedure_ready(conn: AsyncConnection, t: Tables) -> bool:
+    """Create the procedure once per engine and prefix; false if not allowed to."""
+    engine = conn.engine.sync_engine
+    name = _name(t)
+    known = _available.get(engine, {})
+    if name in known:
+        return known[name]
+    async with _locks.setdefault(engine, asyncio.Lock()):
+        if name not in _available.get(engine, {}):
+            try:
+                await conn.exec_driver_sql(_definition(t))
+                allowed = True
+            except sa_exc.DBAPIError as exc:
+                if _code(exc.orig) not in _ACCESS_DENIED:
+                    raise
+                allowed = False
+            finally:
+                await conn.rollback()  # leave no SQLAlchemy transaction behind
+            _available.setdefault(engine, {})[name] = allowed
+    return _available[engine][name]
+
+
+async def add_by_procedure(
+    conn: AsyncConnection, t: Tables, who: Identity, records: Sequence[StoredMessage]
+) -> bool:
+    """Append ``records`` to the session in one round trip; false if there is no procedure.
+
+    ``conn`` must be outside any transaction: the procedure begins and commits its own.
+    """
+    if not await _procedure_ready(conn, t):
+        return False
+    call = f"CALL {_name(t)}(%s, %s, %s, %s, %s)"
+    arguments = (
+        who.key,
+        who.user_id.encode(),
+        who.session_id.encode(),
+        bound_now(conn, t),
+        json.dumps([[r.msg_id, r.payload, r.marks] for r in records]),
+    )
+
+    async def work(driver: Any) -> None:
+        try:
+            async with driver.cursor() as cursor:
+                await cursor.execute(call, arguments)
+        except AttributeError as exc:  # asyncmy on a lost connection, mapped as SQLAlchemy does
+            raise conn.dialect.loaded_dbapi.InternalError(_LOST) from exc
+
+    try:
+        await on_driver(conn, call, work)
+    except sa_exc.DBAPIError as exc:
+        if _code(exc.orig) == _SIGNALLED and _COLLISION in str(exc.orig):
+            raise BackendError(
+                "session key collision: the stored ids differ from this memory's"
+            ) from exc
+        raise
+    return True

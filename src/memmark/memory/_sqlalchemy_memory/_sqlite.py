@@ -1,0 +1,124 @@
+"""SQLite's ``add`` in one hop to aiosqlite's worker thread.
+
+aiosqlite runs every sqlite3 call on its own thread; through SQLAlchemy's adapter one ``add``
+costs about two dozen thread hops (cursor, execute, fetch, close per statement, commit),
+several times the cost of the statements themselves. Here the whole transaction -
+``BEGIN IMMEDIATE`` (the database write lock, which also serialises the session's writers
+across processes), the session-row upsert reserving sequence numbers, the messages, the marks
+of exactly the rows inserted, ``COMMIT`` - is one plain function run on that thread: one hop.
+
+aiosqlite has no public API to run a function on its thread, so this uses its private
+``Connection._execute`` and ``_conn`` (SQLAlchemy's own aiosqlite dialect reaches into the
+same internals to set the isolation level). When they are missing :func:`has_fast_path` is
+false and the memory takes the portable path.
+"""
+
+from __future__ import annotations
+
+import functools
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from memmark.errors import BackendError
+from memmark.memory._record import StoredMessage
+from memmark.memory._sqlalchemy_memory._driver import bound_now, on_driver
+from memmark.memory._sqlalchemy_memory._queries import Identity
+from memmark.memory._sqlalchemy_memory._schema import Tables
+
+__all__ = ["add_in_one_hop", "has_fast_path"]
+
+_STOPPED = ("connection closed", "no active connection")
+
+
+@dataclass(frozen=True)
+class _Statements:
+    lock: str
+    message: str
+    mark: str
+
+
+@functools.cache
+def _statements(t: Tables) -> _Statements:
+    sessions, messages, marks = t.sessions.name, t.messages.name, t.marks.name
+    return _Statements(
+        lock=(
+            f"INSERT INTO {sessions} "
+            "(session_key, user_id, session_id, summary, next_seq, updated_at) "
+            "VALUES (?, ?, ?, '', ?, ?) ON CONFLICT (session_key) DO UPDATE SET "
+            f"next_seq = {sessions}.next_seq + excluded.next_seq, "
+            "updated_at = excluded.updated_at "
+            "RETURNING id, next_seq, user_id, session_id"
+        ),
+        message=(
+            f"INSERT INTO {messages} (session_ref, seq, msg_id, payload) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING"
+        ),
+        mark=f"INSERT INTO {marks} (session_ref, mark, seq) VALUES (?, ?, ?)",
+    )
+
+
+def has_fast_path(dialect: Dialect) -> bool:
+    """Whether the dialect's driver is an aiosqlite exposing what the fast path needs."""
+    if dialect.driver != "aiosqlite":
+        return False
+    import aiosqlite
+
+    return callable(getattr(aiosqlite.Connection, "_execute", None)) and hasattr(
+        aiosqlite.Connection, "_conn"
+    )
+
+
+def _add(
+    db: sqlite3.Connection,
+    statements: _Statements,
+    who: Identity,
+    records: Sequence[StoredMessage],
+    stamp: Any,
+) -> None:
+    """Run the whole ``add`` transaction on aiosqlite's thread."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        session = db.execute(
+            statements.lock, (who.key, who.user_id, who.session_id, len(records), stamp)
+        ).fetchone()
+        ref, next_seq, user_id, session_id = session
+        if user_id != who.user_id or session_id != who.session_id:
+            raise BackendError("session key collision: the stored ids differ from this memory's")
+        first = next_seq - len(records)
+        for offset, record in enumerate(records):
+            seq = first + offset
+            inserted = db.execute(statements.message, (ref, seq, record.msg_id, record.payload))
+            if inserted.rowcount == 1 and record.marks:
+                db.executemany(statements.mark, [(ref, mark, seq) for mark in record.marks])
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+
+
+async def add_in_one_hop(
+    conn: AsyncConnection, t: Tables, who: Identity, records: Sequence[StoredMessage]
+) -> None:
+    """Append ``records`` to the session in one hop, in a transaction of its own.
+
+    ``conn`` must be outside any SQLAlchemy transaction (its checkin's reset, a no-op
+    ROLLBACK, is the second hop, as the COMMIT is in a raw INSERT + COMMIT).
+    """
+    stamp = bound_now(conn, t)
+    statements = _statements(t)
+
+    async def work(driver: Any) -> None:
+        try:
+            await driver._execute(lambda: _add(driver._conn, statements, who, records, stamp))
+        except ValueError as exc:  # aiosqlite's thread has stopped (as SQLAlchemy maps it)
+            if str(exc).lower() not in _STOPPED:
+                raise
+            raise sqlite3.OperationalError(str(exc)) from exc
+
+    await on_driver(conn, statements.lock, work)

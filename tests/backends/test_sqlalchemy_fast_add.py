@@ -1,0 +1,153 @@
+"""The driver-level ``add`` paths (SQLite one hop, MariaDB procedure, PostgreSQL statement).
+
+They bypass SQLAlchemy's statement layer, so these check what it would otherwise guarantee:
+the ownership check of the session row, idempotency with marks only on the rows inserted,
+driver errors becoming memmark errors, and MariaDB's fallback when no procedure may be created.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from memmark import AsyncSQLAlchemyMemory, BackendError, Msg, StorageUnavailableError
+from memmark.memory._sqlalchemy_memory import _mysql
+from memmark.memory._sqlalchemy_memory._schema import tables
+from tests.providers.sql import fresh_prefix
+
+DATABASES = [
+    pytest.param("sqlite_url_for_test", id="sqlite"),
+    pytest.param("postgres_url_for_test", id="postgres", marks=pytest.mark.postgres),
+    pytest.param("mysql_url_for_test", id="mysql", marks=pytest.mark.mysql),
+]
+
+
+@pytest.fixture(params=DATABASES)
+async def engine(request: pytest.FixtureRequest) -> AsyncIterator[AsyncEngine]:
+    created = create_async_engine(str(request.getfixturevalue(request.param)))
+    yield created
+    await created.dispose()
+
+
+def _message(msg_id: str) -> Msg:
+    message = Msg("n", msg_id, "user")
+    message.id = msg_id
+    return message
+
+
+async def test_add_refuses_a_session_row_holding_other_ids(engine: AsyncEngine) -> None:
+    prefix = fresh_prefix()
+    memory = AsyncSQLAlchemyMemory(engine, "u", "s", table_prefix=prefix)
+    await memory.add(_message("first"))
+    sessions = tables(prefix).sessions
+    async with engine.begin() as conn:  # as if another pair of ids had the same digest
+        await conn.execute(sa.update(sessions).values(user_id="someone else"))
+    with pytest.raises(BackendError, match="collision"):
+        await memory.add(_message("second"), marks="m")
+    messages, marks = tables(prefix).messages, tables(prefix).marks
+    async with engine.connect() as conn:
+        assert await conn.scalar(sa.select(sa.func.count()).select_from(messages)) == 1
+        assert await conn.scalar(sa.select(sa.func.count()).select_from(marks)) == 0
+
+
+async def test_batch_marks_only_the_messages_it_stored(engine: AsyncEngine) -> None:
+    memory = AsyncSQLAlchemyMemory(engine, "u", "s", table_prefix=fresh_prefix())
+    await memory.add(_message("old"), marks="kept")
+    await memory.add([_message("old"), _message("new"), _message("new")], marks=["a", "b"])
+    await memory.add(_message("other"))
+    assert [m.id for m in await memory.get_memory()] == ["old", "new", "other"]
+    assert [m.id for m in await memory.get_memory(mark="a")] == ["new"]
+    assert [m.id for m in await memory.get_memory(mark="kept")] == ["old"]
+
+
+async def test_driver_errors_become_memmark_errors(engine: AsyncEngine) -> None:
+    prefix = fresh_prefix()
+    memory = AsyncSQLAlchemyMemory(engine, "u", "s", table_prefix=prefix)
+    await memory.add(_message("first"), marks="m")
+    async with engine.begin() as conn:
+        await conn.execute(sa.text(f"DROP TABLE {tables(prefix).marks.name}"))
+    with pytest.raises(BackendError) as raised:
+        await memory.add(_message("second"), marks="m")
+    assert isinstance(raised.value.__cause__, sa.exc.DBAPIError)
+
+
+@pytest.mark.mysql
+async def test_mariadb_add_runs_one_procedure(mysql_url_for_test: str) -> None:
+    engine = create_async_engine(mysql_url_for_test)
+    try:
+        prefix = fresh_prefix()
+        memory = AsyncSQLAlchemyMemory(engine, "u", "s", table_prefix=prefix)
+        await memory.add(_message("first"), marks="m")
+        async with engine.connect() as conn:
+            if not _mysql.has_fast_path(conn):
+                pytest.skip("needs asyncmy on MariaDB >= 10.6")
+            routines = await conn.scalars(
+                sa.text(
+                    "SELECT routine_name FROM information_schema.routines "
+                    "WHERE routine_schema = DATABASE() AND routine_name LIKE :prefix"
+                ),
+                {"prefix": f"{prefix}%"},
+            )
+            assert list(routines) == [f"{prefix}add_v1_1"]
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.mysql
+async def test_mariadb_add_without_the_procedure_takes_the_portable_path(
+    mysql_url_for_test: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def not_allowed(*_: object) -> bool:
+        return False
+
+    monkeypatch.setattr(_mysql, "_procedure_ready", not_allowed)
+    engine = create_async_engine(mysql_url_for_test)
+    try:
+        memory = AsyncSQLAlchemyMemory(engine, "u", "s", table_prefix=fresh_prefix())
+        await memory.add([_message("a"), _message("b")], marks="m")
+        await memory.add(_message("a"))
+        assert [m.id for m in await memory.get_memory(mark="m")] == ["a", "b"]
+    finally:
+        await engine.dispose()
+
+
+async def test_sqlite_add_on_a_stopped_driver_is_storage_unavailable(
+    sqlite_url_for_test: str,
+) -> None:
+    engine = create_async_engine(sqlite_url_for_test)
+    try:
+        memory = AsyncSQLAlchemyMemory(engine, "u", "s", table_prefix=fresh_prefix())
+        await memory.add(_message("first"))
+        async with engine.connect() as conn:  # its thread stops; the pool keeps it
+            await (await conn.get_raw_connection()).driver_connection.close()
+        with pytest.raises(StorageUnavailableError):
+            await memory.add(_message("second"))
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.mysql
+async def test_mariadb_add_on_a_dropped_connection_is_storage_unavailable(
+    mysql_url_for_test: str,
+) -> None:
+    engine = create_async_engine(mysql_url_for_test)
+    try:
+        memory = AsyncSQLAlchemyMemory(engine, "u", "s", table_prefix=fresh_prefix())
+        await memory.add(_message("first"))
+        async with engine.connect() as conn:
+            victim = await conn.scalar(sa.text("SELECT CONNECTION_ID()"))
+        killer = create_async_engine(mysql_url_for_test)
+        try:  # the server drops the connection waiting in the pool
+            async with killer.connect() as conn:
+                await conn.execute(sa.text(f"KILL {int(victim)}"))
+        finally:
+            await killer.dispose()
+        with pytest.raises(StorageUnavailableError):
+            await memory.add(_message("second"))
+        await memory.add(_message("third"))  # the broken connection was invalidated
+        assert [m.id for m in await memory.get_memory()] == ["first", "third"]
+    finally:
+        await engine.dispose()
