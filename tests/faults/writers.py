@@ -105,22 +105,17 @@ async def _write(
     return outcomes
 
 
-def run_writer_blocked_at_commit(
-    target: Target, committed: int, in_transaction: Event, operation: str
-) -> None:
+def run_writer_blocked_at_commit(target: Target, committed: int, in_transaction: Event) -> None:
     """Process entry: commit ``committed`` batches, then block inside the next COMMIT.
 
-    The last write is ``operation``: ``"add"`` (batch ``committed``) or ``"import"`` (an
-    ``import_state`` replacing the session with other messages). The process signals
-    ``in_transaction`` once every statement of it has run and the commit is about to be sent,
-    then sleeps until the test SIGKILLs it.
+    The last write is an ``import_state`` replacing the session with other messages. The
+    process signals ``in_transaction`` once every statement of it has run and the commit is
+    about to be sent, then sleeps until the test SIGKILLs it.
     """
-    asyncio.run(_write_then_block(target, committed, in_transaction, operation))
+    asyncio.run(_write_then_block(target, committed, in_transaction))
 
 
-async def _write_then_block(
-    target: Target, committed: int, in_transaction: Event, operation: str
-) -> None:
+async def _write_then_block(target: Target, committed: int, in_transaction: Event) -> None:
     from sqlalchemy import event
 
     engine = make_engine(target)
@@ -133,11 +128,8 @@ async def _write_then_block(
             time.sleep(3600)
 
         event.listen(engine.sync_engine, "commit", block)
-        if operation == "add":
-            await memory.add(batch(0, committed), marks=marks_of(0))
-        else:
-            replacement = [[m.to_dict(), marks_of(1)] for m in batch(1, 0)]
-            await memory.import_state({"_compressed_summary": "new", "content": replacement})
+        replacement = [[m.to_dict(), marks_of(1)] for m in batch(1, 0)]
+        await memory.import_state({"_compressed_summary": "new", "content": replacement})
 
 
 @dataclass(frozen=True)
