@@ -22,21 +22,10 @@ from tests.providers.sql import fresh_prefix
 ROOT = Path(__file__).resolve().parents[2]
 WRITER = ROOT / "tests" / "backends" / "sql_writer.py"
 
-DATABASES = [
-    pytest.param("sqlite_url_for_test", id="sqlite"),
-    pytest.param("postgres_url_for_test", id="postgres", marks=pytest.mark.postgres),
-    pytest.param("mysql_url_for_test", id="mysql", marks=pytest.mark.mysql),
-]
-
-
-@pytest.fixture(params=DATABASES)
-def url(request: pytest.FixtureRequest) -> str:
-    return str(request.getfixturevalue(request.param))
-
 
 @pytest.fixture
-async def engine(url: str) -> AsyncIterator[AsyncEngine]:
-    created = create_async_engine(url)
+async def engine(sql_url: str) -> AsyncIterator[AsyncEngine]:
+    created = create_async_engine(sql_url)
     yield created
     await created.dispose()
 
@@ -66,16 +55,16 @@ def test_malformed_prefix_is_refused(prefix: str) -> None:
         AsyncSQLAlchemyMemory("sqlite+aiosqlite://")  # type: ignore[arg-type]
 
 
-async def test_newer_schema_version_is_refused(url: str) -> None:
+async def test_newer_schema_version_is_refused(sql_url: str) -> None:
     prefix = fresh_prefix()
-    first = create_async_engine(url)
+    first = create_async_engine(sql_url)
     try:
         await AsyncSQLAlchemyMemory(first, table_prefix=prefix).add(Msg("a", "old", "user"))
         async with first.begin() as conn:
             await conn.execute(sa.update(tables(prefix).version).values(version=SCHEMA_VERSION + 1))
     finally:
         await first.dispose()
-    second = create_async_engine(url)
+    second = create_async_engine(sql_url)
     try:
         with pytest.raises(SchemaVersionError, match=f"version {SCHEMA_VERSION + 1}"):
             await AsyncSQLAlchemyMemory(second, table_prefix=prefix).size()
@@ -144,16 +133,16 @@ async def test_marks_and_ids_differing_in_case_or_trailing_space_are_distinct(
     assert [m.content for m in await memory.get_memory(mark="b")] == ["a "]
 
 
-async def test_persistence_across_engines_includes_the_summary(url: str) -> None:
+async def test_persistence_across_engines_includes_the_summary(sql_url: str) -> None:
     prefix = fresh_prefix()
-    first = create_async_engine(url)
+    first = create_async_engine(sql_url)
     try:
         writer = AsyncSQLAlchemyMemory(first, "u", "s", table_prefix=prefix)
         await writer.add([Msg("a", "one", "user"), Msg("a", "two", "user")], marks="m")
         await writer.update_compressed_summary("kept \x00 summary ü")
     finally:
         await first.dispose()
-    second = create_async_engine(url)
+    second = create_async_engine(sql_url)
     try:
         reader = AsyncSQLAlchemyMemory(second, "u", "s", table_prefix=prefix)
         assert [m.content for m in await reader.get_memory(mark="m")] == [
@@ -192,12 +181,12 @@ def _writer_env() -> dict[str, str]:
 
 
 async def _spawn(
-    url: str, prefix: str, writer: int, adds: int, batch: int
+    sql_url: str, prefix: str, writer: int, adds: int, batch: int
 ) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable,
         str(WRITER),
-        url,
+        sql_url,
         prefix,
         str(writer),
         str(adds),
@@ -209,14 +198,14 @@ async def _spawn(
 
 
 @pytest.mark.slow
-async def test_eight_processes_add_to_one_session(url: str) -> None:
+async def test_eight_processes_add_to_one_session(sql_url: str) -> None:
     processes, adds = 8, 200
     prefix = fresh_prefix()  # the processes also race to create the tables
-    writers = [await _spawn(url, prefix, w, adds, 1) for w in range(processes)]
+    writers = [await _spawn(sql_url, prefix, w, adds, 1) for w in range(processes)]
     results = await asyncio.gather(*(w.communicate() for w in writers))
     for writer, (_, stderr) in zip(writers, results, strict=True):
         assert writer.returncode == 0, stderr.decode()
-    engine = create_async_engine(url)
+    engine = create_async_engine(sql_url)
     try:
         memory = AsyncSQLAlchemyMemory(engine, "shared", "shared", table_prefix=prefix)
         stored = [m.content for m in await memory.get_memory()]
@@ -231,9 +220,9 @@ async def test_eight_processes_add_to_one_session(url: str) -> None:
 
 
 @pytest.mark.slow
-async def test_killed_writer_leaves_no_half_written_message(url: str) -> None:
+async def test_killed_writer_leaves_no_half_written_message(sql_url: str) -> None:
     prefix = fresh_prefix()
-    writer = await _spawn(url, prefix, 0, 100_000, 5)
+    writer = await _spawn(sql_url, prefix, 0, 100_000, 5)
     assert writer.stdout is not None
     for _ in range(30):  # let it commit some batches, then kill it mid-run
         await writer.stdout.readline()
@@ -241,7 +230,7 @@ async def test_killed_writer_leaves_no_half_written_message(url: str) -> None:
     await writer.wait()
     t = tables(prefix)
     m, k = t.messages, t.marks
-    engine = create_async_engine(url)
+    engine = create_async_engine(sql_url)
     try:
         async with engine.connect() as conn:
             messages = (await conn.execute(sa.select(sa.func.count()).select_from(m))).scalar()
@@ -267,8 +256,8 @@ async def test_killed_writer_leaves_no_half_written_message(url: str) -> None:
 
 
 async def test_store_gives_sqlite_files_wal_and_concurrent_writers(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'wal.db'}"
-    async with SQLStore(url) as store:
+    sql_url = f"sqlite+aiosqlite:///{tmp_path / 'wal.db'}"
+    async with SQLStore(sql_url) as store:
         memories = [store.memory("u", "s") for _ in range(4)]
         await asyncio.gather(
             *(
@@ -318,9 +307,9 @@ def _join_aiosqlite_workers(started_since: set[threading.Thread]) -> None:
             thread.join(timeout=10)
 
 
-async def test_longest_multibyte_ids_are_stored_and_listed(url: str) -> None:
+async def test_longest_multibyte_ids_are_stored_and_listed(sql_url: str) -> None:
     user_id, session_id = "😀" * 1024, "会" * 1023 + "a"
-    async with SQLStore(url, table_prefix=fresh_prefix()) as store:
+    async with SQLStore(sql_url, table_prefix=fresh_prefix()) as store:
         memory = store.memory(user_id, session_id)
         await memory.add(Msg("a", "long ids", "user"))
         await store.memory(user_id, "会" * 1023 + "b").add(Msg("a", "sibling", "user"))

@@ -162,3 +162,15 @@ def postgres_provider(postgres_url_for_test: str) -> Provider:
 @pytest.fixture
 def mysql_provider(mysql_url_for_test: str) -> Provider:
     return _provider(mysql_url_for_test)
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite_url_for_test", id="sqlite"),
+        pytest.param("postgres_url_for_test", id="postgres", marks=pytest.mark.postgres),
+        pytest.param("mysql_url_for_test", id="mysql", marks=pytest.mark.mysql),
+    ]
+)
+def sql_url(request: pytest.FixtureRequest) -> str:
+    """URL of a private database of this test, on each of SQLite, PostgreSQL and MariaDB."""
+    return str(request.getfixturevalue(request.param))

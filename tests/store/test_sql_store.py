@@ -11,21 +11,10 @@ from memmark.message import Msg
 from memmark.store import SQLStore
 from tests.providers.sql import fresh_prefix
 
-DATABASES = [
-    pytest.param("sqlite_url_for_test", id="sqlite"),
-    pytest.param("postgres_url_for_test", id="postgres", marks=pytest.mark.postgres),
-    pytest.param("mysql_url_for_test", id="mysql", marks=pytest.mark.mysql),
-]
-
-
-@pytest.fixture(params=DATABASES)
-def url(request: pytest.FixtureRequest) -> str:
-    return str(request.getfixturevalue(request.param))
-
 
 @pytest.fixture
-async def store(url: str) -> AsyncIterator[SQLStore]:
-    async with SQLStore(url, table_prefix=fresh_prefix()) as opened:
+async def store(sql_url: str) -> AsyncIterator[SQLStore]:
+    async with SQLStore(sql_url, table_prefix=fresh_prefix()) as opened:
         yield opened
 
 
@@ -82,8 +71,8 @@ async def test_delete_session_and_user_touch_nothing_else(store: SQLStore) -> No
     assert [m.content for m in await store.memory("alice", "default").get_memory()] == ["again"]
 
 
-async def test_an_engine_passed_in_stays_open(url: str) -> None:
-    engine = create_async_engine(url)
+async def test_an_engine_passed_in_stays_open(sql_url: str) -> None:
+    engine = create_async_engine(sql_url)
     try:
         prefix = fresh_prefix()
         async with SQLStore(engine, table_prefix=prefix) as store:
