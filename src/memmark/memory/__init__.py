@@ -6,9 +6,9 @@ which extra to install when it is constructed.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from memmark._optional import lazy_exports
 from memmark.memory._base import MemoryBase
 from memmark.memory._in_memory_memory import InMemoryMemory
 from memmark.memory._record import Snapshot, StoredMessage
@@ -34,8 +34,4 @@ _LAZY_EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """Import backends whose modules pull in a driver only when they are asked for."""
-    if name in _LAZY_EXPORTS:
-        return getattr(importlib.import_module(_LAZY_EXPORTS[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _LAZY_EXPORTS)

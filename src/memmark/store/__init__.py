@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from memmark._optional import lazy_exports
 from memmark.store._base import Page, SessionInfo, StoreBase
 from memmark.store._sql_store import SQLStore
 from memmark.store._transfer import (
@@ -41,8 +41,4 @@ _LAZY_EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """Import backends whose modules pull in a driver only when they are asked for."""
-    if name in _LAZY_EXPORTS:
-        return getattr(importlib.import_module(_LAZY_EXPORTS[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _LAZY_EXPORTS)
