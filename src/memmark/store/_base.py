@@ -16,6 +16,7 @@ primitive               contract
 ``_session_page``       up to ``limit`` :class:`SessionInfo`, sorted by (user_id,
                         session_id), all ``> after``; one user's sessions if ``user_id``
 ``_drop_session``       delete one session entirely; return whether it held anything
+``_drop_user``          optional: delete every session of a user (default: per listed session)
 ``_close``              release the pool the store created (not one the caller passed)
 ======================  ==================================================================
 
@@ -137,7 +138,14 @@ class StoreBase(AsyncClosing):
 
     async def delete_user(self, user_id: str) -> int:
         """Delete every session of ``user_id`` (a "forget me" request); return how many."""
-        user_id = check_identity("user_id", user_id)
+        return await self._drop_user(check_identity("user_id", user_id))
+
+    async def _drop_user(self, user_id: str) -> int:
+        """Delete every session of ``user_id``; return how many held something.
+
+        This default visits the listed sessions; a backend that also keeps entries for empty
+        sessions (an index, say) overrides it to remove those too.
+        """
         deleted = 0
         after: tuple[str, str] | None = None
         while page := await self._session_page(user_id=user_id, after=after, limit=500):

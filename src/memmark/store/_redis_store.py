@@ -28,7 +28,6 @@ from memmark.memory._redis_memory import RedisMemory
 from memmark.memory._redis_memory._keys import SessionKeys, sessions_key, users_key
 from memmark.memory._redis_memory._memory import as_text, key_ttl_ms
 from memmark.memory._redis_memory._scripts import ScriptRunner, driver_errors
-from memmark.memory._validation import check_identity
 from memmark.store._base import SessionInfo, StoreBase
 
 if TYPE_CHECKING:
@@ -176,13 +175,12 @@ class RedisStore(StoreBase):
             after = batch[-1]
         return found
 
-    async def delete_user(self, user_id: str) -> int:
+    async def _drop_user(self, user_id: str) -> int:
         """Delete every session of ``user_id`` and every index entry naming the user.
 
         Unlike the listings, this also visits index entries of sessions that hold nothing
         (emptied or expired), so no trace of the user id is left behind.
         """
-        user_id = check_identity("user_id", user_id)
         deleted = 0
         sessions = sessions_key(self._prefix, user_id)
         while True:
