@@ -82,7 +82,7 @@ async def test_mariadb_add_runs_one_procedure(mysql_url_for_test: str) -> None:
         memory = AsyncSQLAlchemyMemory(engine, "u", "s", table_prefix=prefix)
         await memory.add(_message("first"), marks="m")
         async with engine.connect() as conn:
-            if not _mysql.has_fast_path(conn):
+            if not _mysql.has_fast_path(conn.dialect):
                 pytest.skip("needs asyncmy on MariaDB >= 10.6")
             routines = await conn.scalars(
                 sa.text(
@@ -103,7 +103,7 @@ async def test_mariadb_add_without_the_procedure_takes_the_portable_path(
     async def not_allowed(*_: object) -> bool:
         return False
 
-    monkeypatch.setattr(_mysql, "_procedure_ready", not_allowed)
+    monkeypatch.setattr(_mysql, "procedure_ready", not_allowed)
     engine = create_async_engine(mysql_url_for_test)
     try:
         memory = AsyncSQLAlchemyMemory(engine, "u", "s", table_prefix=fresh_prefix())

@@ -15,9 +15,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from memmark.memory import AsyncSQLAlchemyMemory, MemoryBase
+from memmark.memory import MemoryBase
+from memmark.store import SQLStore
 from tests.registry import MemoryFactory, Provider
 from tests.servers import port_open, require_server
 
@@ -124,18 +124,21 @@ def sqlite_url_for_test(tmp_path: Path) -> str:
 
 
 def _provider(url: str) -> Provider:
+    """Memories on an engine ``SQLStore`` creates, tuned as ``memmark.connect`` gives it.
+
+    Its pool takes connections back without a rollback, so a transaction memmark left open
+    would show. Engines of the caller's are covered by the SQL-specific tests.
+    """
+
     @asynccontextmanager
     async def open_storage() -> AsyncIterator[MemoryFactory]:
-        engine: AsyncEngine = create_async_engine(url)
-        prefix = fresh_prefix()
+        store = SQLStore(url, table_prefix=fresh_prefix())
         memories: list[MemoryBase] = []
 
         async def factory(
             *, user_id: str = "default_user", session_id: str = "default_session"
         ) -> MemoryBase:
-            memory = AsyncSQLAlchemyMemory(
-                engine, user_id=user_id, session_id=session_id, table_prefix=prefix
-            )
+            memory = store.memory(user_id, session_id)
             memories.append(memory)
             return memory
 
@@ -144,7 +147,7 @@ def _provider(url: str) -> Provider:
         finally:
             for memory in memories:
                 await memory.close()
-            await engine.dispose()
+            await store.close()
 
     return open_storage
 

@@ -34,8 +34,13 @@ __all__ = ["SQLStore"]
 class SQLStore(StoreBase):
     """Sessions of every user in one SQL database, sharing one engine (connection pool).
 
-    Given a URL the store creates the engine (SQLite files get WAL and a busy timeout) and
-    disposes it on :meth:`close`; an engine passed in stays the caller's.
+    Given a URL the store creates the engine and disposes it on :meth:`close`; an engine
+    passed in stays the caller's. An engine the store creates is tuned for memmark: SQLite
+    files get WAL and a busy timeout, and its pool does not roll back connections it takes
+    back (``pool_reset_on_return=None``), since every memmark call ends its own transaction
+    and that rollback would be one more round trip (a thread hop on SQLite) per call. Code
+    of yours that uses :attr:`engine` must end its transactions too, as SQLAlchemy's
+    ``Connection`` and ``Session`` always do.
     """
 
     def __init__(
@@ -51,7 +56,8 @@ class SQLStore(StoreBase):
             engine_or_url: An ``AsyncEngine``, or a URL such as
                 ``"sqlite+aiosqlite:///./memory.db"`` to create one from.
             table_prefix: Prefix of memmark's table names.
-            **engine_options: Passed to ``create_async_engine`` when given a URL.
+            **engine_options: Passed to ``create_async_engine`` when given a URL (yours
+                win over the store's defaults).
 
         Raises:
             TypeError: ``engine_or_url`` is neither, or options come with an engine.
@@ -64,6 +70,7 @@ class SQLStore(StoreBase):
             self._engine = engine_or_url
             self._owns_engine = False
         elif isinstance(engine_or_url, str):
+            engine_options.setdefault("pool_reset_on_return", None)
             self._engine = create_async_engine(engine_or_url, **engine_options)
             enable_sqlite_wal(self._engine)
             self._owns_engine = True

@@ -22,6 +22,7 @@ from memmark.memory._record import Snapshot, StoredMessage
 from memmark.memory._sqlalchemy_memory import _mysql as mysql
 from memmark.memory._sqlalchemy_memory import _queries as q
 from memmark.memory._sqlalchemy_memory import _sqlite as sqlite
+from memmark.memory._sqlalchemy_memory._driver import on_driver
 from memmark.memory._sqlalchemy_memory._errors import is_retryable, map_errors
 from memmark.memory._sqlalchemy_memory._postgres import add_in_one_statement
 from memmark.memory._sqlalchemy_memory._schema import check_prefix, session_key, tables
@@ -107,50 +108,31 @@ class AsyncSQLAlchemyMemory(MemoryBase):
         """The engine the memory runs on (the caller's; memmark never disposes it)."""
         return self._engine
 
-    async def _run(
-        self, what: str, work: Work[T], *, one_statement: bool = False, own_commit: bool = False
-    ) -> T:
+    async def _run(self, what: str, work: Work[T], *, one_statement: bool = False) -> T:
         """Run ``work`` in one transaction, on the engine or in the caller's session.
 
         In engine mode ``one_statement`` work runs in autocommit mode (atomic on its own: no
-        BEGIN / COMMIT round trips) and ``own_commit`` work gets a connection outside any
-        SQLAlchemy transaction and begins and commits its own.
+        BEGIN / COMMIT round trips).
         """
         with map_errors(what):
             await ensure_schema(self._engine, self._tables)
-            if self._session is None:
-                return await self._run_on_engine(
-                    work, one_statement=one_statement, own_commit=own_commit
-                )
-            return await self._run_in_session(self._session, work)
-
-    async def _run_on_engine(self, work: Work[T], *, one_statement: bool, own_commit: bool) -> T:
-        attempt = 1
-        reconnected = False
-        while True:
+            if self._session is not None:
+                return await self._run_in_session(self._session, work)
             committing = False
-            try:
-                if one_statement or own_commit:
-                    async with self._engine.connect() as conn:
-                        if one_statement:
-                            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+
+            async def attempt() -> T:
+                nonlocal committing
+                committing = False
+                async with self._engine.connect() as conn:
+                    if one_statement:
+                        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
                         return await work(conn)
-                async with self._engine.begin() as conn:
-                    result = await work(conn)
-                    committing = True
-                return result
-            except sa_exc.DBAPIError as exc:
-                # A connection dropped before COMMIT was sent (a pooled connection the server
-                # closed, say) rolled the transaction back, so it is repeated once on a new
-                # connection. One lost during COMMIT may have committed: that one is raised.
-                # A one-statement add is repeated too: it skips the ids already stored.
-                if exc.connection_invalidated and not committing and not reconnected:
-                    reconnected = True
-                    continue
-                if attempt >= _ATTEMPTS or not is_retryable(exc):
-                    raise
-            await asyncio.sleep(random.uniform(0, 0.01 * 2**attempt))
-            attempt += 1
+                    async with conn.begin():
+                        result = await work(conn)
+                        committing = True
+                    return result
+
+            return await _with_retries(attempt, lambda: not committing)
 
     async def _run_in_session(self, session: AsyncSession, work: Work[T]) -> T:
         # SQLite's Python driver cannot nest a SAVEPOINT in its implicit transaction without
@@ -170,12 +152,7 @@ class AsyncSQLAlchemyMemory(MemoryBase):
             await self._run("add", one_statement, one_statement=True)
             return
 
-        if self._session is None and sqlite.has_fast_path(self._engine.dialect):
-
-            async def one_hop(conn: AsyncConnection) -> None:
-                await sqlite.add_in_one_hop(conn, self._tables, self._who, records)
-
-            await self._run("add", one_hop, own_commit=True)
+        if self._session is None and await self._add_on_driver(records):
             return
 
         async def work(conn: AsyncConnection) -> None:
@@ -187,20 +164,25 @@ class AsyncSQLAlchemyMemory(MemoryBase):
             inserted = await q.insert_messages(conn, self._tables, ref, first, records)
             await q.add_marks(conn, self._tables, ref, first, records, inserted)
 
-        if self._session is None and self._engine.dialect.name in ("mysql", "mariadb"):
-
-            async def procedure_or_statements(conn: AsyncConnection) -> None:
-                if mysql.has_fast_path(conn) and await mysql.add_by_procedure(
-                    conn, self._tables, self._who, records
-                ):
-                    return
-                async with conn.begin():
-                    await work(conn)
-
-            await self._run("add", procedure_or_statements, own_commit=True)
-            return
-
         await self._run("add", work)
+
+    async def _add_on_driver(self, records: Sequence[StoredMessage]) -> bool:
+        """Add in one call to the driver (engine mode); false if the engine has no such path."""
+        dialect = self._engine.dialect
+        with map_errors("add"):
+            await ensure_schema(
+                self._engine, self._tables
+            )  # connected: the dialect knows the server
+            if sqlite.has_fast_path(dialect):
+                add = sqlite.one_hop_add(dialect, self._tables, self._who, records)
+            elif mysql.has_fast_path(dialect) and await mysql.procedure_ready(
+                self._engine, self._tables
+            ):
+                add = mysql.procedure_add(dialect, self._tables, self._who, records)
+            else:
+                return False
+            await _with_retries(lambda: on_driver(self._engine, add), lambda: True)
+        return True
 
     async def _select(
         self,
@@ -304,6 +286,30 @@ class AsyncSQLAlchemyMemory(MemoryBase):
                 await q.add_marks(conn, self._tables, ref, first, records, inserted)
 
         await self._run("import_state", work)
+
+
+async def _with_retries(attempt: Callable[[], Awaitable[T]], repeatable: Callable[[], bool]) -> T:
+    """Run ``attempt`` (one whole transaction) until it succeeds or may not be repeated.
+
+    A deadlock or a busy database repeats it, up to :data:`_ATTEMPTS` times. A connection
+    dropped before COMMIT was sent (a pooled connection the server closed, say) rolled the
+    transaction back, so it is repeated once on a new connection; one lost while
+    ``repeatable()`` is false (during COMMIT) may have committed, and is raised. A repeated
+    ``add`` skips the ids already stored.
+    """
+    tries = 1
+    reconnected = False
+    while True:
+        try:
+            return await attempt()
+        except sa_exc.DBAPIError as exc:
+            if exc.connection_invalidated and repeatable() and not reconnected:
+                reconnected = True
+                continue
+            if tries >= _ATTEMPTS or not is_retryable(exc):
+                raise
+        await asyncio.sleep(random.uniform(0, 0.01 * 2**tries))
+        tries += 1
 
 
 def _same_marks(records: Sequence[StoredMessage]) -> bool:

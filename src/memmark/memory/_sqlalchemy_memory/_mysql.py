@@ -28,16 +28,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import Engine
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from memmark.errors import BackendError
 from memmark.memory._record import StoredMessage
-from memmark.memory._sqlalchemy_memory._driver import bound_now, on_driver
+from memmark.memory._sqlalchemy_memory._driver import DriverAdd, bound_now
 from memmark.memory._sqlalchemy_memory._queries import Identity
 from memmark.memory._sqlalchemy_memory._schema import SCHEMA_VERSION, Tables
 
-__all__ = ["add_by_procedure", "has_fast_path"]
+__all__ = ["has_fast_path", "procedure_add", "procedure_ready"]
 
 _ACCESS_DENIED = {1044, 1142, 1227, 1370}  # no CREATE ROUTINE / EXECUTE privilege
 _COLLISION = "memmark: session key collision"
@@ -109,9 +109,8 @@ END
 """
 
 
-def has_fast_path(conn: AsyncConnection) -> bool:
-    """Whether the connection is asyncmy on MariaDB >= 10.6 (JSON_TABLE)."""
-    dialect = conn.dialect
+def has_fast_path(dialect: Dialect) -> bool:
+    """Whether the dialect is asyncmy on MariaDB >= 10.6 (JSON_TABLE)."""
     return (
         dialect.driver == "asyncmy"
         and bool(getattr(dialect, "is_mariadb", False))
@@ -124,59 +123,51 @@ def _code(error: object) -> Any:
     return args[0] if args else None
 
 
-async def _procedure_ready(conn: AsyncConnection, t: Tables) -> bool:
+async def procedure_ready(engine: AsyncEngine, t: Tables) -> bool:
     """Create the procedure once per engine and prefix; false if not allowed to."""
-    engine = conn.engine.sync_engine
     name = _name(t)
-    known = _available.get(engine, {})
+    known = _available.get(engine.sync_engine, {})
     if name in known:
         return known[name]
-    async with _locks.setdefault(engine, asyncio.Lock()):
-        if name not in _available.get(engine, {}):
+    async with _locks.setdefault(engine.sync_engine, asyncio.Lock()):
+        if name not in _available.get(engine.sync_engine, {}):
             try:
-                await conn.exec_driver_sql(_definition(t))
+                async with engine.connect() as conn:
+                    await conn.exec_driver_sql(_definition(t))
                 allowed = True
             except sa_exc.DBAPIError as exc:
                 if _code(exc.orig) not in _ACCESS_DENIED:
                     raise
                 allowed = False
-            finally:
-                await conn.rollback()  # leave no SQLAlchemy transaction behind
-            _available.setdefault(engine, {})[name] = allowed
-    return _available[engine][name]
+            _available.setdefault(engine.sync_engine, {})[name] = allowed
+    return _available[engine.sync_engine][name]
 
 
-async def add_by_procedure(
-    conn: AsyncConnection, t: Tables, who: Identity, records: Sequence[StoredMessage]
-) -> bool:
-    """Append ``records`` to the session in one round trip; false if there is no procedure.
-
-    ``conn`` must be outside any transaction: the procedure begins and commits its own.
-    """
-    if not await _procedure_ready(conn, t):
-        return False
+def procedure_add(
+    dialect: Dialect, t: Tables, who: Identity, records: Sequence[StoredMessage]
+) -> DriverAdd:
+    """The ``add`` of ``records`` as one ``CALL`` (see :func:`procedure_ready`)."""
     call = f"CALL {_name(t)}(%s, %s, %s, %s, %s)"
     arguments = (
         who.key,
         who.user_id.encode(),
         who.session_id.encode(),
-        bound_now(conn, t),
+        bound_now(dialect, t),
         json.dumps([[r.msg_id, r.payload, r.marks] for r in records]),
     )
+    dbapi = dialect.loaded_dbapi
 
-    async def work(driver: Any) -> None:
+    async def run(driver: Any) -> None:
         try:
             async with driver.cursor() as cursor:
                 await cursor.execute(call, arguments)
         except AttributeError as exc:  # asyncmy on a lost connection, mapped as SQLAlchemy does
-            raise conn.dialect.loaded_dbapi.InternalError(_LOST) from exc
+            raise dbapi.InternalError(_LOST) from exc
+        except dbapi.Error as exc:
+            if _code(exc) == _SIGNALLED and _COLLISION in str(exc):
+                raise BackendError(
+                    "session key collision: the stored ids differ from this memory's"
+                ) from exc
+            raise
 
-    try:
-        await on_driver(conn, call, work)
-    except sa_exc.DBAPIError as exc:
-        if _code(exc.orig) == _SIGNALLED and _COLLISION in str(exc.orig):
-            raise BackendError(
-                "session key collision: the stored ids differ from this memory's"
-            ) from exc
-        raise
-    return True
+    return DriverAdd(call, run)

@@ -22,15 +22,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from memmark.errors import BackendError
 from memmark.memory._record import StoredMessage
-from memmark.memory._sqlalchemy_memory._driver import bound_now, on_driver
+from memmark.memory._sqlalchemy_memory._driver import DriverAdd, bound_now
 from memmark.memory._sqlalchemy_memory._queries import Identity
 from memmark.memory._sqlalchemy_memory._schema import Tables
 
-__all__ = ["add_in_one_hop", "has_fast_path"]
+__all__ = ["has_fast_path", "one_hop_add"]
 
 _STOPPED = ("connection closed", "no active connection")
 
@@ -102,18 +101,14 @@ def _add(
         raise
 
 
-async def add_in_one_hop(
-    conn: AsyncConnection, t: Tables, who: Identity, records: Sequence[StoredMessage]
-) -> None:
-    """Append ``records`` to the session in one hop, in a transaction of its own.
-
-    ``conn`` must be outside any SQLAlchemy transaction (its checkin's reset, a no-op
-    ROLLBACK, is the second hop, as the COMMIT is in a raw INSERT + COMMIT).
-    """
-    stamp = bound_now(conn, t)
+def one_hop_add(
+    dialect: Dialect, t: Tables, who: Identity, records: Sequence[StoredMessage]
+) -> DriverAdd:
+    """The ``add`` of ``records`` as one hop to aiosqlite's thread, a transaction of its own."""
+    stamp = bound_now(dialect, t)
     statements = _statements(t)
 
-    async def work(driver: Any) -> None:
+    async def run(driver: Any) -> None:
         try:
             await driver._execute(lambda: _add(driver._conn, statements, who, records, stamp))
         except ValueError as exc:  # aiosqlite's thread has stopped (as SQLAlchemy maps it)
@@ -121,4 +116,4 @@ async def add_in_one_hop(
                 raise
             raise sqlite3.OperationalError(str(exc)) from exc
 
-    await on_driver(conn, statements.lock, work)
+    return DriverAdd(statements.lock, run)
