@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from memmark.memory._record import PAYLOAD_MAX_DEPTH, decode_payload, encode_payload
 from memmark.message import Msg
@@ -92,6 +96,9 @@ def test_a_circular_reference_raises_value_error() -> None:
         ("metadata", "text", TypeError),
         ("metadata", None, TypeError),
         ("timestamp", 5, TypeError),
+        ("timestamp", None, TypeError),
+        ("invocation_id", 5, TypeError),
+        ("id", 5, TypeError),
     ],
 )
 def test_fields_broken_after_construction_are_rejected(field, value, error) -> None:
@@ -99,3 +106,41 @@ def test_fields_broken_after_construction_are_rejected(field, value, error) -> N
     setattr(msg, field, value)
     with pytest.raises(error):
         encode_payload(msg)
+
+
+_LEAVES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.text(max_size=5),
+    st.binary(max_size=3),
+)
+_KEYS = st.one_of(st.text(max_size=3), st.integers(), st.none(), st.booleans())
+_VALUES = st.recursive(
+    _LEAVES,
+    lambda children: st.one_of(
+        st.lists(children, max_size=3),
+        st.tuples(children),
+        st.dictionaries(_KEYS, children, max_size=3),
+    ),
+    max_leaves=8,
+)
+
+
+def _json_keeps(value: object) -> bool:
+    """The reference: JSON holds the value and gives back an equal one."""
+    try:
+        return json.loads(json.dumps(value, allow_nan=False)) == value
+    except (TypeError, ValueError):
+        return False
+
+
+@given(_VALUES)
+def test_metadata_is_accepted_exactly_when_json_gives_it_back_equal(value: object) -> None:
+    msg = Msg("a", "b", "user", metadata={"value": value})
+    if _json_keeps(value):
+        assert decode_payload(encode_payload(msg)) == msg
+    else:
+        with pytest.raises((TypeError, ValueError)):
+            encode_payload(msg)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from memmark.message import Msg
+from memmark.message._msg import check_msg_fields
 
 __all__ = [
     "PAYLOAD_MAX_DEPTH",
@@ -47,32 +48,35 @@ class Snapshot:
 def encode_payload(msg: Msg) -> str:
     """Serialise a message for storage, accepting only what reads back as an equal message.
 
+    JSON silently turns tuples into lists and non-str dict keys into strings; those are
+    refused, as are fields ``Msg`` itself would refuse. Everything else JSON either holds
+    exactly or cannot hold at all.
+
     Raises:
         TypeError: content or metadata holds something JSON cannot represent exactly (bytes,
             tuples, non-str dict keys, ...), or a field was set to a type ``Msg`` rejects.
         ValueError: it holds NaN, infinity, an int too long to convert, a circular reference
             or nesting deeper than :data:`PAYLOAD_MAX_DEPTH`, or an invalid ``role``.
     """
+    check_msg_fields(msg)
     data = msg.to_dict()
-    _check_depth(msg.id, data)
+    _check_json_exact(msg.id, data)
     try:
-        payload = json.dumps(data, ensure_ascii=True, allow_nan=False)
+        return json.dumps(data, ensure_ascii=True, allow_nan=False)
     except TypeError as exc:
         raise TypeError(f"message {msg.id!r} is not JSON-serialisable: {exc}") from exc
     except ValueError as exc:
         raise ValueError(f"message {msg.id!r} is not JSON-serialisable: {exc}") from exc
-    if Msg.from_dict(json.loads(payload)).to_dict() != data:
-        raise TypeError(
-            f"message {msg.id!r} does not survive JSON unchanged: use str dict keys, lists "
-            "rather than tuples, and plain JSON values"
-        )
-    return payload
 
 
-def _check_depth(msg_id: str, data: dict[str, Any]) -> None:
-    """Raise ``ValueError`` if lists/dicts nest deeper than :data:`PAYLOAD_MAX_DEPTH`.
+def _check_json_exact(msg_id: str, data: dict[str, Any]) -> None:
+    """Refuse what JSON would change (tuples, non-str keys) and nesting past the maximum.
 
     Iterative, so neither a deep nor a circular structure can exhaust the stack.
+
+    Raises:
+        TypeError: a tuple, or a dict key that is not a str.
+        ValueError: lists/dicts nest deeper than :data:`PAYLOAD_MAX_DEPTH`.
     """
     pending: list[tuple[object, int]] = [(data, 1)]
     while pending:
@@ -82,9 +86,19 @@ def _check_depth(msg_id: str, data: dict[str, Any]) -> None:
                 f"message {msg_id!r} nests lists/dicts deeper than {PAYLOAD_MAX_DEPTH} levels"
             )
         if isinstance(value, dict):
-            pending.extend((child, depth + 1) for child in value.values())
-        elif isinstance(value, (list, tuple)):
+            for key, child in value.items():
+                if not isinstance(key, str):
+                    raise TypeError(
+                        f"message {msg_id!r} has the dict key {key!r}, which JSON would turn "
+                        "into a str: use str keys"
+                    )
+                pending.append((child, depth + 1))
+        elif isinstance(value, list):
             pending.extend((child, depth + 1) for child in value)
+        elif isinstance(value, tuple):
+            raise TypeError(
+                f"message {msg_id!r} holds a tuple, which JSON would turn into a list: use a list"
+            )
 
 
 def decode_payload(payload: str) -> Msg:

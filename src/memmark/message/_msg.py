@@ -9,7 +9,7 @@ from typing import Any, Literal, get_args
 
 from memmark.message._blocks import ContentBlock, TextBlock
 
-__all__ = ["Msg", "Role", "short_uuid"]
+__all__ = ["Msg", "Role", "check_msg_fields", "short_uuid"]
 
 Role = Literal["user", "assistant", "system"]
 BlockType = Literal["text", "thinking", "tool_use", "tool_result", "image", "audio", "video"]
@@ -37,6 +37,47 @@ def _now() -> str:
 def _check_optional_str(name: str, value: object) -> None:
     if value is not None and not isinstance(value, str):
         raise TypeError(f"{name} must be a str or None, got {type(value).__name__}")
+
+
+def _check_fields(
+    name: object,
+    content: object,
+    role: object,
+    metadata: object,
+    timestamp: object,
+    invocation_id: object,
+) -> None:
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, got {type(name).__name__}")
+    if isinstance(content, list):
+        for block in content:
+            if not isinstance(block, dict):
+                raise TypeError(f"content blocks must be dicts, got {type(block).__name__}")
+    elif not isinstance(content, str):
+        raise TypeError(f"content must be a str or a list, got {type(content).__name__}")
+    if not isinstance(role, str) or role not in _ROLES:
+        raise ValueError(f"role must be one of 'user', 'assistant', 'system', got {role!r}")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise TypeError(f"metadata must be a dict or None, got {type(metadata).__name__}")
+    _check_optional_str("timestamp", timestamp)
+    _check_optional_str("invocation_id", invocation_id)
+
+
+def check_msg_fields(msg: Msg) -> None:
+    """Raise as ``Msg(...)`` would on fields set to something else after construction.
+
+    Raises:
+        TypeError: a field has a type ``Msg`` rejects (``metadata`` and ``timestamp`` may
+            not be ``None`` either, as ``Msg`` replaces ``None`` by a value when created).
+        ValueError: ``role`` is not one of the three roles.
+    """
+    _check_fields(msg.name, msg.content, msg.role, msg.metadata, msg.timestamp, msg.invocation_id)
+    for field in ("id", "timestamp"):
+        value = getattr(msg, field)
+        if not isinstance(value, str):
+            raise TypeError(f"{field} must be a str, got {type(value).__name__}")
+    if msg.metadata is None:
+        raise TypeError("metadata must be a dict, got NoneType")
 
 
 class Msg:
@@ -76,20 +117,7 @@ class Msg:
                 ``metadata`` is not a dict, or ``timestamp`` / ``invocation_id`` are not str.
             ValueError: ``role`` is not ``"user"``, ``"assistant"`` or ``"system"``.
         """
-        if not isinstance(name, str):
-            raise TypeError(f"name must be a str, got {type(name).__name__}")
-        if isinstance(content, list):
-            for block in content:
-                if not isinstance(block, dict):
-                    raise TypeError(f"content blocks must be dicts, got {type(block).__name__}")
-        elif not isinstance(content, str):
-            raise TypeError(f"content must be a str or a list, got {type(content).__name__}")
-        if not isinstance(role, str) or role not in _ROLES:
-            raise ValueError(f"role must be one of 'user', 'assistant', 'system', got {role!r}")
-        if metadata is not None and not isinstance(metadata, dict):
-            raise TypeError(f"metadata must be a dict or None, got {type(metadata).__name__}")
-        _check_optional_str("timestamp", timestamp)
-        _check_optional_str("invocation_id", invocation_id)
+        _check_fields(name, content, role, metadata, timestamp, invocation_id)
         self.id = short_uuid()
         self.name = name
         self.content = content
