@@ -91,7 +91,7 @@ async def test_mariadb_add_runs_one_procedure(mysql_url_for_test: str) -> None:
                 ),
                 {"prefix": f"{prefix}%"},
             )
-            assert list(routines) == [f"{prefix}add_v1_1"]
+            assert list(routines) == [f"{prefix}add_v1_2"]
     finally:
         await engine.dispose()
 

@@ -4,7 +4,8 @@ An ``add`` is four statements (lock the session row and reserve sequence numbers
 messages, insert the marks, COMMIT), each a round trip, and through SQLAlchemy each also costs
 several times its round trip in Python. MariaDB has no data-modifying CTEs (PostgreSQL's
 one-statement path), so the same transaction is a procedure, ``{prefix}add_v{version}_{rev}``:
-``CALL`` with the records as one JSON argument, unpacked by ``JSON_TABLE`` (MariaDB >= 10.6),
+``CALL`` with the records as one JSON argument, unpacked by ``JSON_TABLE`` (MariaDB >= 10.6)
+(a single message, the common case, is passed as plain arguments: only its marks are JSON),
 sent straight through the driver (asyncmy). The procedure runs ``START TRANSACTION``, the
 session-row upsert (``INSERT ... ON DUPLICATE KEY UPDATE``, which holds the row's lock to the
 COMMIT, serialising the session's writers across processes), ``INSERT IGNORE`` of the messages
@@ -48,7 +49,7 @@ _available: weakref.WeakKeyDictionary[Engine, dict[str, bool]] = weakref.WeakKey
 _locks: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
-_REVISION = 1
+_REVISION = 2
 """Bumped whenever the procedure's body changes, so no process runs a stale body."""
 
 
@@ -70,10 +71,12 @@ def _definition(t: Tables) -> str:
     return f"""
 CREATE PROCEDURE IF NOT EXISTS {_name(t)}(
     IN p_key VARCHAR(64), IN p_user VARBINARY(4096), IN p_session VARBINARY(4096),
-    IN p_now DATETIME(6), IN p_records LONGTEXT CHARACTER SET utf8mb4)
+    IN p_now DATETIME(6), IN p_records LONGTEXT CHARACTER SET utf8mb4,
+    IN p_msg_id VARBINARY(1020), IN p_payload LONGTEXT CHARACTER SET utf8mb4,
+    IN p_marks LONGTEXT CHARACTER SET utf8mb4)
 MODIFIES SQL DATA SQL SECURITY INVOKER
 BEGIN
-    DECLARE v_count BIGINT DEFAULT JSON_LENGTH(p_records);
+    DECLARE v_count BIGINT DEFAULT IF(p_records IS NULL, 1, JSON_LENGTH(p_records));
     DECLARE v_ref, v_first, v_stored BIGINT;
     DECLARE v_user, v_session VARBINARY(4096);
     DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN ROLLBACK; RESIGNAL; END;
@@ -87,22 +90,33 @@ BEGIN
     IF v_user <> p_user OR v_session <> p_session THEN
         SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{_COLLISION}';
     END IF;
-    INSERT IGNORE INTO {messages} (session_ref, seq, msg_id, payload)
-        SELECT v_ref, v_first + r.ord - 1, CAST(r.msg_id AS BINARY), r.payload
-        FROM {records.format(marks="")} AS r;
-    SET v_stored = ROW_COUNT();
-    IF v_stored = v_count THEN  -- every record stored: each mark row is known
-        INSERT INTO {marks} (session_ref, mark, seq)
-            SELECT v_ref, CAST(r.mark AS BINARY), v_first + r.ord - 1
-            FROM {with_marks} AS r
-            WHERE r.mark IS NOT NULL;
-    ELSEIF v_stored > 0 THEN  -- some ids were stored before: mark only the new rows
-        INSERT INTO {marks} (session_ref, mark, seq)
-            SELECT v_ref, CAST(r.mark AS BINARY), m.seq
-            FROM {with_marks} AS r
-            JOIN {messages} AS m ON m.session_ref = v_ref AND m.seq = v_first + r.ord - 1
-                AND m.msg_id = CAST(r.msg_id AS BINARY)
-            WHERE r.mark IS NOT NULL;
+    IF p_records IS NULL THEN  -- one message, passed as is: only its marks are JSON
+        INSERT IGNORE INTO {messages} (session_ref, seq, msg_id, payload)
+            VALUES (v_ref, v_first, p_msg_id, p_payload);
+        IF ROW_COUNT() = 1 AND JSON_LENGTH(p_marks) > 0 THEN
+            INSERT INTO {marks} (session_ref, mark, seq)
+                SELECT v_ref, CAST(r.mark AS BINARY), v_first
+                FROM JSON_TABLE(p_marks, '$[*]' COLUMNS (
+                    mark VARCHAR(255) CHARACTER SET utf8mb4 PATH '$')) AS r;
+        END IF;
+    ELSE
+        INSERT IGNORE INTO {messages} (session_ref, seq, msg_id, payload)
+            SELECT v_ref, v_first + r.ord - 1, CAST(r.msg_id AS BINARY), r.payload
+            FROM {records.format(marks="")} AS r;
+        SET v_stored = ROW_COUNT();
+        IF v_stored = v_count THEN  -- every record stored: each mark row is known
+            INSERT INTO {marks} (session_ref, mark, seq)
+                SELECT v_ref, CAST(r.mark AS BINARY), v_first + r.ord - 1
+                FROM {with_marks} AS r
+                WHERE r.mark IS NOT NULL;
+        ELSEIF v_stored > 0 THEN  -- some ids were stored before: mark only the new rows
+            INSERT INTO {marks} (session_ref, mark, seq)
+                SELECT v_ref, CAST(r.mark AS BINARY), m.seq
+                FROM {with_marks} AS r
+                JOIN {messages} AS m ON m.session_ref = v_ref AND m.seq = v_first + r.ord - 1
+                    AND m.msg_id = CAST(r.msg_id AS BINARY)
+                WHERE r.mark IS NOT NULL;
+        END IF;
     END IF;
     COMMIT;
 END
@@ -147,14 +161,15 @@ def procedure_add(
     dialect: Dialect, t: Tables, who: Identity, records: Sequence[StoredMessage]
 ) -> DriverAdd:
     """The ``add`` of ``records`` as one ``CALL`` (see :func:`procedure_ready`)."""
-    call = f"CALL {_name(t)}(%s, %s, %s, %s, %s)"
-    arguments = (
-        who.key,
-        who.user_id.encode(),
-        who.session_id.encode(),
-        bound_now(dialect, t),
-        json.dumps([[r.msg_id, r.payload, r.marks] for r in records]),
-    )
+    call = f"CALL {_name(t)}(%s, %s, %s, %s, %s, %s, %s, %s)"
+    session = (who.key, who.user_id.encode(), who.session_id.encode(), bound_now(dialect, t))
+    arguments: tuple[Any, ...]
+    if len(records) == 1:
+        (one,) = records
+        arguments = (*session, None, one.msg_id.encode(), one.payload, json.dumps(one.marks))
+    else:
+        batch = json.dumps([[r.msg_id, r.payload, r.marks] for r in records])
+        arguments = (*session, batch, None, None, None)
     dbapi = dialect.loaded_dbapi
 
     async def run(driver: Any) -> None:
