@@ -46,9 +46,19 @@ async def on_driver(engine: AsyncEngine, add: DriverAdd) -> None:
         sqlalchemy.exc.DBAPIError: the driver failed; ``connection_invalidated`` tells
             whether the connection was lost (and has been discarded).
     """
-    pooled = await engine.raw_connection()
     dialect = engine.dialect
     dbapi_error = dialect.loaded_dbapi.Error
+    try:
+        pooled = await engine.raw_connection()
+    except dbapi_error as exc:  # the pool could not connect; wrapped as Connection would
+        raise sa_exc.DBAPIError.instance(
+            None,
+            None,
+            exc,
+            dbapi_error,
+            connection_invalidated=dialect.is_disconnect(exc, None, None),
+            dialect=dialect,
+        ) from exc
     try:
         await add.run(pooled.driver_connection)
     except dbapi_error as exc:
