@@ -118,7 +118,20 @@ class Msg:
             ValueError: ``role`` is not ``"user"``, ``"assistant"`` or ``"system"``.
         """
         _check_fields(name, content, role, metadata, timestamp, invocation_id)
-        self.id = short_uuid()
+        self._fill(short_uuid(), name, content, role, metadata, timestamp, invocation_id)
+
+    def _fill(
+        self,
+        msg_id: str,
+        name: str,
+        content: str | list[ContentBlock],
+        role: Role,
+        metadata: dict[str, Any] | None,
+        timestamp: str | None,
+        invocation_id: str | None,
+    ) -> None:
+        """Set every field from checked values (``None`` metadata / timestamp defaulted)."""
+        self.id = msg_id
         self.name = name
         self.content = content
         self.role = role
@@ -153,17 +166,19 @@ class Msg:
         missing = [key for key in ("id", "name", "role", "content") if key not in data]
         if missing:
             raise ValueError(f"Msg.from_dict: missing field(s) {', '.join(missing)}")
-        msg = cls(
-            name=data["name"],
-            content=data["content"],
-            role=data["role"],
-            metadata=data.get("metadata"),
-            timestamp=data.get("timestamp"),
-            invocation_id=data.get("invocation_id"),
+        fields = (
+            data["name"],
+            data["content"],
+            data["role"],
+            data.get("metadata"),
+            data.get("timestamp"),
+            data.get("invocation_id"),
         )
+        _check_fields(*fields)
         if not isinstance(data["id"], str):
             raise TypeError(f"id must be a str, got {type(data['id']).__name__}")
-        msg.id = data["id"]
+        msg = cls.__new__(cls)  # a stored message keeps its id: none is generated
+        msg._fill(data["id"], *fields)
         return msg
 
     def get_text_content(self) -> str | None:
