@@ -7,6 +7,7 @@ driver errors becoming memmark errors, and MariaDB's fallback when no procedure 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 
 import pytest
@@ -91,7 +92,7 @@ async def test_mariadb_add_runs_one_procedure(mysql_url_for_test: str) -> None:
                 ),
                 {"prefix": f"{prefix}%"},
             )
-            assert list(routines) == [f"{prefix}add_v1_2"]
+            assert list(routines) == [f"{prefix}add_v1_3"]
     finally:
         await engine.dispose()
 
@@ -143,5 +144,26 @@ async def test_mariadb_add_after_a_dropped_connection_reconnects(mysql_url_for_t
             await killer.dispose()
         await memory.add(_message("second"))  # the procedure call reported the dead connection
         assert [m.id for m in await memory.get_memory()] == ["first", "second"]
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.mysql
+async def test_mariadb_add_of_stored_ids_leaves_no_driver_warnings(
+    mysql_url_for_test: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = create_async_engine(mysql_url_for_test)
+    try:
+        prefix = fresh_prefix()
+        memory = AsyncSQLAlchemyMemory(engine, "u", "s", table_prefix=prefix)
+        await memory.add(_message("a"), marks="m")
+        again = AsyncSQLAlchemyMemory(engine, "u", "s", table_prefix=prefix)
+        _mysql._available.clear()  # as a second process would, create the procedure again
+        with caplog.at_level(logging.WARNING, logger="asyncmy"):
+            await again.add(_message("a"), marks="m")  # one message, stored
+            await again.add([_message("a"), _message("b")], marks="m")  # a batch, partly
+            await again.add([_message("a"), _message("b")], marks="m")  # a batch, wholly
+        assert [r.getMessage() for r in caplog.records if r.name.startswith("asyncmy")] == []
+        assert [m.id for m in await memory.get_memory(mark="m")] == ["a", "b"]
     finally:
         await engine.dispose()

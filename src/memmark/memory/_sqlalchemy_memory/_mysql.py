@@ -8,9 +8,11 @@ one-statement path), so the same transaction is a procedure, ``{prefix}add_v{ver
 (a single message, the common case, is passed as plain arguments: only its marks are JSON),
 sent straight through the driver (asyncmy). The procedure runs ``START TRANSACTION``, the
 session-row upsert (``INSERT ... ON DUPLICATE KEY UPDATE``, which holds the row's lock to the
-COMMIT, serialising the session's writers across processes), ``INSERT IGNORE`` of the messages
-(stored ids skipped by the unique key), the marks of exactly the rows inserted, ``COMMIT``;
-any error rolls it back and is re-signalled unchanged (deadlocks stay retryable).
+COMMIT, serialising the session's writers across processes), the messages (stored ids
+skipped by the unique key), the marks of exactly the rows inserted, ``COMMIT``; any error
+rolls it back and is re-signalled unchanged (deadlocks stay retryable). It ends without
+warnings (asyncmy would fetch them in another round trip and log them) and is created with
+its "already exists" note silenced.
 
 The procedure is created on first use, idempotently, beside the tables. It only reads and
 writes those tables, so the tables' schema version is unchanged; its name carries that
@@ -49,7 +51,7 @@ _available: weakref.WeakKeyDictionary[Engine, dict[str, bool]] = weakref.WeakKey
 _locks: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
-_REVISION = 2
+_REVISION = 3
 """Bumped whenever the procedure's body changes, so no process runs a stale body."""
 
 
@@ -79,6 +81,7 @@ BEGIN
     DECLARE v_count BIGINT DEFAULT IF(p_records IS NULL, 1, JSON_LENGTH(p_records));
     DECLARE v_ref, v_first, v_stored BIGINT;
     DECLARE v_user, v_session VARBINARY(4096);
+    DECLARE v_stored_before BOOLEAN DEFAULT FALSE;
     DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN ROLLBACK; RESIGNAL; END;
     START TRANSACTION;
     INSERT INTO {sessions} (session_key, user_id, session_id, summary, next_seq, updated_at)
@@ -91,9 +94,12 @@ BEGIN
         SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{_COLLISION}';
     END IF;
     IF p_records IS NULL THEN  -- one message, passed as is: only its marks are JSON
-        INSERT IGNORE INTO {messages} (session_ref, seq, msg_id, payload)
-            VALUES (v_ref, v_first, p_msg_id, p_payload);
-        IF ROW_COUNT() = 1 AND JSON_LENGTH(p_marks) > 0 THEN
+        BEGIN  -- a stored id fails the unique key (1062), handled without a warning
+            DECLARE CONTINUE HANDLER FOR 1062 SET v_stored_before = TRUE;
+            INSERT INTO {messages} (session_ref, seq, msg_id, payload)
+                VALUES (v_ref, v_first, p_msg_id, p_payload);
+        END;
+        IF NOT v_stored_before AND JSON_LENGTH(p_marks) > 0 THEN
             INSERT INTO {marks} (session_ref, mark, seq)
                 SELECT v_ref, CAST(r.mark AS BINARY), v_first
                 FROM JSON_TABLE(p_marks, '$[*]' COLUMNS (
@@ -109,7 +115,8 @@ BEGIN
                 SELECT v_ref, CAST(r.mark AS BINARY), v_first + r.ord - 1
                 FROM {with_marks} AS r
                 WHERE r.mark IS NOT NULL;
-        ELSEIF v_stored > 0 THEN  -- some ids were stored before: mark only the new rows
+        ELSE  -- some ids were stored before: mark only the new rows; run even when none
+              -- is new, as it clears INSERT IGNORE's warnings, which drivers fetch and log
             INSERT INTO {marks} (session_ref, mark, seq)
                 SELECT v_ref, CAST(r.mark AS BINARY), m.seq
                 FROM {with_marks} AS r
@@ -147,7 +154,7 @@ async def procedure_ready(engine: AsyncEngine, t: Tables) -> bool:
         if name not in _available.get(engine.sync_engine, {}):
             try:
                 async with engine.connect() as conn:
-                    await conn.exec_driver_sql(_definition(t))
+                    await conn.exec_driver_sql(f"SET STATEMENT sql_notes = 0 FOR {_definition(t)}")
                 allowed = True
             except sa_exc.DBAPIError as exc:
                 if _code(exc.orig) not in _ACCESS_DENIED:
