@@ -7,6 +7,11 @@ get_memory() and get_memory(mark=) on a 100-message session, for memmark and for
 driver doing the minimal equivalent (one INSERT + COMMIT per message; one SELECT). Measured
 on an empty database, then with 2,000 other sessions x 100 messages present. Also
 get_memory(mark=) on a 10,000-message session where 100 carry the mark.
+
+memmark runs on the engine ``SQLStore`` creates from a URL (as ``memmark.connect`` does),
+whose pool skips the rollback-on-return. The single add is also shown on an engine of the
+caller's (``create_async_engine(url)``, default pool), where that rollback costs one more
+round trip (a thread hop on SQLite) per call.
 """
 
 from __future__ import annotations
@@ -24,7 +29,9 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
 
+from memmark.memory import AsyncSQLAlchemyMemory
 from memmark.memory._sqlalchemy_memory._schema import session_key, tables
 from memmark.message import Msg
 from memmark.store import SQLStore
@@ -228,6 +235,32 @@ async def interleaved(envs: dict[str, Env]) -> dict[str, dict[str, float]]:
     return results
 
 
+async def alternated(
+    first: Callable[[], Awaitable[Any]], second: Callable[[], Awaitable[Any]], runs: int
+) -> tuple[float, float]:
+    """p50 (ms) of two operations run turn about, so machine load hits both alike."""
+    times: tuple[list[float], list[float]] = ([], [])
+    for run in range(runs + 3):
+        for op, kept in ((first, times[0]), (second, times[1])):
+            start = time.perf_counter()
+            await op()
+            if run >= 3:
+                kept.append(time.perf_counter() - start)
+    return statistics.median(times[0]) * 1000, statistics.median(times[1]) * 1000
+
+
+async def on_callers_engine(url: str, raw: Raw) -> tuple[float, float]:
+    """Single add on an engine made with ``create_async_engine(url)``, and the raw one."""
+    engine = create_async_engine(url)
+    try:
+        memory = AsyncSQLAlchemyMemory(engine, "bench", "yours", table_prefix="yours_")
+        return await alternated(
+            lambda: memory.add(msgs(1), marks="hint"), lambda: raw.add(2, 1), SINGLE_RUNS
+        )
+    finally:
+        await engine.dispose()
+
+
 async def big_session(store: SQLStore) -> tuple[float, float]:
     """get_memory(mark) on 10,000 messages with 100 marked vs a session of just those 100."""
     big, small = store.memory("bench", "big"), store.memory("bench", "small")
@@ -269,6 +302,8 @@ async def bench(kind: str) -> None:
                 for env in envs.values():
                     await env.prepare()
                 results = await interleaved(envs)
+                yours, raw_alongside = await on_callers_engine(url, raws[0])
+                results["yours"] = {"single add": yours, "single add raw": raw_alongside}
                 big, small = await big_session(full_store)
                 results["needle"] = {"10k": big, "100": small}
             finally:
@@ -293,6 +328,11 @@ def print_table(kind: str, results: dict[str, dict[str, float]]) -> None:
         print(f"{op:<18}{empty[op]:>9.2f}{full[op]:>11.2f}{ratio:>11.2f}{vs_raw:>14}")
         if raw in empty:
             print(f"{'  raw driver':<18}{empty[raw]:>9.2f}{full[raw]:>11.2f}")
+    yours = results["yours"]
+    print(
+        f"single add on an engine of yours (default pool): {yours['single add']:.2f} ms, "
+        f"{yours['single add'] / yours['single add raw']:.2f}x raw"
+    )
     needle = results["needle"]
     print(
         f"get_memory(mark) on 10,000 msgs / 100 marked: {needle['10k']:.2f} ms; "
