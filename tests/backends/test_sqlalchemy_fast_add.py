@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 
+import aiosqlite
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from memmark import AsyncSQLAlchemyMemory, BackendError, Msg
 from memmark.memory._sqlalchemy_memory import _mysql
 from memmark.memory._sqlalchemy_memory._schema import tables
+from memmark.store import SQLStore
 from tests.providers.sql import fresh_prefix
 
 DATABASES = [
@@ -167,3 +169,31 @@ async def test_mariadb_add_of_stored_ids_leaves_no_driver_warnings(
         assert [m.id for m in await memory.get_memory(mark="m")] == ["a", "b"]
     finally:
         await engine.dispose()
+
+
+async def test_store_engines_take_connections_back_without_a_rollback(
+    sqlite_url_for_test: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rollbacks = 0
+    rollback = aiosqlite.Connection.rollback
+
+    async def counted(self: aiosqlite.Connection) -> None:
+        nonlocal rollbacks
+        rollbacks += 1
+        await rollback(self)
+
+    monkeypatch.setattr(aiosqlite.Connection, "rollback", counted)
+
+    async def rollbacks_per_add_and_read(store: SQLStore) -> int:
+        nonlocal rollbacks
+        memory = store.memory("u", fresh_prefix())
+        await memory.add(_message("first"))  # tables exist, the connection is pooled
+        rollbacks = 0
+        await memory.add(_message("second"))
+        await memory.get_memory()
+        return rollbacks
+
+    async with SQLStore(sqlite_url_for_test) as store:
+        assert await rollbacks_per_add_and_read(store) == 0
+    async with SQLStore(sqlite_url_for_test, pool_reset_on_return="rollback") as store:
+        assert await rollbacks_per_add_and_read(store) == 2  # your option wins
