@@ -48,6 +48,12 @@ BACKENDS: tuple[Backend, ...] = (
     Backend("sqlite", "sqlite_provider", persistent=True),
     Backend("postgres", "postgres_provider", persistent=True, marks=(pytest.mark.postgres,)),
     Backend("mysql", "mysql_provider", persistent=True, marks=(pytest.mark.mysql,)),
+    Backend(  # an account without CREATE ROUTINE: add by statements, not the procedure
+        "mysql_statements",
+        "mysql_statements_provider",
+        persistent=True,
+        marks=(pytest.mark.mysql,),
+    ),
     Backend("redis", "redis_provider", persistent=True, marks=(pytest.mark.redis,)),
     Backend("redis_fake", "redis_fake_provider", persistent=True),
     Backend(

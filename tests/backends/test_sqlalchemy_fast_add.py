@@ -100,15 +100,11 @@ async def test_mariadb_add_runs_one_procedure(mysql_url_for_test: str) -> None:
 
 
 @pytest.mark.mysql
-async def test_mariadb_add_without_the_procedure_takes_the_portable_path(
-    mysql_url_for_test: str, monkeypatch: pytest.MonkeyPatch
+async def test_mariadb_account_without_create_routine_adds_by_statements(
+    mysql_statements_url_for_test: str,
 ) -> None:
-    async def not_allowed(*_: object) -> bool:
-        return False
-
-    monkeypatch.setattr(_mysql, "procedure_ready", not_allowed)
-    engine = create_async_engine(mysql_url_for_test)
-    try:
+    engine = create_async_engine(mysql_statements_url_for_test)
+    try:  # CREATE PROCEDURE is refused: add falls back instead of failing
         memory = AsyncSQLAlchemyMemory(engine, "u", "s", table_prefix=fresh_prefix())
         await memory.add([_message("a"), _message("b")], marks="m")
         await memory.add(_message("a"))
@@ -151,10 +147,15 @@ async def test_mariadb_add_after_a_dropped_connection_reconnects(mysql_url_for_t
 
 
 @pytest.mark.mysql
+@pytest.mark.parametrize(
+    "url_fixture",
+    ["mysql_url_for_test", "mysql_statements_url_for_test"],
+    ids=["procedure", "statements"],
+)
 async def test_mariadb_add_of_stored_ids_leaves_no_driver_warnings(
-    mysql_url_for_test: str, caplog: pytest.LogCaptureFixture
+    url_fixture: str, request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture
 ) -> None:
-    engine = create_async_engine(mysql_url_for_test)
+    engine = create_async_engine(str(request.getfixturevalue(url_fixture)))
     try:
         prefix = fresh_prefix()
         memory = AsyncSQLAlchemyMemory(engine, "u", "s", table_prefix=prefix)

@@ -29,8 +29,8 @@ def postgres_url(database: str) -> str:
     return f"postgresql+asyncpg://postgres@{PG_HOST}:{PG_PORT}/{database}"
 
 
-def mysql_url(database: str) -> str:
-    return f"mysql+asyncmy://root@{MYSQL_HOST}:{MYSQL_PORT}/{database}?charset=utf8mb4"
+def mysql_url(database: str, user: str = "root") -> str:
+    return f"mysql+asyncmy://{user}@{MYSQL_HOST}:{MYSQL_PORT}/{database}?charset=utf8mb4"
 
 
 def fresh_prefix() -> str:
@@ -71,6 +71,7 @@ class _ServerDatabase:
     def __init__(self, name: str, host: str, port: int, kind: str) -> None:
         self.name, self.host, self.port, self.kind = name, host, port, kind
         self.database: str | None = None
+        self.user_without_routines: str | None = None
 
     def require(self) -> str:
         require_server(self.name, self.host, self.port)
@@ -83,7 +84,23 @@ class _ServerDatabase:
             self.database = database
         return self.database
 
+    def require_user_without_routines(self) -> str:
+        """A MariaDB account that may use the database but not create procedures."""
+        database = self.require()
+        if self.user_without_routines is None:
+            user = f"memmark_t_{uuid.uuid4().hex[:12]}"
+            _admin(self.kind, f"CREATE USER '{user}'@'%'")
+            _admin(
+                self.kind,
+                "GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, INDEX, ALTER "
+                f"ON `{database}`.* TO '{user}'@'%'",
+            )
+            self.user_without_routines = user
+        return self.user_without_routines
+
     def drop(self) -> None:
+        if self.user_without_routines is not None:
+            _admin(self.kind, f"DROP USER IF EXISTS '{self.user_without_routines}'@'%'")
         if self.database is None:
             return
         if self.kind == "postgres":
@@ -116,6 +133,13 @@ def postgres_url_for_test(postgres_database: _ServerDatabase) -> str:
 @pytest.fixture
 def mysql_url_for_test(mysql_database: _ServerDatabase) -> str:
     return mysql_url(mysql_database.require())
+
+
+@pytest.fixture
+def mysql_statements_url_for_test(mysql_database: _ServerDatabase) -> str:
+    """MariaDB through an account without CREATE ROUTINE: ``add`` takes plain statements."""
+    user = mysql_database.require_user_without_routines()
+    return mysql_url(mysql_database.require(), user)
 
 
 @pytest.fixture
@@ -165,6 +189,11 @@ def postgres_provider(postgres_url_for_test: str) -> Provider:
 @pytest.fixture
 def mysql_provider(mysql_url_for_test: str) -> Provider:
     return _provider(mysql_url_for_test)
+
+
+@pytest.fixture
+def mysql_statements_provider(mysql_statements_url_for_test: str) -> Provider:
+    return _provider(mysql_statements_url_for_test)
 
 
 @pytest.fixture(

@@ -58,14 +58,19 @@ def decode_summary(stored: str | None) -> str:
     return str(json.loads(stored)) if stored else ""
 
 
-def _ignore_duplicates(conn: AsyncConnection, table: sa.Table) -> Any:
-    """An INSERT that skips rows whose unique key is already taken."""
+def _ignore_duplicates(conn: AsyncConnection, table: sa.Table, unique: str) -> Any:
+    """An INSERT that skips rows whose unique key (here ``unique``) is already taken.
+
+    On MySQL/MariaDB a no-op ``ON DUPLICATE KEY UPDATE``: ``INSERT IGNORE`` would leave a
+    warning per skipped row, which asyncmy fetches in another round trip and logs. Its row
+    count then also counts the rows skipped (SQLAlchemy connects with ``FOUND_ROWS``).
+    """
     name = conn.dialect.name
     if name == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing()
     if name == "sqlite":
         return sqlite.insert(table).on_conflict_do_nothing()
-    return sa.insert(table).prefix_with("IGNORE")
+    return mysql.insert(table).on_duplicate_key_update({unique: table.c[unique]})
 
 
 def _check_owner(row: Any, who: Identity) -> int:
@@ -132,7 +137,7 @@ async def lock_session(
         if not create:
             return None
         await conn.execute(
-            _ignore_duplicates(conn, s).values(
+            _ignore_duplicates(conn, s, "session_key").values(
                 session_key=who.key,
                 user_id=who.user_id,
                 session_id=who.session_id,
@@ -159,8 +164,8 @@ async def insert_messages(
         {"session_ref": ref, "seq": first_seq + i, "msg_id": r.msg_id, "payload": r.payload}
         for i, r in enumerate(records)
     ]
-    result = await conn.execute(_ignore_duplicates(conn, t.messages), rows)
-    return int(result.rowcount)
+    result = await conn.execute(_ignore_duplicates(conn, t.messages, "msg_id"), rows)
+    return -1 if conn.dialect.name in _MYSQL else int(result.rowcount)
 
 
 async def add_marks(
