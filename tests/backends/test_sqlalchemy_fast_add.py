@@ -7,6 +7,7 @@ driver errors becoming memmark errors, and MariaDB's fallback when no procedure 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 
@@ -198,3 +199,37 @@ async def test_store_engines_take_connections_back_without_a_rollback(
         assert await rollbacks_per_add_and_read(store) == 0
     async with SQLStore(sqlite_url_for_test, pool_reset_on_return="rollback") as store:
         assert await rollbacks_per_add_and_read(store) == 2  # your option wins
+
+
+@pytest.mark.mysql
+async def test_mariadb_add_cancelled_while_waiting_leaves_the_pool_usable(
+    mysql_url_for_test: str,
+) -> None:
+    engine = create_async_engine(mysql_url_for_test, pool_size=1, max_overflow=0, pool_timeout=5)
+    blocker = create_async_engine(mysql_url_for_test)
+    try:
+        prefix = fresh_prefix()
+        memory = AsyncSQLAlchemyMemory(engine, "u", "s", table_prefix=prefix)
+        await memory.add(_message("first"), marks="m")
+        sessions = tables(prefix).sessions.name
+        async with blocker.connect() as holder, blocker.connect() as watcher:
+            await holder.execute(sa.text(f"SELECT id FROM {sessions} FOR UPDATE"))
+            blocked = asyncio.create_task(memory.add(_message("blocked"), marks="m"))
+            waiting = sa.text(
+                "SELECT count(*) FROM information_schema.processlist "
+                "WHERE command = 'Query' AND info LIKE :table AND id <> CONNECTION_ID()"
+            )
+            deadline = asyncio.get_running_loop().time() + 30
+            while not await watcher.scalar(waiting, {"table": f"%{sessions}%"}):
+                # until the add's CALL waits on the session row's lock
+                assert asyncio.get_running_loop().time() < deadline, "the add never arrived"
+            blocked.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await blocked
+            await holder.rollback()  # the lock is released; the CALL may still complete
+        await memory.add(_message("after"), marks="m")  # on the one pooled connection
+        stored = [m.id for m in await memory.get_memory(mark="m")]
+        assert stored in (["first", "after"], ["first", "blocked", "after"])
+    finally:
+        await engine.dispose()
+        await blocker.dispose()
