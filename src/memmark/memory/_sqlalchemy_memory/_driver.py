@@ -50,29 +50,15 @@ async def on_driver(engine: AsyncEngine, add: DriverAdd) -> None:
     dbapi_error = dialect.loaded_dbapi.Error
     try:
         pooled = await engine.raw_connection()
-    except dbapi_error as exc:  # the pool could not connect; wrapped as Connection would
-        raise sa_exc.DBAPIError.instance(
-            None,
-            None,
-            exc,
-            dbapi_error,
-            connection_invalidated=dialect.is_disconnect(exc, None, None),
-            dialect=dialect,
-        ) from exc
+    except dbapi_error as exc:  # the pool could not connect
+        raise _wrapped(dialect, None, exc, dialect.is_disconnect(exc, None, None)) from exc
     try:
         await add.run(pooled.driver_connection)
     except dbapi_error as exc:
         lost = dialect.is_disconnect(exc, pooled.dbapi_connection, None)
         if lost:
             await greenlet_spawn(pooled.invalidate, exc)
-        raise sa_exc.DBAPIError.instance(
-            add.statement,
-            None,
-            exc,
-            dbapi_error,
-            connection_invalidated=lost,
-            dialect=dialect,
-        ) from exc
+        raise _wrapped(dialect, add.statement, exc, lost) from exc
     except MemmarkError:
         raise  # raised by ``run`` once the driver had answered: the connection is sound
     except BaseException:
@@ -81,6 +67,20 @@ async def on_driver(engine: AsyncEngine, add: DriverAdd) -> None:
         raise
     finally:
         await greenlet_spawn(pooled.close)
+
+
+def _wrapped(
+    dialect: Dialect, statement: str | None, error: Exception, lost: bool
+) -> sa_exc.StatementError:
+    """The SQLAlchemy exception a ``Connection`` would raise for this driver ``error``."""
+    return sa_exc.DBAPIError.instance(
+        statement,
+        None,
+        error,
+        dialect.loaded_dbapi.Error,
+        connection_invalidated=lost,
+        dialect=dialect,
+    )
 
 
 def bound_now(dialect: Dialect, t: Tables) -> Any:

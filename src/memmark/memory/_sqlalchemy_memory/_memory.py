@@ -170,9 +170,8 @@ class AsyncSQLAlchemyMemory(MemoryBase):
         """Add in one call to the driver (engine mode); false if the engine has no such path."""
         dialect = self._engine.dialect
         with map_errors("add"):
-            await ensure_schema(
-                self._engine, self._tables
-            )  # connected: the dialect knows the server
+            # Connects on first use: then the dialect knows the server (MariaDB's version).
+            await ensure_schema(self._engine, self._tables)
             if sqlite.has_fast_path(dialect):
                 add = sqlite.one_hop_add(dialect, self._tables, self._who, records)
             elif mysql.has_fast_path(dialect) and await mysql.procedure_ready(
