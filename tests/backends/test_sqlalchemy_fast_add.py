@@ -95,7 +95,7 @@ async def test_mariadb_add_runs_one_procedure(mysql_url_for_test: str) -> None:
                 ),
                 {"prefix": f"{prefix}%"},
             )
-            assert list(routines) == [f"{prefix}add_v1_3"]
+            assert list(routines) == [f"{prefix}add_v1_4"]
     finally:
         await engine.dispose()
 

@@ -5,7 +5,8 @@ messages, insert the marks, COMMIT), each a round trip, and through SQLAlchemy e
 several times its round trip in Python. MariaDB has no data-modifying CTEs (PostgreSQL's
 one-statement path), so the same transaction is a procedure, ``{prefix}add_v{version}_{rev}``:
 ``CALL`` with the records as one JSON argument, unpacked by ``JSON_TABLE`` (MariaDB >= 10.6)
-(a single message, the common case, is passed as plain arguments: only its marks are JSON),
+(a single message, the common case, is passed as plain arguments with its first mark; any
+further marks as JSON),
 sent straight through the driver (asyncmy). The procedure runs ``START TRANSACTION``, the
 session-row upsert (``INSERT ... ON DUPLICATE KEY UPDATE``, which holds the row's lock to the
 COMMIT, serialising the session's writers across processes), the messages (stored ids
@@ -51,7 +52,7 @@ _available: weakref.WeakKeyDictionary[Engine, dict[str, bool]] = weakref.WeakKey
 _locks: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
-_REVISION = 3
+_REVISION = 4
 """Bumped whenever the procedure's body changes, so no process runs a stale body."""
 
 
@@ -75,7 +76,7 @@ CREATE PROCEDURE IF NOT EXISTS {_name(t)}(
     IN p_key VARCHAR(64), IN p_user VARBINARY(4096), IN p_session VARBINARY(4096),
     IN p_now DATETIME(6), IN p_records LONGTEXT CHARACTER SET utf8mb4,
     IN p_msg_id VARBINARY(1020), IN p_payload LONGTEXT CHARACTER SET utf8mb4,
-    IN p_marks LONGTEXT CHARACTER SET utf8mb4)
+    IN p_mark VARBINARY(1020), IN p_more_marks LONGTEXT CHARACTER SET utf8mb4)
 MODIFIES SQL DATA SQL SECURITY INVOKER
 BEGIN
     DECLARE v_count BIGINT DEFAULT IF(p_records IS NULL, 1, JSON_LENGTH(p_records));
@@ -93,17 +94,20 @@ BEGIN
     IF v_user <> p_user OR v_session <> p_session THEN
         SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{_COLLISION}';
     END IF;
-    IF p_records IS NULL THEN  -- one message, passed as is: only its marks are JSON
+    IF p_records IS NULL THEN  -- one message and its first mark as plain arguments
         BEGIN  -- a stored id fails the unique key (1062), handled without a warning
             DECLARE CONTINUE HANDLER FOR 1062 SET v_stored_before = TRUE;
             INSERT INTO {messages} (session_ref, seq, msg_id, payload)
                 VALUES (v_ref, v_first, p_msg_id, p_payload);
         END;
-        IF NOT v_stored_before AND JSON_LENGTH(p_marks) > 0 THEN
-            INSERT INTO {marks} (session_ref, mark, seq)
-                SELECT v_ref, CAST(r.mark AS BINARY), v_first
-                FROM JSON_TABLE(p_marks, '$[*]' COLUMNS (
-                    mark VARCHAR(255) CHARACTER SET utf8mb4 PATH '$')) AS r;
+        IF NOT v_stored_before AND p_mark IS NOT NULL THEN
+            INSERT INTO {marks} (session_ref, mark, seq) VALUES (v_ref, p_mark, v_first);
+            IF p_more_marks IS NOT NULL THEN  -- JSON_TABLE costs more than an INSERT
+                INSERT INTO {marks} (session_ref, mark, seq)
+                    SELECT v_ref, CAST(r.mark AS BINARY), v_first
+                    FROM JSON_TABLE(p_more_marks, '$[*]' COLUMNS (
+                        mark VARCHAR(255) CHARACTER SET utf8mb4 PATH '$')) AS r;
+            END IF;
         END IF;
     ELSE
         INSERT IGNORE INTO {messages} (session_ref, seq, msg_id, payload)
@@ -168,15 +172,17 @@ def procedure_add(
     dialect: Dialect, t: Tables, who: Identity, records: Sequence[StoredMessage]
 ) -> DriverAdd:
     """The ``add`` of ``records`` as one ``CALL`` (see :func:`procedure_ready`)."""
-    call = f"CALL {_name(t)}(%s, %s, %s, %s, %s, %s, %s, %s)"
+    call = f"CALL {_name(t)}(%s, %s, %s, %s, %s, %s, %s, %s, %s)"
     session = (who.key, who.user_id.encode(), who.session_id.encode(), bound_now(dialect, t))
     arguments: tuple[Any, ...]
     if len(records) == 1:
         (one,) = records
-        arguments = (*session, None, one.msg_id.encode(), one.payload, json.dumps(one.marks))
+        first_mark = one.marks[0].encode() if one.marks else None
+        more_marks = json.dumps(one.marks[1:]) if len(one.marks) > 1 else None
+        arguments = (*session, None, one.msg_id.encode(), one.payload, first_mark, more_marks)
     else:
         batch = json.dumps([[r.msg_id, r.payload, r.marks] for r in records])
-        arguments = (*session, batch, None, None, None)
+        arguments = (*session, batch, None, None, None, None)
     dbapi = dialect.loaded_dbapi
 
     async def run(driver: Any) -> None:
