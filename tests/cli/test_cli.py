@@ -246,10 +246,28 @@ async def _enumerate(records: Any) -> Any:
         yield number, record
 
 
-@pytest.mark.postgres
-def test_wrong_credentials_are_one_line() -> None:
-    require_server("PostgreSQL", "127.0.0.1", 5432)
-    result = invoke("users", "postgresql+asyncpg://memmark_nobody:wrong@127.0.0.1:5432/test")
+@pytest.mark.parametrize(
+    ("server", "port", "url"),
+    [
+        pytest.param(
+            "PostgreSQL",
+            5432,
+            "postgresql+asyncpg://memmark_nobody:wrong@127.0.0.1:5432/test",
+            marks=pytest.mark.postgres,
+            id="postgres",
+        ),
+        pytest.param(
+            "MariaDB",
+            3306,
+            "mysql+asyncmy://memmark_nobody:wrong@127.0.0.1:3306/test",
+            marks=pytest.mark.mysql,
+            id="mysql",
+        ),
+    ],
+)
+def test_wrong_credentials_are_one_line(server: str, port: int, url: str) -> None:
+    require_server(server, "127.0.0.1", port)
+    result = invoke("users", url)
     assert result.exit_code == 1
     assert result.stderr.startswith("error: BackendError: list_users failed:")
     assert "memmark_nobody" in result.stderr and len(result.stderr.splitlines()) == 1

@@ -2,7 +2,8 @@
 
 Connection failures map to :class:`StorageUnavailableError`: refused, lost or timed out,
 a connection SQLAlchemy invalidated, and the driver's OperationalError / InterfaceError (server
-gone, lock held too long). Every other SQLAlchemy error maps to :class:`BackendError`. The
+gone, lock held too long). Every other SQLAlchemy error maps to :class:`BackendError`, wrong
+credentials and an unknown database too (on MariaDB as on PostgreSQL: the server answered). The
 driver exception is always kept as ``__cause__``.
 """
 
@@ -22,6 +23,7 @@ _RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock (Po
 _RETRYABLE_MYSQL_CODES = {1205, 1213}  # lock wait timeout, deadlock
 _UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03"}  # shut down, crashed, starting up
 _UNAVAILABLE_MYSQL_CODES = {2002, 2003, 2006, 2013, 2055}  # cannot connect, server gone
+_REFUSED_MYSQL_CODES = {1044, 1045, 1049, 1698}  # access denied, unknown database: not transient
 
 
 def _mysql_code(error: BaseException) -> int | None:
@@ -49,6 +51,8 @@ def _unavailable(error: BaseException) -> bool:
     if isinstance(error, sa_exc.DBAPIError):
         if error.connection_invalidated:
             return True
+        if _mysql_code(error) in _REFUSED_MYSQL_CODES:
+            return False  # the server answered: wrong account or database, as on PostgreSQL
         if isinstance(error, (sa_exc.OperationalError, sa_exc.InterfaceError)):
             return True
         if _mysql_code(error) in _UNAVAILABLE_MYSQL_CODES:
