@@ -96,3 +96,33 @@ async def test_summary_up_to_the_backend_maximum(memory_factory) -> None:
             await memory.update_compressed_summary("x" * (limit + 1))
     await memory.update_compressed_summary("x" * size)
     assert (await memory.export_state())["_compressed_summary"] == "x" * size
+
+
+async def test_summary_of_escaped_characters_is_stored_or_refused_up_front(
+    memory_factory,
+) -> None:
+    """Control characters are 1 byte in UTF-8 but 6 where a backend escapes them (SQL's JSON):
+    such a summary under the limit in UTF-8 is stored whole or refused, never sent too big."""
+    memory = await memory_factory()
+    limits = [lim for lim in (memory.max_payload_bytes, memory.max_summary_bytes) if lim]
+    summary = "\x01" * (min(limits) // 2 if limits else 1024 * 1024)
+    await memory.add(_msg("kept"))
+    before = await memory.export_state()
+    try:
+        await memory.update_compressed_summary(summary)
+    except ContentTooLargeError:
+        assert await memory.export_state() == before
+    else:
+        assert (await memory.export_state())["_compressed_summary"] == summary
+
+
+async def test_summary_just_under_the_limit_as_escaped_is_stored(memory_factory) -> None:
+    """An astral character is 4 bytes in UTF-8 and 12 in SQL's JSON; a summary whose escaped
+    form is just under the limit is stored, so it must go to the server once per statement."""
+    memory = await memory_factory()
+    limits = [lim for lim in (memory.max_payload_bytes, memory.max_summary_bytes) if lim]
+    summary = "𐀀" * ((min(limits) if limits else 1024 * 1024) // 12)
+    await memory.add(_msg("kept"))
+    await memory.update_compressed_summary(summary)
+    await memory.update_compressed_summary(summary)  # replacing a stored one
+    assert (await memory.export_state())["_compressed_summary"] == summary

@@ -251,17 +251,21 @@ class MemoryBase(AsyncClosing):
                 )
 
     def _check_summary_size(self, summary: str) -> None:
-        """Raise before any write if the summary is over the backend's limits in UTF-8."""
+        """Raise before any write if the summary, as the backend stores it, is over its limits."""
         limits = [lim for lim in (self.max_payload_bytes, self.max_summary_bytes) if lim]
         if not limits:
             return
         limit = min(limits)
-        size = len(summary.encode("utf-8"))
+        size = self._stored_summary_bytes(summary)
         if size > limit:
             raise ContentTooLargeError(
-                f"the summary is {size} bytes in UTF-8; "
-                f"{type(self).__name__} stores at most {limit} bytes"
+                f"the summary is {size} bytes as {type(self).__name__} stores it; "
+                f"it stores at most {limit} bytes"
             )
+
+    def _stored_summary_bytes(self, summary: str) -> int:
+        """The summary's size as stored: its UTF-8 bytes, unless the backend escapes it."""
+        return len(summary.encode("utf-8"))
 
     async def _replace(self, snapshot: Snapshot) -> None:
         """Swap the session's content for ``snapshot``.

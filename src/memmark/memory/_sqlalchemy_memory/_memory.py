@@ -103,6 +103,10 @@ class AsyncSQLAlchemyMemory(MemoryBase):
         if self._engine.dialect.name in ("mysql", "mariadb"):
             self.max_payload_bytes = MYSQL_MAX_PAYLOAD_BYTES
 
+    def _stored_summary_bytes(self, summary: str) -> int:
+        # Stored as ASCII JSON: escapes count (a control character takes 6 bytes), quotes not.
+        return len(q.encode_summary(summary)) - 2 if summary else 0
+
     @property
     def engine(self) -> AsyncEngine:
         """The engine the memory runs on (the caller's; memmark never disposes it)."""

@@ -100,8 +100,11 @@ async def lock_session(
     s = t.sessions
     now = datetime.now(timezone.utc)
     changes: dict[str, Any] = {"next_seq": s.c.next_seq + allocate, "updated_at": now}
-    if summary is not None:
-        changes["summary"] = summary
+
+    def and_summary(value: Any) -> dict[str, Any]:
+        """``changes``, plus the summary (``value``: its bind, or the upsert's VALUES)."""
+        return changes if summary is None else {**changes, "summary": value}
+
     returned = (s.c.id, s.c.next_seq, s.c.user_id, s.c.session_id)
     name = conn.dialect.name
     new_row = {
@@ -112,20 +115,22 @@ async def lock_session(
         "next_seq": allocate,
         "updated_at": now,
     }
+    # An upsert takes the summary from its VALUES, so a big summary is sent once, not twice
+    # (on MySQL/MariaDB a statement must fit max_allowed_packet).
     if create and name in _MYSQL and conn.dialect.insert_returning:  # MariaDB >= 10.5
-        stmt: Any = mysql.insert(s).values(new_row).on_duplicate_key_update(changes)
+        stmt: Any = mysql.insert(s).values(new_row)
+        stmt = stmt.on_duplicate_key_update(and_summary(stmt.inserted.summary))
         upserted = (await conn.execute(stmt.returning(*returned))).one()
         return _check_owner(upserted, who), int(upserted.next_seq) - allocate
     if name in ("postgresql", "sqlite"):
         if create:
             upsert = postgresql.insert(s) if name == "postgresql" else sqlite.insert(s)
-            stmt = (
-                upsert.values(new_row)
-                .on_conflict_do_update(index_elements=[s.c.session_key], set_=changes)
-                .returning(*returned)
-            )
+            upsert = upsert.values(new_row)
+            stmt = upsert.on_conflict_do_update(
+                index_elements=[s.c.session_key], set_=and_summary(upsert.excluded.summary)
+            ).returning(*returned)
         else:
-            stmt = sa.update(s).where(s.c.session_key == who.key).values(changes)
+            stmt = sa.update(s).where(s.c.session_key == who.key).values(and_summary(summary))
             stmt = stmt.returning(*returned)
         row: Any = (await conn.execute(stmt)).first()
         if row is None:
@@ -148,7 +153,7 @@ async def lock_session(
         )
         row = (await conn.execute(locking)).one()
     ref = _check_owner(row, who)
-    await conn.execute(sa.update(s).where(s.c.id == ref).values(changes))
+    await conn.execute(sa.update(s).where(s.c.id == ref).values(and_summary(summary)))
     return ref, int(row.next_seq)
 
 
