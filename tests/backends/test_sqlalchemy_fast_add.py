@@ -233,3 +233,24 @@ async def test_mariadb_add_cancelled_while_waiting_leaves_the_pool_usable(
     finally:
         await engine.dispose()
         await blocker.dispose()
+
+
+@pytest.mark.mysql
+@pytest.mark.parametrize(
+    "url_fixture",
+    ["mysql_url_for_test", "mysql_statements_url_for_test"],
+    ids=["procedure", "statements"],
+)
+async def test_mariadb_batch_bigger_than_one_packet_is_stored(
+    url_fixture: str, request: pytest.FixtureRequest
+) -> None:
+    engine = create_async_engine(str(request.getfixturevalue(url_fixture)))
+    try:  # three 6 MB messages: 18 MB, over MariaDB's 16 MiB max_allowed_packet
+        memory = AsyncSQLAlchemyMemory(engine, "u", "s", table_prefix=fresh_prefix())
+        big = [_message(msg_id) for msg_id in ("a", "b", "c")]
+        for message in big:
+            message.content = message.id * 6_000_000
+        await memory.add(big, marks="m")
+        assert await memory.get_memory(mark="m") == big
+    finally:
+        await engine.dispose()

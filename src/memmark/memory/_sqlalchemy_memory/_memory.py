@@ -22,7 +22,7 @@ from memmark.memory._record import Snapshot, StoredMessage
 from memmark.memory._sqlalchemy_memory import _mysql as mysql
 from memmark.memory._sqlalchemy_memory import _queries as q
 from memmark.memory._sqlalchemy_memory import _sqlite as sqlite
-from memmark.memory._sqlalchemy_memory._driver import on_driver
+from memmark.memory._sqlalchemy_memory._driver import DriverAdd, on_driver
 from memmark.memory._sqlalchemy_memory._errors import is_retryable, map_errors
 from memmark.memory._sqlalchemy_memory._postgres import add_in_one_statement
 from memmark.memory._sqlalchemy_memory._schema import check_prefix, session_key, tables
@@ -176,13 +176,16 @@ class AsyncSQLAlchemyMemory(MemoryBase):
         with map_errors("add"):
             # Connects on first use: then the dialect knows the server (MariaDB's version).
             await ensure_schema(self._engine, self._tables)
+            add: DriverAdd | None = None
             if sqlite.has_fast_path(dialect):
                 add = sqlite.one_hop_add(dialect, self._tables, self._who, records)
             elif mysql.has_fast_path(dialect) and await mysql.procedure_ready(
                 self._engine, self._tables
             ):
-                add = mysql.procedure_add(dialect, self._tables, self._who, records)
-            else:
+                add = mysql.procedure_add(
+                    dialect, self._tables, self._who, records, MYSQL_MAX_PAYLOAD_BYTES
+                )
+            if add is None:
                 return False
             await _with_retries(lambda: on_driver(self._engine, add), lambda: True)
         return True

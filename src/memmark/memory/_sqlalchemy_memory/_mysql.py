@@ -19,7 +19,8 @@ The procedure is created on first use, idempotently, beside the tables. It only 
 writes those tables, so the tables' schema version is unchanged; its name carries that
 version and its own revision, so a new layout or body brings a new procedure while older
 processes keep calling theirs. Without the privilege to create it (or on MySQL, older
-MariaDB, another driver) ``add`` takes the portable path. The procedure runs with the
+MariaDB, another driver), and for a batch too big for one statement, ``add`` takes the
+portable path. The procedure runs with the
 caller's privileges (``SQL SECURITY INVOKER``).
 """
 
@@ -169,9 +170,17 @@ async def procedure_ready(engine: AsyncEngine, t: Tables) -> bool:
 
 
 def procedure_add(
-    dialect: Dialect, t: Tables, who: Identity, records: Sequence[StoredMessage]
-) -> DriverAdd:
-    """The ``add`` of ``records`` as one ``CALL`` (see :func:`procedure_ready`)."""
+    dialect: Dialect,
+    t: Tables,
+    who: Identity,
+    records: Sequence[StoredMessage],
+    max_argument_bytes: int,
+) -> DriverAdd | None:
+    """The ``add`` of ``records`` as one ``CALL`` (see :func:`procedure_ready`).
+
+    ``None`` when a batch's JSON argument is over ``max_argument_bytes``: one statement must
+    fit ``max_allowed_packet``, while plain statements split a big batch over several.
+    """
     call = f"CALL {_name(t)}(%s, %s, %s, %s, %s, %s, %s, %s, %s)"
     session = (who.key, who.user_id.encode(), who.session_id.encode(), bound_now(dialect, t))
     arguments: tuple[Any, ...]
@@ -182,6 +191,8 @@ def procedure_add(
         arguments = (*session, None, one.msg_id.encode(), one.payload, first_mark, more_marks)
     else:
         batch = json.dumps([[r.msg_id, r.payload, r.marks] for r in records])
+        if len(batch) > max_argument_bytes:
+            return None
         arguments = (*session, batch, None, None, None, None)
     dbapi = dialect.loaded_dbapi
 
