@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import statistics
 import sys
 import tempfile
@@ -311,6 +312,7 @@ async def bench(kind: str) -> None:
                     await raw.close()
         print_table(kind, results)
     finally:
+        shutil.rmtree(tmp, ignore_errors=True)
         if kind == "postgres":
             _admin("postgres", f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         elif kind == "mysql":
