@@ -36,6 +36,19 @@ async def engine(request: pytest.FixtureRequest) -> AsyncIterator[AsyncEngine]:
     await created.dispose()
 
 
+@pytest.fixture(
+    params=[
+        pytest.param("mysql_url_for_test", id="procedure", marks=pytest.mark.mysql),
+        pytest.param("mysql_statements_url_for_test", id="statements", marks=pytest.mark.mysql),
+    ]
+)
+async def mariadb_engine(request: pytest.FixtureRequest) -> AsyncIterator[AsyncEngine]:
+    """MariaDB through an account that may create the add procedure, and one that may not."""
+    created = create_async_engine(str(request.getfixturevalue(request.param)))
+    yield created
+    await created.dispose()
+
+
 def _message(msg_id: str) -> Msg:
     message = Msg("n", msg_id, "user")
     message.id = msg_id
@@ -147,30 +160,20 @@ async def test_mariadb_add_after_a_dropped_connection_reconnects(mysql_url_for_t
         await engine.dispose()
 
 
-@pytest.mark.mysql
-@pytest.mark.parametrize(
-    "url_fixture",
-    ["mysql_url_for_test", "mysql_statements_url_for_test"],
-    ids=["procedure", "statements"],
-)
 async def test_mariadb_add_of_stored_ids_leaves_no_driver_warnings(
-    url_fixture: str, request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture
+    mariadb_engine: AsyncEngine, caplog: pytest.LogCaptureFixture
 ) -> None:
-    engine = create_async_engine(str(request.getfixturevalue(url_fixture)))
-    try:
-        prefix = fresh_prefix()
-        memory = AsyncSQLAlchemyMemory(engine, "u", "s", table_prefix=prefix)
-        await memory.add(_message("a"), marks="m")
-        again = AsyncSQLAlchemyMemory(engine, "u", "s", table_prefix=prefix)
-        _mysql._available.clear()  # as a second process would, create the procedure again
-        with caplog.at_level(logging.WARNING, logger="asyncmy"):
-            await again.add(_message("a"), marks="m")  # one message, stored
-            await again.add([_message("a"), _message("b")], marks="m")  # a batch, partly
-            await again.add([_message("a"), _message("b")], marks="m")  # a batch, wholly
-        assert [r.getMessage() for r in caplog.records if r.name.startswith("asyncmy")] == []
-        assert [m.id for m in await memory.get_memory(mark="m")] == ["a", "b"]
-    finally:
-        await engine.dispose()
+    prefix = fresh_prefix()
+    memory = AsyncSQLAlchemyMemory(mariadb_engine, "u", "s", table_prefix=prefix)
+    await memory.add(_message("a"), marks="m")
+    again = AsyncSQLAlchemyMemory(mariadb_engine, "u", "s", table_prefix=prefix)
+    _mysql._available.clear()  # as a second process would, create the procedure again
+    with caplog.at_level(logging.WARNING, logger="asyncmy"):
+        await again.add(_message("a"), marks="m")  # one message, stored
+        await again.add([_message("a"), _message("b")], marks="m")  # a batch, partly
+        await again.add([_message("a"), _message("b")], marks="m")  # a batch, wholly
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("asyncmy")] == []
+    assert [m.id for m in await memory.get_memory(mark="m")] == ["a", "b"]
 
 
 async def test_store_engines_take_connections_back_without_a_rollback(
@@ -235,22 +238,13 @@ async def test_mariadb_add_cancelled_while_waiting_leaves_the_pool_usable(
         await blocker.dispose()
 
 
-@pytest.mark.mysql
-@pytest.mark.parametrize(
-    "url_fixture",
-    ["mysql_url_for_test", "mysql_statements_url_for_test"],
-    ids=["procedure", "statements"],
-)
 async def test_mariadb_batch_bigger_than_one_packet_is_stored(
-    url_fixture: str, request: pytest.FixtureRequest
+    mariadb_engine: AsyncEngine,
 ) -> None:
-    engine = create_async_engine(str(request.getfixturevalue(url_fixture)))
-    try:  # three 6 MB messages: 18 MB, over MariaDB's 16 MiB max_allowed_packet
-        memory = AsyncSQLAlchemyMemory(engine, "u", "s", table_prefix=fresh_prefix())
-        big = [_message(msg_id) for msg_id in ("a", "b", "c")]
-        for message in big:
-            message.content = message.id * 6_000_000
-        await memory.add(big, marks="m")
-        assert await memory.get_memory(mark="m") == big
-    finally:
-        await engine.dispose()
+    # three 6 MB messages: 18 MB, over MariaDB's 16 MiB max_allowed_packet
+    memory = AsyncSQLAlchemyMemory(mariadb_engine, "u", "s", table_prefix=fresh_prefix())
+    big = [_message(msg_id) for msg_id in ("a", "b", "c")]
+    for message in big:
+        message.content = message.id * 6_000_000
+    await memory.add(big, marks="m")
+    assert await memory.get_memory(mark="m") == big

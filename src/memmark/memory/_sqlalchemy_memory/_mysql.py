@@ -20,8 +20,7 @@ writes those tables, so the tables' schema version is unchanged; its name carrie
 version and its own revision, so a new layout or body brings a new procedure while older
 processes keep calling theirs. Without the privilege to create it (or on MySQL, older
 MariaDB, another driver), and for a batch too big for one statement, ``add`` takes the
-portable path. The procedure runs with the
-caller's privileges (``SQL SECURITY INVOKER``).
+portable path. The procedure runs with the caller's privileges (``SQL SECURITY INVOKER``).
 """
 
 from __future__ import annotations
@@ -151,12 +150,12 @@ def _code(error: object) -> Any:
 
 async def procedure_ready(engine: AsyncEngine, t: Tables) -> bool:
     """Create the procedure once per engine and prefix; false if not allowed to."""
-    name = _name(t)
-    known = _available.get(engine.sync_engine, {})
+    name, key = _name(t), engine.sync_engine
+    known = _available.get(key, {})
     if name in known:
         return known[name]
-    async with _locks.setdefault(engine.sync_engine, asyncio.Lock()):
-        if name not in _available.get(engine.sync_engine, {}):
+    async with _locks.setdefault(key, asyncio.Lock()):
+        if name not in _available.get(key, {}):
             try:
                 async with engine.connect() as conn:
                     await conn.exec_driver_sql(f"SET STATEMENT sql_notes = 0 FOR {_definition(t)}")
@@ -165,8 +164,8 @@ async def procedure_ready(engine: AsyncEngine, t: Tables) -> bool:
                 if _code(exc.orig) not in _ACCESS_DENIED:
                     raise
                 allowed = False
-            _available.setdefault(engine.sync_engine, {})[name] = allowed
-    return _available[engine.sync_engine][name]
+            _available.setdefault(key, {})[name] = allowed
+    return _available[key][name]
 
 
 def procedure_add(
