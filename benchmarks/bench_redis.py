@@ -19,8 +19,8 @@ from collections.abc import Awaitable, Callable
 
 from redis.asyncio import Redis
 
+from memmark._core._record import encode_payload
 from memmark.memory import RedisMemory
-from memmark.memory._record import encode_payload
 from memmark.message import Msg
 
 OTHER_SESSIONS = 2_000

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio.cluster import RedisCluster
 
+from memmark.backends.redis._keys import SessionKeys, sessions_key, users_key
 from memmark.memory import RedisMemory
-from memmark.memory._redis_memory._keys import SessionKeys, sessions_key, users_key
 from memmark.message import Msg
 from tests.providers.redis import PrivateCluster, cluster_client, delete_prefix, random_prefix
 

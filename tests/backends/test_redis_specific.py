@@ -21,10 +21,10 @@ from redis import exceptions
 from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
 
+from memmark.backends.redis._keys import SessionKeys, escape, sessions_key, users_key
+from memmark.backends.redis._scripts import driver_errors
 from memmark.errors import BackendError, StorageUnavailableError
 from memmark.memory import RedisMemory
-from memmark.memory._redis_memory._keys import SessionKeys, escape, sessions_key, users_key
-from memmark.memory._redis_memory._scripts import driver_errors
 from memmark.message import Msg
 from tests.providers.redis import (
     REDIS_HOST,

@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from memmark import AsyncSQLAlchemyMemory, BackendError, Msg
-from memmark.memory._sqlalchemy_memory import _mysql
-from memmark.memory._sqlalchemy_memory._schema import tables
+from memmark.backends.sql import _mysql
+from memmark.backends.sql._schema import tables
 from memmark.store import SQLStore
 from tests.providers.sql import fresh_prefix
 

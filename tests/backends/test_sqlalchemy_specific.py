@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from memmark import AsyncSQLAlchemyMemory, Msg, SchemaVersionError, StorageUnavailableError
-from memmark.memory._sqlalchemy_memory._schema import SCHEMA_VERSION, tables
+from memmark.backends.sql._schema import SCHEMA_VERSION, tables
 from memmark.store import SQLStore
 from tests.providers.sql import fresh_prefix
 

@@ -12,9 +12,9 @@ import json
 import pytest
 
 from memmark import BackendError, ContentTooLargeError, Msg, StorageUnavailableError
+from memmark.backends.tablestore import _rows
+from memmark.backends.tablestore._session import session_key
 from memmark.memory import TablestoreMemory
-from memmark.memory._tablestore_memory import _store
-from memmark.memory._tablestore_memory._session import session_key
 from tests.conformance.helpers import contents, marks_by_content, msg
 from tests.fakes.tablestore import FakeTablestoreClient
 
@@ -113,7 +113,7 @@ async def test_payload_over_2_mb_is_split_across_columns_and_round_trips() -> No
 async def test_many_messages_span_several_batches_and_range_pages(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(_store, "RANGE_PAGE_ROWS", 40)
+    monkeypatch.setattr(_rows, "RANGE_PAGE_ROWS", 40)
     client = FakeTablestoreClient()
     memory = _memory(client)
     count = 450

@@ -10,7 +10,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from memmark.memory._record import PAYLOAD_MAX_DEPTH
+from memmark._core._record import PAYLOAD_MAX_DEPTH
 from memmark.message import Msg
 
 SPECIAL_CHARACTERS = (

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
+from memmark._core._record import encode_payload
+from memmark._core._validation import IDENTITY_MAX_LENGTH, MARK_MAX_LENGTH, MSG_ID_MAX_LENGTH
 from memmark.errors import ContentTooLargeError
-from memmark.memory._record import encode_payload
-from memmark.memory._validation import IDENTITY_MAX_LENGTH, MARK_MAX_LENGTH, MSG_ID_MAX_LENGTH
 from memmark.message import Msg
 
 WIDE = "😀"

@@ -30,7 +30,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-from memmark.memory._tablestore_memory._sdk import load_sdk
+from memmark.backends.tablestore._sdk import load_sdk
 
 load_sdk()  # imports the SDK quietly; the names below then come from the loaded module
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from memmark._agentscope_import import agentscope_records, import_agentscope
 from memmark.errors import StorageUnavailableError
-from memmark.store._agentscope import agentscope_records, import_agentscope
 from memmark.store._transfer import ImportReport
 from tests.servers import require_server
 from tests.store.dict_store import DictStore

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from memmark.memory._record import PAYLOAD_MAX_DEPTH, decode_payload, encode_payload
+from memmark._core._record import PAYLOAD_MAX_DEPTH, decode_payload, encode_payload
 from memmark.message import Msg
 
 

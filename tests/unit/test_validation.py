@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from memmark.memory._validation import (
+from memmark._core._validation import (
     check_identity,
     check_limit,
     check_marks,

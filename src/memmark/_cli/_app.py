@@ -22,6 +22,7 @@ from typing import Annotated, Any, NoReturn, TextIO, TypeVar
 import typer
 from rich.console import Console
 
+from memmark._agentscope_import import agentscope_records
 from memmark._cli import _render
 from memmark._connect import connect
 from memmark.errors import MemmarkError
@@ -34,7 +35,6 @@ from memmark.store import (
     import_sessions,
     load_records,
 )
-from memmark.store._agentscope import agentscope_records
 
 __all__ = ["app"]
 

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from memmark._core import MemoryBase, Snapshot, StoredMessage
 from memmark._optional import lazy_exports
-from memmark.memory._base import MemoryBase
-from memmark.memory._in_memory_memory import InMemoryMemory
-from memmark.memory._record import Snapshot, StoredMessage
-from memmark.memory._sqlalchemy_memory import AsyncSQLAlchemyMemory
+from memmark.backends.in_memory import InMemoryMemory
+from memmark.backends.sql import AsyncSQLAlchemyMemory
 
 if TYPE_CHECKING:
-    from memmark.memory._redis_memory import RedisMemory
-    from memmark.memory._tablestore_memory import TablestoreMemory
+    from memmark.backends.redis import RedisMemory
+    from memmark.backends.tablestore import TablestoreMemory
 
 __all__ = [
     "AsyncSQLAlchemyMemory",
@@ -29,8 +28,8 @@ __all__ = [
 ]
 
 _LAZY_EXPORTS = {
-    "RedisMemory": "memmark.memory._redis_memory",
-    "TablestoreMemory": "memmark.memory._tablestore_memory",
+    "RedisMemory": "memmark.backends.redis",
+    "TablestoreMemory": "memmark.backends.tablestore",
 }
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from memmark._core import Page, SessionInfo, StoreBase
 from memmark._optional import lazy_exports
-from memmark.store._base import Page, SessionInfo, StoreBase
-from memmark.store._sql_store import SQLStore
+from memmark.backends.sql import SQLStore
 from memmark.store._transfer import (
     ImportReport,
     copy,
@@ -17,8 +17,8 @@ from memmark.store._transfer import (
 )
 
 if TYPE_CHECKING:
-    from memmark.store._redis_store import RedisStore
-    from memmark.store._tablestore_store import TablestoreStore
+    from memmark.backends.redis import RedisStore
+    from memmark.backends.tablestore import TablestoreStore
 
 __all__ = [
     "ImportReport",
@@ -36,8 +36,8 @@ __all__ = [
 ]
 
 _LAZY_EXPORTS = {
-    "RedisStore": "memmark.store._redis_store",
-    "TablestoreStore": "memmark.store._tablestore_store",
+    "RedisStore": "memmark.backends.redis",
+    "TablestoreStore": "memmark.backends.tablestore",
 }
 
 

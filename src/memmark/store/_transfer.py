@@ -27,9 +27,7 @@ from collections.abc import (
 from dataclasses import dataclass
 from typing import Any
 
-from memmark.memory._state import decode_state, encode_state
-from memmark.memory._validation import check_identity
-from memmark.store._base import StoreBase
+from memmark._core import StoreBase, check_identity, decode_state, encode_state
 
 __all__ = [
     "ImportReport",

@@ -7,7 +7,7 @@ Usage::
         page = await store.list_sessions("alice", limit=50)
 
 Sessions are listed from two index sorted sets (see the key layout in
-:mod:`memmark.memory._redis_memory._keys`): ``P:users`` and, per user, ``P:{u:U}:sessions``,
+:mod:`memmark.backends.redis._keys`): ``P:users`` and, per user, ``P:{u:U}:sessions``,
 every score 0 so ``ZRANGEBYLEX`` pages them in code point order. A memory adds its session
 to both (idempotent ``ZADD``): on a single node inside each write script that can create
 data, on a cluster (other slots) once per memory object before its first such write. So
@@ -23,12 +23,11 @@ import asyncio
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from memmark._core import SessionInfo, StoreBase
 from memmark._optional import require
-from memmark.memory._redis_memory import RedisMemory
-from memmark.memory._redis_memory._keys import SessionKeys, sessions_key, users_key
-from memmark.memory._redis_memory._memory import as_text, key_ttl_ms
-from memmark.memory._redis_memory._scripts import ScriptRunner, driver_errors
-from memmark.store._base import SessionInfo, StoreBase
+from memmark.backends.redis._keys import SessionKeys, sessions_key, users_key
+from memmark.backends.redis._memory import RedisMemory, as_text, key_ttl_ms
+from memmark.backends.redis._scripts import ScriptRunner, driver_errors
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis

@@ -14,10 +14,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from memmark.memory._sqlalchemy_memory import AsyncSQLAlchemyMemory
-from memmark.memory._sqlalchemy_memory._errors import map_errors
-from memmark.memory._sqlalchemy_memory._queries import Identity, lock_session, wipe
-from memmark.memory._sqlalchemy_memory._schema import (
+from memmark._core import SessionInfo, StoreBase
+from memmark.backends.sql._errors import map_errors
+from memmark.backends.sql._memory import AsyncSQLAlchemyMemory
+from memmark.backends.sql._queries import Identity, lock_session, wipe
+from memmark.backends.sql._schema import (
     ExactText,
     Tables,
     check_prefix,
@@ -25,8 +26,7 @@ from memmark.memory._sqlalchemy_memory._schema import (
     session_key,
     tables,
 )
-from memmark.memory._sqlalchemy_memory._setup import enable_sqlite_wal, ensure_schema
-from memmark.store._base import SessionInfo, StoreBase
+from memmark.backends.sql._setup import enable_sqlite_wal, ensure_schema
 
 __all__ = ["SQLStore"]
 

@@ -33,9 +33,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from memmark._closing import AsyncClosing
-from memmark.memory import MemoryBase
-from memmark.memory._validation import check_identity
+from memmark._core._closing import AsyncClosing
+from memmark._core._memory_base import MemoryBase
+from memmark._core._validation import check_identity
 
 __all__ = ["Page", "SessionInfo", "StoreBase"]
 

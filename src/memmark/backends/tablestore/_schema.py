@@ -24,9 +24,9 @@ import weakref
 from dataclasses import dataclass
 from typing import Any
 
+from memmark.backends.tablestore._errors import sdk_errors
+from memmark.backends.tablestore._sdk import load_sdk
 from memmark.errors import BackendError
-from memmark.memory._tablestore_memory._errors import sdk_errors
-from memmark.memory._tablestore_memory._sdk import load_sdk
 
 __all__ = ["TableNames", "ensure_tables", "table_names"]
 

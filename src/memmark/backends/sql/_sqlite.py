@@ -23,11 +23,11 @@ from typing import Any
 
 from sqlalchemy.engine import Dialect
 
+from memmark._core import StoredMessage
+from memmark.backends.sql._driver import DriverAdd, bound_now
+from memmark.backends.sql._queries import Identity
+from memmark.backends.sql._schema import Tables
 from memmark.errors import BackendError
-from memmark.memory._record import StoredMessage
-from memmark.memory._sqlalchemy_memory._driver import DriverAdd, bound_now
-from memmark.memory._sqlalchemy_memory._queries import Identity
-from memmark.memory._sqlalchemy_memory._schema import Tables
 
 __all__ = ["has_fast_path", "one_hop_add"]
 

@@ -29,11 +29,10 @@ from abc import abstractmethod
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from memmark._closing import AsyncClosing
-from memmark.errors import ContentTooLargeError
-from memmark.memory._record import Snapshot, StoredMessage, decode_payload, encode_payload
-from memmark.memory._state import decode_state, encode_state
-from memmark.memory._validation import (
+from memmark._core._closing import AsyncClosing
+from memmark._core._record import Snapshot, StoredMessage, decode_payload, encode_payload
+from memmark._core._state import decode_state, encode_state
+from memmark._core._validation import (
     check_identity,
     check_limit,
     check_marks,
@@ -42,6 +41,7 @@ from memmark.memory._validation import (
     check_optional_mark,
     check_summary,
 )
+from memmark.errors import ContentTooLargeError
 from memmark.message import Msg
 
 __all__ = ["MemoryBase"]

@@ -22,9 +22,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from memmark.backends.tablestore._rows import RowOp, Rows
+from memmark.backends.tablestore._schema import TableNames
 from memmark.errors import BackendError
-from memmark.memory._tablestore_memory._schema import TableNames
-from memmark.memory._tablestore_memory._store import RowOp, Rows
 
 __all__ = ["LEASE_SECONDS", "Session", "SessionRow", "Writer", "session_key"]
 

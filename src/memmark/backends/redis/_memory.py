@@ -6,7 +6,7 @@ Usage::
     await memory.add(Msg("Alice", "Hi", "user"), marks="greeting")
     await memory.close()
 
-The key layout is described in :mod:`memmark.memory._redis_memory._keys`.
+The key layout is described in :mod:`memmark.backends.redis._keys`.
 """
 
 from __future__ import annotations
@@ -15,11 +15,10 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from memmark._core import MemoryBase, Snapshot, StoredMessage
 from memmark._optional import require
-from memmark.memory._base import MemoryBase
-from memmark.memory._record import Snapshot, StoredMessage
-from memmark.memory._redis_memory._keys import SessionKeys, sessions_key, users_key
-from memmark.memory._redis_memory._scripts import EncodableArg, ScriptRunner, driver_errors
+from memmark.backends.redis._keys import SessionKeys, sessions_key, users_key
+from memmark.backends.redis._scripts import EncodableArg, ScriptRunner, driver_errors
 
 if TYPE_CHECKING:
     from redis.asyncio import ConnectionPool, Redis

@@ -20,8 +20,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util import greenlet_spawn
 
+from memmark.backends.sql._schema import Tables
 from memmark.errors import MemmarkError
-from memmark.memory._sqlalchemy_memory._schema import Tables
 
 __all__ = ["DriverAdd", "bound_now", "on_driver"]
 

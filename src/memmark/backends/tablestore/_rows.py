@@ -14,9 +14,9 @@ from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from memmark.backends.tablestore._errors import CONDITION_FAILED, sdk_errors
+from memmark.backends.tablestore._sdk import load_sdk
 from memmark.errors import BackendError
-from memmark.memory._tablestore_memory._errors import CONDITION_FAILED, sdk_errors
-from memmark.memory._tablestore_memory._sdk import load_sdk
 
 __all__ = ["HIGHEST", "LOWEST", "RowOp", "Rows"]
 

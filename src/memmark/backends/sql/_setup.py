@@ -17,8 +17,8 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from memmark.backends.sql._schema import SCHEMA_VERSION, Tables
 from memmark.errors import SchemaVersionError
-from memmark.memory._sqlalchemy_memory._schema import SCHEMA_VERSION, Tables
 
 __all__ = ["SQLITE_BUSY_TIMEOUT_MS", "enable_sqlite_wal", "ensure_schema"]
 

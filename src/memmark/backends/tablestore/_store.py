@@ -20,12 +20,12 @@ from typing import Any
 
 from typing_extensions import Self
 
-from memmark.memory._tablestore_memory import TablestoreMemory
-from memmark.memory._tablestore_memory._schema import ensure_tables, table_names
-from memmark.memory._tablestore_memory._sdk import open_client
-from memmark.memory._tablestore_memory._session import SessionRow
-from memmark.memory._tablestore_memory._store import HIGHEST, LOWEST, Rows
-from memmark.store._base import SessionInfo, StoreBase
+from memmark._core import SessionInfo, StoreBase
+from memmark.backends.tablestore._memory import TablestoreMemory
+from memmark.backends.tablestore._rows import HIGHEST, LOWEST, Rows
+from memmark.backends.tablestore._schema import ensure_tables, table_names
+from memmark.backends.tablestore._sdk import open_client
+from memmark.backends.tablestore._session import SessionRow
 
 __all__ = ["TablestoreStore"]
 

@@ -10,8 +10,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from memmark.memory._record import Snapshot, StoredMessage, encode_payload
-from memmark.memory._validation import MSG_ID_MAX_LENGTH, check_marks, check_summary, check_text
+from memmark._core._record import Snapshot, StoredMessage, encode_payload
+from memmark._core._validation import MSG_ID_MAX_LENGTH, check_marks, check_summary, check_text
 from memmark.message import Msg
 
 __all__ = ["decode_state", "encode_state"]

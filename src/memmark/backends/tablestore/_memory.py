@@ -33,19 +33,18 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from memmark.errors import MemmarkError
-from memmark.memory._base import MemoryBase
-from memmark.memory._record import Snapshot, StoredMessage
-from memmark.memory._tablestore_memory._schema import ensure_tables, table_names
-from memmark.memory._tablestore_memory._sdk import open_client
-from memmark.memory._tablestore_memory._session import Session, Writer
-from memmark.memory._tablestore_memory._store import (
+from memmark._core import MemoryBase, Snapshot, StoredMessage
+from memmark.backends.tablestore._rows import (
     BATCH_GET_MAX_ROWS,
     HIGHEST,
     LOWEST,
     RowOp,
     Rows,
 )
+from memmark.backends.tablestore._schema import ensure_tables, table_names
+from memmark.backends.tablestore._sdk import open_client
+from memmark.backends.tablestore._session import Session, Writer
+from memmark.errors import MemmarkError
 
 __all__ = ["TablestoreMemory"]
 

@@ -16,10 +16,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from memmark._core import StoredMessage
+from memmark.backends.sql._queries import Identity
+from memmark.backends.sql._schema import Tables, UTCDateTime
 from memmark.errors import BackendError
-from memmark.memory._record import StoredMessage
-from memmark.memory._sqlalchemy_memory._queries import Identity
-from memmark.memory._sqlalchemy_memory._schema import Tables, UTCDateTime
 
 __all__ = ["add_in_one_statement"]
 

@@ -35,11 +35,11 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from memmark._core import StoredMessage
+from memmark.backends.sql._driver import DriverAdd, bound_now
+from memmark.backends.sql._queries import Identity
+from memmark.backends.sql._schema import SCHEMA_VERSION, Tables
 from memmark.errors import BackendError
-from memmark.memory._record import StoredMessage
-from memmark.memory._sqlalchemy_memory._driver import DriverAdd, bound_now
-from memmark.memory._sqlalchemy_memory._queries import Identity
-from memmark.memory._sqlalchemy_memory._schema import SCHEMA_VERSION, Tables
 
 __all__ = ["has_fast_path", "procedure_add", "procedure_ready"]
 

@@ -17,9 +17,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from memmark._core import Snapshot, StoredMessage
+from memmark.backends.sql._schema import ExactText, Tables
 from memmark.errors import BackendError
-from memmark.memory._record import Snapshot, StoredMessage
-from memmark.memory._sqlalchemy_memory._schema import ExactText, Tables
 
 __all__ = [
     "Identity",

@@ -33,10 +33,10 @@ from contextlib import contextmanager
 from typing import Any
 
 from memmark._connect import storage_kind
+from memmark._core import StoreBase
 from memmark._optional import require
 from memmark.errors import BackendError, StorageUnavailableError
-from memmark.store._base import StoreBase
-from memmark.store._transfer import ImportReport, import_sessions
+from memmark.store import ImportReport, import_sessions
 
 __all__ = ["agentscope_records", "import_agentscope"]
 

@@ -12,9 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from memmark.memory._base import MemoryBase
-from memmark.memory._record import Snapshot, StoredMessage
-from memmark.memory._state import decode_state, encode_state
+from memmark._core import MemoryBase, Snapshot, StoredMessage, decode_state, encode_state
 
 __all__ = ["InMemoryMemory"]
 

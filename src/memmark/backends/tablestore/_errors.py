@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from memmark.backends.tablestore._sdk import load_sdk
 from memmark.errors import BackendError, StorageUnavailableError
-from memmark.memory._tablestore_memory._sdk import load_sdk
 
 __all__ = ["CONDITION_FAILED", "sdk_errors"]
 

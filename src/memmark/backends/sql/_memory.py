@@ -17,16 +17,15 @@ from typing import TypeVar
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from memmark.memory._base import MemoryBase
-from memmark.memory._record import Snapshot, StoredMessage
-from memmark.memory._sqlalchemy_memory import _mysql as mysql
-from memmark.memory._sqlalchemy_memory import _queries as q
-from memmark.memory._sqlalchemy_memory import _sqlite as sqlite
-from memmark.memory._sqlalchemy_memory._driver import DriverAdd, on_driver
-from memmark.memory._sqlalchemy_memory._errors import is_retryable, map_errors
-from memmark.memory._sqlalchemy_memory._postgres import add_in_one_statement
-from memmark.memory._sqlalchemy_memory._schema import check_prefix, session_key, tables
-from memmark.memory._sqlalchemy_memory._setup import ensure_schema
+from memmark._core import MemoryBase, Snapshot, StoredMessage
+from memmark.backends.sql import _mysql as mysql
+from memmark.backends.sql import _queries as q
+from memmark.backends.sql import _sqlite as sqlite
+from memmark.backends.sql._driver import DriverAdd, on_driver
+from memmark.backends.sql._errors import is_retryable, map_errors
+from memmark.backends.sql._postgres import add_in_one_statement
+from memmark.backends.sql._schema import check_prefix, session_key, tables
+from memmark.backends.sql._setup import ensure_schema
 
 __all__ = ["AsyncSQLAlchemyMemory"]
 
