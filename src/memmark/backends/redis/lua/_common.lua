@@ -50,6 +50,17 @@ local function register()
   end
 end
 
+-- Remove the session from the store's indexes when they were passed, and the user once the
+-- user has no session left.
+local function unregister()
+  if KEYS[7] then
+    redis.call('ZREM', KEYS[7], ARGV[4])
+    if redis.call('ZCARD', KEYS[7]) == 0 then
+      redis.call('ZREM', KEYS[6], ARGV[3])
+    end
+  end
+end
+
 local function touch()
   if ttl_ms > 0 then
     for _, key in ipairs({meta, seq, payloads, msg_marks, mark_names}) do
