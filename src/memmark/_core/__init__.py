@@ -15,6 +15,7 @@ from memmark._core._record import (
     StoredMessage,
     decode_payload,
     encode_payload,
+    epoch_ms,
 )
 from memmark._core._state import decode_state, encode_state
 from memmark._core._store_base import Page, SessionInfo, StoreBase
@@ -30,6 +31,7 @@ from memmark._core._validation import (
     check_optional_mark,
     check_summary,
     check_text,
+    check_timestamp,
 )
 
 __all__ = [
@@ -52,8 +54,10 @@ __all__ = [
     "check_optional_mark",
     "check_summary",
     "check_text",
+    "check_timestamp",
     "decode_payload",
     "decode_state",
     "encode_payload",
     "encode_state",
+    "epoch_ms",
 ]

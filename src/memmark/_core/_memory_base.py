@@ -17,7 +17,8 @@ primitive              contract
 ``_relabel``           the mark update described in :meth:`MemoryBase.update_messages_mark`
 ``_set_summary``       store the summary (``""`` clears it)
 ``_wipe``              delete every message, mark and the summary of this session
-``_replace``           optional: atomically swap the whole session for a snapshot
+``_replace``           optional: atomically swap the whole session for a snapshot, and
+                       record ``snapshot.updated_at`` (if set) as its last-update time
 =====================  ===================================================================
 
 Every primitive acts on this memory's (user_id, session_id) only.
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from memmark._core._closing import AsyncClosing
@@ -40,6 +42,7 @@ from memmark._core._validation import (
     check_msgs,
     check_optional_mark,
     check_summary,
+    check_timestamp,
 )
 from memmark.errors import ContentTooLargeError
 from memmark.message import Msg
@@ -212,12 +215,25 @@ class MemoryBase(AsyncClosing):
         snapshot = await self._select(mark=None, exclude_mark=None, limit=None, with_marks=True)
         return encode_state(snapshot)
 
-    async def import_state(self, state: dict[str, Any]) -> None:
+    async def import_state(
+        self, state: dict[str, Any], *, updated_at: datetime | None = None
+    ) -> None:
         """Replace the whole session with a state from :meth:`export_state` (any backend).
 
         The state is checked completely before anything is written.
+
+        Args:
+            state: The session, in the tutorial's ``state_dict`` format.
+            updated_at: The session's last-update time to keep (a copy keeps its source's),
+                timezone-aware; ``None`` records now. Backends that record the time
+                (``SessionInfo.updated_at``) store it to their own precision.
+
+        Raises:
+            TypeError, ValueError: the state or ``updated_at`` is malformed.
         """
-        snapshot = decode_state(state, strict=True)
+        when = check_timestamp("updated_at", updated_at)
+        decoded = decode_state(state, strict=True)
+        snapshot = Snapshot(decoded.summary, decoded.messages, when)
         self._check_sizes(snapshot.messages)
         self._check_summary_size(snapshot.summary)
         await self._replace(snapshot)

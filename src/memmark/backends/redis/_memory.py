@@ -15,7 +15,7 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from memmark._core import MemoryBase, Snapshot, StoredMessage
+from memmark._core import MemoryBase, Snapshot, StoredMessage, epoch_ms
 from memmark._optional import require
 from memmark.backends.redis._keys import SessionKeys, sessions_key, users_key
 from memmark.backends.redis._scripts import EncodableArg, ScriptRunner, driver_errors
@@ -309,5 +309,6 @@ class RedisMemory(MemoryBase):
             snapshot.summary,
             len(snapshot.messages),
             *self._triples(snapshot.messages),
+            "" if snapshot.updated_at is None else epoch_ms(snapshot.updated_at),
             register=bool(snapshot.messages or snapshot.summary),
         )

@@ -282,6 +282,7 @@ class AsyncSQLAlchemyMemory(MemoryBase):
                 create=True,
                 allocate=len(records),
                 summary=q.encode_summary(snapshot.summary),
+                updated_at=snapshot.updated_at,
             )
             assert locked is not None
             ref, first = locked

@@ -33,7 +33,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from memmark._core import MemoryBase, Snapshot, StoredMessage
+from memmark._core import MemoryBase, Snapshot, StoredMessage, epoch_ms
 from memmark.backends.tablestore._rows import (
     BATCH_GET_MAX_ROWS,
     HIGHEST,
@@ -441,6 +441,8 @@ class TablestoreMemory(MemoryBase):
             await self._delete_rows(writer)
             await self._append(writer, snapshot.messages)
             writer.summary = snapshot.summary
+            if snapshot.updated_at is not None:
+                writer.updated_at = epoch_ms(snapshot.updated_at)
 
     async def _delete_rows(self, writer: Writer) -> None:
         """Delete every row of the session (message rows first), visible or not."""

@@ -72,7 +72,12 @@ local function touch()
   end
 end
 
-local function stamp()
+-- Record the last-update time (ms since the epoch): ``at_ms`` if given, else now.
+local function stamp(at_ms)
+  if at_ms then
+    redis.call('HSET', meta, 'updated_at', at_ms)
+    return
+  end
   local now = redis.call('TIME')
   redis.call('HSET', meta, 'updated_at', now[1] * 1000 + math.floor(now[2] / 1000))
 end
