@@ -19,6 +19,7 @@ from memmark._core._record import (
 )
 from memmark._core._state import decode_state, encode_state
 from memmark._core._store_base import Page, SessionInfo, StoreBase
+from memmark._core._telemetry import configure as configure_telemetry
 from memmark._core._validation import (
     IDENTITY_MAX_LENGTH,
     MARK_MAX_LENGTH,
@@ -55,6 +56,7 @@ __all__ = [
     "check_summary",
     "check_text",
     "check_timestamp",
+    "configure_telemetry",
     "decode_payload",
     "decode_state",
     "encode_payload",

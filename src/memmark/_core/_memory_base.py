@@ -21,7 +21,9 @@ primitive              contract
                        record ``snapshot.updated_at`` (if set) as its last-update time
 =====================  ===================================================================
 
-Every primitive acts on this memory's (user_id, session_id) only.
+Every primitive acts on this memory's (user_id, session_id) only. Every public operation
+emits OpenTelemetry spans and metrics when a provider is configured (see
+:mod:`memmark._core._telemetry`); a backend only names itself in ``_telemetry_backend``.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from typing import Any
 from memmark._core._closing import AsyncClosing
 from memmark._core._record import Snapshot, StoredMessage, decode_payload, encode_payload
 from memmark._core._state import decode_state, encode_state
+from memmark._core._telemetry import instrument_operations
 from memmark._core._validation import (
     check_identity,
     check_limit,
@@ -50,6 +53,7 @@ from memmark.message import Msg
 __all__ = ["MemoryBase"]
 
 
+@instrument_operations
 class MemoryBase(AsyncClosing):
     """Conversation memory of one (user_id, session_id): messages with marks, and a summary.
 
@@ -240,6 +244,11 @@ class MemoryBase(AsyncClosing):
 
     async def close(self) -> None:
         """Release what this memory created itself; resources passed in stay the caller's."""
+
+    @property
+    def _telemetry_backend(self) -> str:
+        """This backend's ``memmark.backend`` in telemetry; each backend names itself."""
+        return type(self).__name__
 
     def _check_sizes(self, records: Iterable[StoredMessage]) -> None:
         """Raise before any write if a payload exceeds :attr:`max_payload_bytes`."""

@@ -190,6 +190,10 @@ class RedisMemory(MemoryBase):
         """Return the redis-py client this memory talks through."""
         return self._client
 
+    @property
+    def _telemetry_backend(self) -> str:
+        return "redis_cluster" if self._cluster else "redis"
+
     async def close(self) -> None:
         """Close the client if memmark created it; a client or pool passed in stays open."""
         if self._owns_client:

@@ -85,6 +85,10 @@ class RedisStore(StoreBase):
         """Return the redis-py client the store and its memories share."""
         return self._client
 
+    @property
+    def _telemetry_backend(self) -> str:
+        return "redis_cluster" if self._cluster else "redis"
+
     def _open_memory(self, user_id: str, session_id: str) -> RedisMemory:
         return RedisMemory(
             user_id=user_id,

@@ -142,6 +142,10 @@ class TablestoreMemory(MemoryBase):
         self._session = Session(self._rows, names, self.user_id, self.session_id)
         self._lock = asyncio.Lock()
 
+    @property
+    def _telemetry_backend(self) -> str:
+        return "tablestore"
+
     def get_client(self) -> Any:
         """Return the SDK client this memory uses."""
         return self._client
