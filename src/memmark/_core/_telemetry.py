@@ -16,7 +16,8 @@ configured (globally, or through :func:`configure`):
 - a histogram ``memmark.operation.duration`` in seconds with ``memmark.backend``,
   ``memmark.operation`` and, on failure, ``error.type``.
 
-Without the API or a provider, a call costs two provider look-ups and one extra await.
+Without the API or a provider, a call costs one clock read and one extra await; a global
+provider set later takes effect within :data:`RECHECK_SECONDS`.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ ClassT = TypeVar("ClassT", bound=type)
 
 INSTRUMENTATION_NAME = "memmark"
 DURATION_METRIC = "memmark.operation.duration"
+RECHECK_SECONDS = 1.0
+"""How soon a global provider set after memmark's first call takes effect, at the latest."""
 NOT_OPERATIONS = frozenset({"close"})
 """Public coroutine methods that are not storage operations."""
 
@@ -63,6 +66,10 @@ class _Settings:
     """The imported API (a namespace), ``False`` when it is not installed, ``None``: not yet."""
     tracer: Any = None
     histogram: Any = None
+    settled: bool = False
+    """Nothing left to look up: both instruments found, or the API is missing."""
+    next_check: float = 0.0
+    """``time.monotonic()`` from which missing providers are looked up again."""
 
 
 _settings = _Settings()
@@ -156,28 +163,31 @@ def _operation(
 
 
 def _instruments() -> tuple[Any, Any]:
-    """The tracer and histogram to use now; ``None`` for each that has no real provider."""
+    """The tracer and histogram to use now; ``None`` for each that has no real provider.
+
+    Looking the global providers up costs microseconds, more than the rest of an off call, so
+    while one is missing it is looked up again at most every :data:`RECHECK_SECONDS`.
+    """
     settings = _settings
+    if settings.settled or time.monotonic() < settings.next_check:
+        return settings.tracer, settings.histogram
+    settings.next_check = time.monotonic() + RECHECK_SECONDS
     api = settings.api
-    if api is False:
-        return None, None
     if api is None:
         api = settings.api = _load_api()
-        if api is False:
-            return None, None
-    tracer = settings.tracer
-    if tracer is None:
+    if api is False:
+        settings.settled = True
+        return None, None
+    if settings.tracer is None:
         provider = settings.tracer_provider or api.trace.get_tracer_provider()
         if not isinstance(provider, api.placeholder_tracer_providers):
-            tracer = settings.tracer = provider.get_tracer(INSTRUMENTATION_NAME)
-    histogram = settings.histogram
-    if histogram is None:
+            settings.tracer = provider.get_tracer(INSTRUMENTATION_NAME)
+    if settings.histogram is None:
         provider = settings.meter_provider or api.metrics.get_meter_provider()
         if not isinstance(provider, api.placeholder_meter_providers):
-            histogram = settings.histogram = _duration_histogram(
-                provider.get_meter(INSTRUMENTATION_NAME)
-            )
-    return tracer, histogram
+            settings.histogram = _duration_histogram(provider.get_meter(INSTRUMENTATION_NAME))
+    settings.settled = settings.tracer is not None and settings.histogram is not None
+    return settings.tracer, settings.histogram
 
 
 @dataclass(frozen=True)
