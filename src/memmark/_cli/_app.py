@@ -4,11 +4,10 @@ Every command opens the store of a storage URL (see ``memmark.connect``), does i
 one event loop and closes the store. Commands that read or delete (``users``, ``sessions``,
 ``show``, ``export``, ``delete-session``, ``forget-user`` and the source of ``copy`` /
 ``import-agentscope``) never create storage: a SQLite file that does not exist is an error
-naming it. ``--table-prefix`` / ``--key-prefix``
-reach stores created with a non-default prefix. Failures the user can act on (a bad URL, an
-unreachable server, a missing driver, a malformed file, a missing session) end with one
-``error:`` line on stderr and exit code 1, never a traceback; Ctrl-C during a transfer stops
-between sessions (exit code 130).
+naming it. ``--table-prefix`` / ``--key-prefix`` reach stores created with a non-default
+prefix. Failures the user can act on (a bad URL, an unreachable server, a missing driver, a
+malformed file, a missing session) end with one ``error:`` line on stderr and exit code 1,
+never a traceback; Ctrl-C during a transfer stops between sessions (exit code 130).
 """
 
 from __future__ import annotations
@@ -169,12 +168,11 @@ class _Target:
         return connect(self.url, **options)
 
 
-def _on_store(target: _Target | str, work: Callable[[StoreBase], Awaitable[ResultT]]) -> ResultT:
+def _on_store(target: _Target, work: Callable[[StoreBase], Awaitable[ResultT]]) -> ResultT:
     """Open the store of ``target``, run ``work`` on it, close it; errors as :func:`_run` says."""
-    opening = target if isinstance(target, _Target) else _Target(target)
 
     async def opened() -> ResultT:
-        async with opening.open() as store:
+        async with target.open() as store:
             return await work(store)
 
     return _run(opened)
