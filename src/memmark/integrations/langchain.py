@@ -48,6 +48,8 @@ from langchain_core.chat_history import BaseChatMessageHistory  # noqa: E402
 from langchain_core.messages import (  # noqa: E402
     AIMessage,
     BaseMessage,
+    ChatMessage,
+    FunctionMessage,
     HumanMessage,
     SystemMessage,
     ToolMessage,
@@ -84,6 +86,13 @@ _ROLE_OF_CHAT_ROLE: dict[str, Role] = {
 }
 _MEDIA_KINDS: tuple[MediaKind, ...] = ("image", "audio", "video")
 _CALL_TYPES = ("tool_use", "tool_result")
+_TRUSTED_TYPES: dict[str, type[BaseMessage]] = {
+    "human": HumanMessage,
+    "ai": AIMessage,
+    "system": SystemMessage,
+    "tool": ToolMessage,
+}
+"""Types rebuilt without validation (the others, rarer, go through ``messages_from_dict``)."""
 
 
 class MemmarkChatMessageHistory(BaseChatMessageHistory):
@@ -212,35 +221,36 @@ def from_msg(msg: Msg) -> list[BaseMessage]:
     if isinstance(kept, dict) and isinstance(kept.get("type"), str):
         data = dict(kept)
         data.setdefault("content", msg.content)
+        cls = _TRUSTED_TYPES.get(data["type"])
+        if cls is not None:  # data this adapter dumped from a valid message: no re-validation
+            return [cls.model_construct(**data)]
         return messages_from_dict([{"type": data["type"], "data": data}])
     return _from_foreign_msg(msg)
 
 
 def _role_of(message: BaseMessage) -> Role:
-    role = getattr(message, "role", None)
-    if message.type in ("chat", "ChatMessageChunk") and isinstance(role, str):
-        return _ROLE_OF_CHAT_ROLE.get(role, "user")
+    if isinstance(message, ChatMessage):
+        return _ROLE_OF_CHAT_ROLE.get(message.role, "user")
     return _ROLE_OF_TYPE.get(message.type, "user")
 
 
 def _msg_content(message: BaseMessage) -> str | list[ContentBlock]:
     """The message's content as memmark reads it: its text, or blocks for everything else."""
-    if message.type in ("tool", "ToolMessageChunk", "function", "FunctionMessageChunk"):
+    if isinstance(message, (ToolMessage, FunctionMessage)):
         output: str | list[Any] = (
             message.content
             if isinstance(message.content, str)
             else [block for part in message.content if (block := _block_of(part)) is not None]
         )
-        call_id = getattr(message, "tool_call_id", None)
         return [
             ToolResultBlock(
                 type="tool_result",
-                id=call_id if isinstance(call_id, str) else "",
+                id=message.tool_call_id if isinstance(message, ToolMessage) else "",
                 name=message.name or "",
                 output=output,
             )
         ]
-    tool_calls: list[Any] = getattr(message, "tool_calls", None) or []
+    tool_calls = message.tool_calls if isinstance(message, AIMessage) else []
     if isinstance(message.content, str) and not tool_calls:
         return message.content
     parts = [message.content] if isinstance(message.content, str) else message.content
