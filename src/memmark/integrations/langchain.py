@@ -58,7 +58,7 @@ from langchain_core.messages import (  # noqa: E402
 )
 from langchain_core.messages.tool import tool_call  # noqa: E402
 
-__all__ = ["METADATA_KEY", "MemmarkChatMessageHistory", "run_sync"]
+__all__ = ["METADATA_KEY", "MemmarkChatMessageHistory", "from_msg", "run_sync", "to_msg"]
 
 METADATA_KEY = "langchain"
 """The key of ``Msg.metadata`` that keeps what only LangChain reads back."""

@@ -38,7 +38,7 @@ require("agents", extra="openai-agents", feature="memmark.integrations.openai_ag
 from agents.items import TResponseInputItem  # noqa: E402
 from agents.memory import SessionSettings  # noqa: E402
 
-__all__ = ["METADATA_KEY", "MemmarkSession"]
+__all__ = ["METADATA_KEY", "MemmarkSession", "from_msg", "to_msg"]
 
 METADATA_KEY = "openai_agents"
 """The key of ``Msg.metadata`` that keeps the SDK's item."""
