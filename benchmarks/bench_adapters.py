@@ -4,7 +4,8 @@ p50 of one ``aadd_messages`` (LangChain) / ``add_items`` (Agents SDK) of one mes
 one bare ``memory.add`` of one ``Msg``, and of ``aget_messages`` / ``get_items(limit=20)``
 against the bare ``get_memory(limit=20)``. Reads are measured twice against the bare call:
 on a session of plain ``Msg`` (what a memmark user stores), and on the adapter's own session
-(the same stored bytes, so the ratio is the conversion alone). Each run executes every
+(the same stored bytes, so the ratio is the conversion alone). ``InMemoryMemory`` comes first:
+without I/O, its differences are the adapters' CPU cost in microseconds. Each run executes every
 operation once, in an order that rotates from run to run, so a shared machine's background
 load hits them alike: quote the ratios.
 
@@ -29,7 +30,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from memmark.integrations.langchain import MemmarkChatMessageHistory
 from memmark.integrations.openai_agents import MemmarkSession
-from memmark.memory import AsyncSQLAlchemyMemory, MemoryBase, RedisMemory
+from memmark.memory import AsyncSQLAlchemyMemory, InMemoryMemory, MemoryBase, RedisMemory
 from memmark.message import Msg
 
 PREFILL = 100
@@ -132,8 +133,17 @@ async def bench(label: str, factory: Factory, runs: int) -> None:
             )
         print(line)
     for name, value in writes.items():
-        ratio = "" if name.startswith("bare") else f"   x{value / writes['bare add (one Msg)']:.2f}"
+        bare_add = writes["bare add (one Msg)"]
+        ratio = (
+            ""
+            if name.startswith("bare")
+            else f"   x{value / bare_add:.2f} (+{value - bare_add:.0f} us)"
+        )
         print(f"  {name:<50} {value:9.1f}{ratio}")
+
+
+def memory_factory(session_id: str) -> MemoryBase:
+    return InMemoryMemory(session_id=session_id)
 
 
 @asynccontextmanager
@@ -169,6 +179,7 @@ async def main() -> None:
     parser.add_argument("--redis-host", default="127.0.0.1")
     parser.add_argument("--redis-port", type=int, default=6379)
     args = parser.parse_args()
+    await bench("InMemoryMemory (no I/O: the adapters' CPU cost alone)", memory_factory, args.runs)
     async with sqlite_factory() as factory:
         await bench("SQLite (file, aiosqlite)", factory, args.runs)
     async with redis_factory(args.redis_host, args.redis_port) as factory:

@@ -7,9 +7,9 @@ memmark, on whichever backend the memory uses, readable by memmark's other adapt
 Each LangChain message is stored as one :class:`~memmark.message.Msg` whose role, name and
 content blocks say what any framework can read (text, media, ``tool_use`` for tool calls,
 ``tool_result`` for tool messages), and whose ``metadata["langchain"]`` keeps what only
-LangChain needs to rebuild the message exactly (its type, id, ``additional_kwargs``,
-``response_metadata``, ...). Messages written by other frameworks are converted from their
-blocks. See ``docs/integrations.md`` for the mapping table.
+LangChain needs to rebuild the message exactly: its type and every field not at its default
+(id, ``additional_kwargs``, ``response_metadata``, ...). Messages written by other
+frameworks are converted from their blocks. See ``docs/integrations.md`` for the mapping table.
 
 The async methods are native. The sync ones (``messages``, ``add_messages``, ``clear``) run
 the same coroutines on one event loop that this module keeps in a background thread for the
@@ -53,7 +53,6 @@ from langchain_core.messages import (  # noqa: E402
     HumanMessage,
     SystemMessage,
     ToolMessage,
-    message_to_dict,
     messages_from_dict,
 )
 from langchain_core.messages.tool import tool_call  # noqa: E402
@@ -201,7 +200,8 @@ def to_msg(message: BaseMessage) -> Msg:
     """
     if not isinstance(message, BaseMessage):
         raise TypeError(f"messages must be LangChain BaseMessage, got {type(message).__name__}")
-    kept = message_to_dict(message)["data"]
+    # Fields at their default come back as defaults: storing them would only cost bytes.
+    kept = {"type": message.type, **message.model_dump(exclude_defaults=True)}
     content = _msg_content(message)
     if isinstance(content, str):
         del kept["content"]  # the Msg's own content is the message's
