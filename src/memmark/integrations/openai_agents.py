@@ -7,9 +7,9 @@ on whichever backend the memory uses, readable by memmark's other adapters and C
 Each item the SDK stores becomes one :class:`~memmark.message.Msg`: messages by their role and
 text / media, ``function_call`` as a ``tool_use`` block, ``function_call_output`` as a
 ``tool_result`` block, ``reasoning`` as a ``thinking`` block, and any other item as an
-assistant message without content; ``metadata["openai_agents"]`` keeps the item itself, so it
-comes back exactly. Messages written by other frameworks are converted from their blocks. See
-``docs/integrations.md`` for the mapping table.
+assistant message without content; ``metadata["openai_agents"]`` keeps the item itself (but a
+string content, which is the ``Msg``'s), so it comes back exactly. Messages written by other
+frameworks are converted from their blocks. See ``docs/integrations.md`` for the mapping table.
 """
 
 from __future__ import annotations
@@ -138,7 +138,10 @@ def to_msg(item: TResponseInputItem, tool_names: Mapping[str, str] | None = None
     else:
         role = "system" if isinstance(kind, str) and kind.endswith("_output") else "assistant"
         content = _item_blocks(data, kind, tool_names or {})
-    return Msg(role, content, role, metadata={METADATA_KEY: {"item": data}})
+    kept = data
+    if isinstance(content, str):  # the Msg's own content is the item's: not stored twice
+        kept = {key: value for key, value in data.items() if key != "content"}
+    return Msg(role, content, role, metadata={METADATA_KEY: {"item": kept}})
 
 
 def _function_names(items: list[Any]) -> dict[str, str]:
@@ -163,7 +166,10 @@ def from_msg(msg: Msg) -> list[TResponseInputItem]:
     """
     kept = msg.metadata.get(METADATA_KEY)
     if isinstance(kept, dict) and isinstance(kept.get("item"), dict):
-        return [cast("TResponseInputItem", kept["item"])]
+        item = kept["item"]
+        if "content" not in item and isinstance(msg.content, str):
+            item = {**item, "content": msg.content}
+        return [cast("TResponseInputItem", item)]
     return _from_foreign_msg(msg)
 
 
