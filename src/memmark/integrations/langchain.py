@@ -130,6 +130,7 @@ class MemmarkChatMessageHistory(BaseChatMessageHistory):
     ) -> None:
         if not isinstance(memory, MemoryBase):
             raise TypeError(f"memory must be a memmark MemoryBase, got {type(memory).__name__}")
+        super().__init__()
         self.memory = memory
         self.mark = check_optional_mark("mark", mark)
         self.exclude_mark = check_optional_mark("exclude_mark", exclude_mark)
