@@ -85,13 +85,13 @@ _ROLE_OF_CHAT_ROLE: dict[str, Role] = {
 }
 _MEDIA_KINDS: tuple[MediaKind, ...] = ("image", "audio", "video")
 _CALL_TYPES = ("tool_use", "tool_result")
-_TRUSTED_TYPES: dict[str, type[BaseMessage]] = {
+_COMMON_TYPES: dict[str, type[BaseMessage]] = {
     "human": HumanMessage,
     "ai": AIMessage,
     "system": SystemMessage,
     "tool": ToolMessage,
 }
-"""Types rebuilt without validation (the others, rarer, go through ``messages_from_dict``)."""
+"""Types built directly on reading; the rarer ones go through ``messages_from_dict``."""
 
 
 class MemmarkChatMessageHistory(BaseChatMessageHistory):
@@ -222,9 +222,9 @@ def from_msg(msg: Msg) -> list[BaseMessage]:
     if isinstance(kept, dict) and isinstance(kept.get("type"), str):
         data = dict(kept)
         data.setdefault("content", msg.content)
-        cls = _TRUSTED_TYPES.get(data["type"])
-        if cls is not None:  # data this adapter dumped from a valid message: no re-validation
-            return [cls.model_construct(**data)]
+        cls = _COMMON_TYPES.get(data["type"])
+        if cls is not None:
+            return [cls(**data)]
         return messages_from_dict([{"type": data["type"], "data": data}])
     return _from_foreign_msg(msg)
 
