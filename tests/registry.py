@@ -45,9 +45,39 @@ class Backend:
 
 BACKENDS: tuple[Backend, ...] = (
     Backend("inmemory", "inmemory_provider", persistent=False),
+    # SQL: every (database, driver) pair, on memmark's engine and in the caller's AsyncSession
     Backend("sqlite", "sqlite_provider", persistent=True),
+    Backend("sqlite_session", "sqlite_session_provider", persistent=True),
     Backend("postgres", "postgres_provider", persistent=True, marks=(pytest.mark.postgres,)),
+    Backend(
+        "postgres_session",
+        "postgres_session_provider",
+        persistent=True,
+        marks=(pytest.mark.postgres,),
+    ),
+    Backend(
+        "postgres_psycopg",
+        "postgres_psycopg_provider",
+        persistent=True,
+        marks=(pytest.mark.postgres,),
+    ),
+    Backend(
+        "postgres_psycopg_session",
+        "postgres_psycopg_session_provider",
+        persistent=True,
+        marks=(pytest.mark.postgres,),
+    ),
     Backend("mysql", "mysql_provider", persistent=True, marks=(pytest.mark.mysql,)),
+    Backend("mysql_session", "mysql_session_provider", persistent=True, marks=(pytest.mark.mysql,)),
+    Backend(
+        "mysql_aiomysql", "mysql_aiomysql_provider", persistent=True, marks=(pytest.mark.mysql,)
+    ),
+    Backend(
+        "mysql_aiomysql_session",
+        "mysql_aiomysql_session_provider",
+        persistent=True,
+        marks=(pytest.mark.mysql,),
+    ),
     Backend(  # an account without CREATE ROUTINE: add by statements, not the procedure
         "mysql_statements",
         "mysql_statements_provider",
