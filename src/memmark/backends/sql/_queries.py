@@ -24,6 +24,8 @@ from memmark.errors import BackendError
 __all__ = [
     "Identity",
     "add_marks",
+    "check_owner",
+    "collision",
     "count",
     "decode_summary",
     "encode_summary",
@@ -83,9 +85,19 @@ async def _changed(conn: AsyncConnection, statement: Any, rows: Any = None) -> i
     return int(result.rowcount)
 
 
+def collision() -> BackendError:
+    """The error of a session key held by other ids (a digest collision), on every path."""
+    return BackendError("session key collision: the stored ids differ from this memory's")
+
+
+def check_owner(user_id: str, session_id: str, who: Identity) -> None:
+    """Raise :func:`collision` unless the session row read holds ``who``'s ids."""
+    if user_id != who.user_id or session_id != who.session_id:
+        raise collision()
+
+
 def _check_owner(row: Any, who: Identity) -> int:
-    if row.user_id != who.user_id or row.session_id != who.session_id:
-        raise BackendError("session key collision: the stored ids differ from this memory's")
+    check_owner(row.user_id, row.session_id, who)
     return int(row.id)
 
 
