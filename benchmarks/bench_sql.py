@@ -66,7 +66,7 @@ class Raw:
         self.seq = uuid.uuid4().int % 10**12  # several drivers append to one table
         self.conn: Any = None
 
-    async def open(self) -> None:
+    async def open(self, *, create: bool) -> None:
         if self.driver == "sqlite":
             import aiosqlite
 
@@ -82,11 +82,12 @@ class Raw:
         else:
             module = __import__(self.driver)
             self.conn = await module.connect(host="127.0.0.1", user="root", db=self.target)
-        await self.write(
-            f"CREATE TABLE IF NOT EXISTS {self.table} (session_ref BIGINT, seq BIGINT, "
-            "msg_id VARCHAR(64), payload TEXT, PRIMARY KEY (session_ref, seq))",
-            [],
-        )
+        if create:
+            await self.write(
+                f"CREATE TABLE {self.table} (session_ref BIGINT, seq BIGINT, "
+                "msg_id VARCHAR(64), payload TEXT, PRIMARY KEY (session_ref, seq))",
+                [],
+            )
 
     def sql(self, statement: str) -> str:
         if self.driver == "asyncpg":
@@ -278,17 +279,17 @@ async def bench_database(kind: str, drivers: list[str]) -> None:
         url, target = url_of(drivers[0], database, tmp)
         loader = create_async_engine(url)
         raw_full = Raw(drivers[0], target, f"raw_f_{tag}")
-        await raw_full.open()
+        await raw_full.open(create=True)
         try:
             await populate(loader, full, raw_full)
         finally:
             await raw_full.close()
             await loader.dispose()
-        for driver in drivers:
+        for number, driver in enumerate(drivers):
             url, target = url_of(driver, database, tmp)
             raws = [Raw(driver, target, f"raw_{side}_{tag}") for side in "ef"]
-            for raw in raws:
-                await raw.open()
+            await raws[0].open(create=number == 0)
+            await raws[1].open(create=False)
             results: dict[str, dict[str, tuple[float, ...]]] = {}
             try:
                 yours = create_async_engine(url)

@@ -94,8 +94,10 @@ async def on_driver(engine: AsyncEngine, add: DriverAdd) -> None:
         pooled = await engine.raw_connection()
     except dbapi_error as exc:  # the pool could not connect
         raise _wrapped(dialect, None, exc, dialect.is_disconnect(exc, None, None)) from exc
+    ended = False
     try:
         await add.run(pooled.driver_connection)
+        ended = True
     except dbapi_error as exc:
         lost = dialect.is_disconnect(exc, pooled.dbapi_connection, None)
         if lost:
@@ -108,7 +110,22 @@ async def on_driver(engine: AsyncEngine, add: DriverAdd) -> None:
         pooled.invalidate(soft=True)
         raise
     finally:
-        await greenlet_spawn(pooled.close)
+        await greenlet_spawn(_give_back, pooled, ended)
+
+
+def _give_back(pooled: Any, ended: bool) -> None:
+    """Return the connection to its pool, skipping the reset if ``run`` ended its transaction.
+
+    After ``run`` committed, a pool's rollback-on-return (the default of
+    ``create_async_engine``) would cost one more round trip (a thread hop on SQLite) for
+    nothing. SQLAlchemy's own ``Connection`` skips it the same way after a commit, through the
+    pooled connection's ``_close_special``; without that method the pool resets as usual.
+    """
+    close_after_commit = getattr(pooled, "_close_special", None)
+    if ended and callable(close_after_commit):
+        close_after_commit(transaction_reset=True)
+    else:
+        pooled.close()
 
 
 def _wrapped(
