@@ -58,10 +58,10 @@ class AsyncSQLAlchemyMemory(MemoryBase):
     Tables are created on first use under ``table_prefix`` and carry a schema version.
     Writers of one session are serialised by a lock on the session's row in the database, so
     several processes may write the same session at once. An ``add`` is one round trip on
-    PostgreSQL (one statement) and, in engine mode, on MariaDB >= 10.6 with asyncmy (one
-    ``CALL`` of a procedure memmark creates beside its tables, if the account may) and one
-    hop to aiosqlite's thread on SQLite; these paths run beneath SQLAlchemy's statement
-    layer, so its statement events and echo do not see them.
+    PostgreSQL (one statement) and, in engine mode, on MariaDB >= 10.6 with asyncmy or
+    aiomysql (one ``CALL`` of a procedure memmark creates beside its tables, if the account
+    may) and one hop to aiosqlite's thread on SQLite; these two run beneath SQLAlchemy's
+    statement layer, so its statement events and echo do not see them.
 
     SQLite: every write transaction starts with a write (the session-row upsert), so it takes
     the database's write lock at once and concurrent writers queue on the busy timeout

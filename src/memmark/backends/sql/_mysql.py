@@ -6,8 +6,9 @@ several times its round trip in Python. MariaDB has no data-modifying CTEs (Post
 one-statement path), so the same transaction is a procedure, ``{prefix}add_v{version}_{rev}``:
 ``CALL`` with the records as one JSON argument, unpacked by ``JSON_TABLE`` (MariaDB >= 10.6)
 (a single message, the common case, is passed as plain arguments with its first mark; any
-further marks as JSON),
-sent straight through the driver (asyncmy). The procedure runs ``START TRANSACTION``, the
+further marks as JSON), sent straight through the driver (asyncmy or aiomysql; measured with
+``benchmarks/bench_sql.py``, the portable statements take about 3x its time on either).
+The procedure runs ``START TRANSACTION``, the
 session-row upsert (``INSERT ... ON DUPLICATE KEY UPDATE``, which holds the row's lock to the
 COMMIT, serialising the session's writers across processes), the messages (stored ids
 skipped by the unique key), the marks of exactly the rows inserted, ``COMMIT``; any error
@@ -19,8 +20,9 @@ The procedure is created on first use, idempotently, beside the tables. It only 
 writes those tables, so the tables' schema version is unchanged; its name carries that
 version and its own revision, so a new layout or body brings a new procedure while older
 processes keep calling theirs. Without the privilege to create it (or on MySQL, older
-MariaDB, another driver), and for a batch too big for one statement, ``add`` takes the
-portable path. The procedure runs with the caller's privileges (``SQL SECURITY INVOKER``).
+MariaDB, another driver, in a caller's ``AsyncSession``), and for a batch too big for one
+statement, ``add`` takes the portable path. The procedure runs with the caller's privileges
+(``SQL SECURITY INVOKER``).
 """
 
 from __future__ import annotations
