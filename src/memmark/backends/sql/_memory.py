@@ -26,7 +26,7 @@ from memmark.backends.sql import _queries as q
 from memmark.backends.sql import _sqlite as sqlite
 from memmark.backends.sql._driver import AddTarget, DriverAdd, FastAdd, on_driver
 from memmark.backends.sql._errors import is_retryable, map_errors
-from memmark.backends.sql._schema import check_prefix, session_key, tables
+from memmark.backends.sql._schema import check_prefix, session_key, tables, telemetry_backend
 from memmark.backends.sql._setup import ensure_schema
 
 __all__ = ["AsyncSQLAlchemyMemory"]
@@ -109,6 +109,10 @@ class AsyncSQLAlchemyMemory(MemoryBase):
         self._savepoints = self._engine.dialect.name != "sqlite"
         if self._engine.dialect.name in ("mysql", "mariadb"):
             self.max_payload_bytes = MYSQL_MAX_PAYLOAD_BYTES
+
+    @property
+    def _telemetry_backend(self) -> str:
+        return telemetry_backend(self._engine.dialect.name)
 
     def _stored_summary_bytes(self, summary: str) -> int:
         # Stored as ASCII JSON: escapes count (a control character takes 6 bytes), quotes not.
@@ -286,6 +290,7 @@ class AsyncSQLAlchemyMemory(MemoryBase):
                 create=True,
                 allocate=len(records),
                 summary=q.encode_summary(snapshot.summary),
+                updated_at=snapshot.updated_at,
             )
             assert locked is not None
             ref, first = locked

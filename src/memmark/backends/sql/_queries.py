@@ -110,19 +110,20 @@ async def lock_session(
     create: bool,
     allocate: int = 0,
     summary: str | None = None,
+    updated_at: datetime | None = None,
 ) -> tuple[int, int] | None:
     """Lock the session's row for this transaction, creating it if ``create``.
 
-    Also reserves ``allocate`` sequence numbers, stamps ``updated_at`` and sets ``summary``
-    (already encoded) when given.
+    Also reserves ``allocate`` sequence numbers, stamps ``updated_at`` (now, unless given)
+    and sets ``summary`` (already encoded) when given.
 
     Returns:
         ``(session_ref, first reserved seq)``, or ``None`` if the session has no row and
         ``create`` is false.
     """
     s = t.sessions
-    now = datetime.now(timezone.utc)
-    changes: dict[str, Any] = {"next_seq": s.c.next_seq + allocate, "updated_at": now}
+    stamp = datetime.now(timezone.utc) if updated_at is None else updated_at
+    changes: dict[str, Any] = {"next_seq": s.c.next_seq + allocate, "updated_at": stamp}
 
     def and_summary(value: Any) -> dict[str, Any]:
         """``changes``, plus the summary (``value``: its bind, or the upsert's VALUES)."""
@@ -136,7 +137,7 @@ async def lock_session(
         "session_id": who.session_id,
         "summary": summary or "",
         "next_seq": allocate,
-        "updated_at": now,
+        "updated_at": stamp,
     }
     # An upsert takes the summary from its VALUES, so a big summary is sent once, not twice
     # (on MySQL/MariaDB a statement must fit max_allowed_packet).
@@ -171,7 +172,7 @@ async def lock_session(
                 session_id=who.session_id,
                 summary="",
                 next_seq=0,
-                updated_at=now,
+                updated_at=stamp,
             )
         )
         row = (await conn.execute(locking)).one()

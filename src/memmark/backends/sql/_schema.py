@@ -38,6 +38,7 @@ __all__ = [
     "id_prefix",
     "session_key",
     "tables",
+    "telemetry_backend",
 ]
 
 SCHEMA_VERSION = 1
@@ -223,3 +224,8 @@ def tables(prefix: str) -> Tables:
         sa.Column("version", sa.Integer(), nullable=False),
     )
     return Tables(metadata, sessions, messages, marks, version)
+
+
+def telemetry_backend(dialect_name: str) -> str:
+    """The ``memmark.backend`` of a SQL dialect in telemetry (MariaDB counts as ``mysql``)."""
+    return "mysql" if dialect_name == "mariadb" else dialect_name
