@@ -254,7 +254,9 @@ async def on_callers_engine(url: str, raw: Raw) -> tuple[float, float]:
     """Single add on an engine made with ``create_async_engine(url)``, and the raw one."""
     engine = create_async_engine(url)
     try:
-        memory = AsyncSQLAlchemyMemory(engine, "bench", "yours", table_prefix="yours_")
+        memory = AsyncSQLAlchemyMemory(
+            engine, user_id="bench", session_id="yours", table_prefix="yours_"
+        )
         return await alternated(
             lambda: memory.add(msgs(1), marks="hint"), lambda: raw.add(2, 1), SINGLE_RUNS
         )

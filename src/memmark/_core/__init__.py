@@ -30,6 +30,7 @@ from memmark._core._validation import (
     check_optional_mark,
     check_summary,
     check_text,
+    refuse_duplicates,
 )
 
 __all__ = [
@@ -56,4 +57,5 @@ __all__ = [
     "decode_state",
     "encode_payload",
     "encode_state",
+    "refuse_duplicates",
 ]
