@@ -319,3 +319,11 @@ async def test_longest_multibyte_ids_are_stored_and_listed(sql_url: str) -> None
         rest = await store.list_sessions(user_id, limit=1, cursor=first.next_cursor)
         assert [i.session_id for i in rest.items] == ["会" * 1023 + "b"]
         assert (await store.list_users()).items == [user_id]
+
+
+async def test_agentscope_positional_order_session_then_user(engine: AsyncEngine) -> None:
+    prefix = fresh_prefix()
+    memory = AsyncSQLAlchemyMemory(engine, "session_1", "user_1", table_prefix=prefix)
+    assert (memory.session_id, memory.user_id) == ("session_1", "user_1")
+    defaults = AsyncSQLAlchemyMemory(engine, None, None, table_prefix=prefix)
+    assert (defaults.session_id, defaults.user_id) == ("default_session", "default_user")

@@ -1,0 +1,120 @@
+"""A real ReActAgent (scripted model, no network) on memmark's memories, on every backend."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("agentscope")
+
+from agentscope.message import Msg as AgentScopeMsg  # noqa: E402
+from agentscope.session import JSONSession  # noqa: E402
+
+from memmark.integrations.agentscope import AgentScopeMemory, InMemoryMemory  # noqa: E402
+from tests.integrations.agentscope_agent import (  # noqa: E402
+    HINT_START,
+    ScriptedModel,
+    make_agent,
+    prompt_text,
+)
+
+
+def user(text: str) -> AgentScopeMsg:
+    return AgentScopeMsg("user", text, "user")
+
+
+async def test_react_agent_replies_over_several_turns(memory_factory) -> None:
+    memory = AgentScopeMemory(await memory_factory(user_id="u", session_id="s"))
+    model = ScriptedModel()
+    agent = make_agent(memory, model=model)
+    replies = [await agent(user(f"question {turn}")) for turn in range(3)]
+    assert [r.get_text_content() for r in replies] == ["answer 2", "answer 4", "answer 6"]
+    stored = await memory.get_memory()
+    assert all(isinstance(m, AgentScopeMsg) for m in stored)
+    assert len(stored) == 12  # per turn: question, tool call, tool result, answer
+    assert [m.get_text_content() for m in stored[::4]] == [f"question {t}" for t in range(3)]
+    assert stored[1].get_content_blocks("tool_use")[0]["input"] == {"city": "city 1"}
+    assert stored[2].get_content_blocks("tool_result")[0]["id"] == "call-1"
+    assert [m.id for m in stored[3::4]] == [r.id for r in replies]
+    assert stored[3].invocation_id == replies[0].invocation_id is not None
+    # The model saw the earlier turns, and each reasoning step's hint, stored with mark "hint"
+    # and deleted again right after, as AgentScope does.
+    last_prompt = prompt_text(model.prompts[-1])
+    assert "question 0" in last_prompt and "sunny in city 5" in last_prompt
+    assert all(HINT_START in prompt_text(prompt) for prompt in model.prompts)
+    assert await memory.get_memory(mark="hint") == []
+    assert HINT_START not in repr([m.content for m in stored])
+
+
+async def test_messages_round_trip_losslessly(persistent_memory_factory) -> None:
+    memory = AgentScopeMemory(await persistent_memory_factory(user_id="u", session_id="s"))
+    agent = make_agent(memory)
+    await agent(user("hello"))
+    original = await memory.get_memory()
+    reopened = AgentScopeMemory(await persistent_memory_factory(user_id="u", session_id="s"))
+    again = await reopened.get_memory()
+    assert [(m.to_dict(), m.invocation_id) for m in again] == [
+        (m.to_dict(), m.invocation_id) for m in original
+    ]
+
+
+async def test_memory_compression_end_to_end(persistent_memory_factory) -> None:
+    memory = AgentScopeMemory(await persistent_memory_factory(user_id="u", session_id="s"))
+    agent = make_agent(memory, compress_above=200)
+    for turn in range(3):
+        await agent(user(f"question {turn}"))
+    compressed = await memory.get_memory(mark="compressed", prepend_summary=False)
+    assert compressed, "the agent compressed nothing"
+    reopened = AgentScopeMemory(await persistent_memory_factory(user_id="u", session_id="s"))
+    first, *rest = await reopened.get_memory(exclude_mark="compressed")
+    assert first.content.startswith("<system-info>Here is a summary")
+    assert "task_overview so far" in first.content
+    assert {m.id for m in rest}.isdisjoint(m.id for m in compressed)
+    model = ScriptedModel()
+    await make_agent(reopened, model=model, compress_above=10_000)(user("go on"))
+    assert "task_overview so far" in prompt_text(model.prompts[0])
+    assert "question 0" not in prompt_text(model.prompts[0])
+
+
+async def test_agent_state_round_trips_with_in_memory_memory() -> None:
+    agent = make_agent(InMemoryMemory())
+    await agent(user("remember me"))
+    state = agent.state_dict()
+    assert state["memory"]["content"][0][0]["content"] == "remember me"
+    restored = make_agent(InMemoryMemory())
+    restored.load_state_dict(state)
+    assert [m.to_dict() for m in await restored.memory.get_memory()] == [
+        m.to_dict() for m in await agent.memory.get_memory()
+    ]
+
+
+async def test_agentscope_session_save_load(persistent_memory_factory, tmp_path) -> None:
+    session = JSONSession(save_dir=str(tmp_path))
+    memory = AgentScopeMemory(await persistent_memory_factory(user_id="u", session_id="s"))
+    agent = make_agent(memory)
+    await agent(user("saved"))
+    await session.save_session_state(session_id="s", user_id="u", agent=agent)
+    restored = make_agent(
+        AgentScopeMemory(await persistent_memory_factory(user_id="u", session_id="s"))
+    )
+    await session.load_session_state(session_id="s", user_id="u", agent=restored)
+    assert restored.memory.state_dict() == {"user_id": "u", "session_id": "s"}
+    assert [m.id for m in await restored.memory.get_memory()] == [
+        m.id for m in await memory.get_memory()
+    ]
+    stranger = make_agent(
+        AgentScopeMemory(await persistent_memory_factory(user_id="other", session_id="s"))
+    )
+    with pytest.raises(ValueError, match="never switches"):
+        await session.load_session_state(session_id="s", user_id="u", agent=stranger)
+
+
+async def test_in_memory_session_save_load(tmp_path) -> None:
+    session = JSONSession(save_dir=str(tmp_path))
+    agent = make_agent(InMemoryMemory())
+    await agent(user("saved"))
+    await session.save_session_state(session_id="s", agent=agent)
+    restored = make_agent(InMemoryMemory())
+    await session.load_session_state(session_id="s", agent=restored)
+    assert [m.to_dict() for m in await restored.memory.get_memory()] == [
+        m.to_dict() for m in await agent.memory.get_memory()
+    ]
