@@ -6,11 +6,11 @@ import pytest
 
 pytest.importorskip("agentscope")
 
-from agentscope.message import Msg as AgentScopeMsg  # noqa: E402
-from agentscope.session import JSONSession  # noqa: E402
+from agentscope.message import Msg as AgentScopeMsg
+from agentscope.session import JSONSession
 
-from memmark.integrations.agentscope import AgentScopeMemory, InMemoryMemory  # noqa: E402
-from tests.integrations.agentscope_agent import (  # noqa: E402
+from memmark.integrations.agentscope import AgentScopeMemory, InMemoryMemory
+from tests.integrations.agentscope_agent import (
     HINT_START,
     ScriptedModel,
     make_agent,
@@ -118,3 +118,52 @@ async def test_in_memory_session_save_load(tmp_path) -> None:
     assert [m.to_dict() for m in await restored.memory.get_memory()] == [
         m.to_dict() for m in await agent.memory.get_memory()
     ]
+
+
+SUMMARY_READER = """
+import asyncio, sys
+from sqlalchemy.ext.asyncio import create_async_engine
+from memmark.integrations.agentscope import AsyncSQLAlchemyMemory
+
+async def main():
+    engine = create_async_engine(sys.argv[1])
+    memory = AsyncSQLAlchemyMemory(engine, "session_1", "user_1")
+    first = (await memory.get_memory(exclude_mark="compressed"))[0]
+    print(type(first).__module__, first.content.splitlines()[1])
+    await engine.dispose()
+
+asyncio.run(main())
+"""
+
+
+def test_compression_summary_survives_a_new_process(tmp_path) -> None:
+    import asyncio
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from memmark.integrations.agentscope import AsyncSQLAlchemyMemory
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'agent.db'}"
+
+    async def converse() -> None:
+        engine = create_async_engine(url)
+        agent = make_agent(AsyncSQLAlchemyMemory(engine, "session_1", "user_1"), compress_above=200)
+        for turn in range(3):
+            await agent(user(f"question {turn}"))
+        await engine.dispose()
+
+    asyncio.run(converse())
+    src = Path(__file__).resolve().parents[2] / "src"
+    result = subprocess.run(
+        [sys.executable, "-c", SUMMARY_READER, url],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+        env=dict(os.environ, PYTHONPATH=str(src)),
+    )
+    assert result.stdout.split() == ["agentscope.message._message_base", "#", "Task", "Overview"]

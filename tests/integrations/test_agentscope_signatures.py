@@ -123,3 +123,34 @@ def test_every_memmark_memory_is_compared() -> None:
     assert {name for name in memmark.memory.__all__ if name.endswith("Memory")} == {
         *CLASSES,
     }
+
+
+async def test_memmark_memory_handed_an_agentscope_msg_points_to_the_integration() -> None:
+    from agentscope.message import Msg as AgentScopeMsg
+
+    memory = memmark.memory.InMemoryMemory()
+    for given in (AgentScopeMsg("u", "hi", "user"), [AgentScopeMsg("u", "hi", "user")]):
+        with pytest.raises(TypeError, match=r"agentscope\.message\..*Msg from AgentScope") as info:
+            await memory.add(given)  # type: ignore[arg-type]
+        assert "memmark.integrations.agentscope" in str(info.value)
+    assert await memory.size() == 0
+
+
+async def test_conversion_is_lossless_both_ways() -> None:
+    from agentscope.message import Msg as AgentScopeMsg
+
+    original = AgentScopeMsg(
+        "Friday",
+        [{"type": "text", "text": "hi"}, {"type": "tool_use", "id": "1", "name": "f", "input": {}}],
+        "assistant",
+        metadata={"k": [1, "ü"]},
+        timestamp="2020-01-02 03:04:05.678",
+        invocation_id="call-9",
+    )
+    converted = integration.from_agentscope(original)
+    assert converted.to_dict() == {**original.to_dict(), "invocation_id": "call-9"}
+    back = integration.to_agentscope(converted)
+    assert isinstance(back, AgentScopeMsg)
+    assert (back.to_dict(), back.invocation_id) == (original.to_dict(), "call-9")
+    with pytest.raises(TypeError):
+        integration.from_agentscope("text")  # type: ignore[arg-type]

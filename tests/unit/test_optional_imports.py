@@ -8,7 +8,16 @@ import pytest
 
 from memmark._optional import require
 
-OPTIONAL_DRIVERS = ["redis", "asyncpg", "asyncmy", "aiomysql", "tablestore", "typer", "rich"]
+OPTIONAL_DRIVERS = [
+    "redis",
+    "asyncpg",
+    "asyncmy",
+    "aiomysql",
+    "tablestore",
+    "typer",
+    "rich",
+    "agentscope",
+]
 
 
 def test_require_names_the_extra(monkeypatch) -> None:
@@ -41,3 +50,23 @@ def test_import_memmark_loads_no_optional_driver() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_agentscope_integration_without_agentscope_names_the_extra() -> None:
+    code = textwrap.dedent(
+        """
+        import sys
+        sys.modules["agentscope"] = None
+        import memmark.integrations
+        try:
+            import memmark.integrations.agentscope
+        except ImportError as exc:
+            print(exc)
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "memmark.integrations.agentscope needs the 'agentscope' extra: "
+        "pip install 'memmark[agentscope]'"
+    )

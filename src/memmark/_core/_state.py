@@ -97,7 +97,8 @@ def check_reference_state(
         )
     if strict and set(state.keys()) != set(_REFERENCE_KEYS):
         raise ValueError(
-            f"state must have exactly the keys {list(_REFERENCE_KEYS)}, got {sorted(map(str, state))}"
+            f"state must have exactly the keys {list(_REFERENCE_KEYS)}, "
+            f"got {sorted(map(str, state))}"
         )
     for key, own in zip(_REFERENCE_KEYS, (user_id, session_id), strict=True):
         if key in state and state[key] != own:

@@ -102,9 +102,7 @@ def check_msgs(value: object) -> list[Msg]:
     elif isinstance(value, (list, tuple)):
         items = value
     else:
-        raise TypeError(
-            f"memories must be a Msg, a list of Msg or None, got {_describe(value)}"
-        )
+        raise TypeError(f"memories must be a Msg, a list of Msg or None, got {_describe(value)}")
     msgs: list[Msg] = []
     for i, item in enumerate(items):
         if not isinstance(item, Msg):

@@ -84,7 +84,7 @@ def to_agentscope(msg: Msg) -> AgentScopeMsg:
     """Return AgentScope's copy of a memmark ``Msg``, every field kept."""
     converted = AgentScopeMsg(
         msg.name,
-        msg.content,
+        msg.content,  # type: ignore[arg-type]  # the same TypedDicts, declared by each library
         msg.role,
         metadata=msg.metadata,
         timestamp=msg.timestamp,
@@ -103,13 +103,11 @@ def _from_agentscope_all(
     if isinstance(memories, AgentScopeMsg):
         return from_agentscope(memories)
     if isinstance(memories, (list, tuple)):
-        return [
-            from_agentscope(m) if isinstance(m, (AgentScopeMsg, Msg)) else m for m in memories
-        ]
+        return [from_agentscope(m) if isinstance(m, (AgentScopeMsg, Msg)) else m for m in memories]
     return memories  # type: ignore[return-value]
 
 
-class AgentScopeMemory(AgentScopeMemoryBase):  # type: ignore[misc]
+class AgentScopeMemory(AgentScopeMemoryBase):
     """Any memmark memory as an AgentScope ``MemoryBase``, speaking AgentScope's ``Msg``.
 
     Every call goes to the wrapped memory, which validates it and stores the messages; only

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from memmark._core import MemoryBase, Snapshot, StoredMessage, refuse_duplicates
 from memmark._optional import require
@@ -142,9 +142,7 @@ class RedisMemory(MemoryBase):
         if len(sources) > 1:
             raise ValueError(f"pass at most one of connection_pool, url, client; got {sources}")
         if kwargs and client is not None:
-            raise ValueError(
-                f"client options {sorted(kwargs)} cannot apply to a client passed in"
-            )
+            raise ValueError(f"client options {sorted(kwargs)} cannot apply to a client passed in")
         connection_kwargs = kwargs
         self.key_ttl = key_ttl
         self._owns_client = client is None and connection_pool is None
@@ -183,7 +181,7 @@ class RedisMemory(MemoryBase):
         """Return the redis-py client this memory talks through."""
         return self._client
 
-    async def add(
+    async def add(  # type: ignore[override]  # AgentScope's third parameter here: skip_duplicated
         self,
         memories: Msg | list[Msg] | None,
         marks: str | list[str] | None = None,
@@ -225,13 +223,14 @@ class RedisMemory(MemoryBase):
                 "close_connection_pool must be a bool or None, got "
                 f"{type(close_connection_pool).__name__}"
             )
-        if self._client_passed_in:
+        if self._client_passed_in or self._cluster:
             raise ValueError(
                 "close_connection_pool applies to a client memmark created or a "
                 "connection_pool; a client passed in stays the caller's to close"
             )
+        client = cast("Redis", self._client)  # memmark creates only single-node clients
         with driver_errors():
-            await self._client.aclose(close_connection_pool=close_connection_pool)
+            await client.aclose(close_connection_pool=close_connection_pool)
 
     async def _run(self, name: str, *args: EncodableArg, register: bool = False) -> Any:
         """Run a script on this session; ``register`` for writes that may create data.

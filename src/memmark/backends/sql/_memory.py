@@ -107,7 +107,7 @@ class AsyncSQLAlchemyMemory(MemoryBase):
         if self._engine.dialect.name in ("mysql", "mariadb"):
             self.max_payload_bytes = MYSQL_MAX_PAYLOAD_BYTES
 
-    async def add(
+    async def add(  # type: ignore[override]  # AgentScope's third parameter here: skip_duplicated
         self,
         memories: Msg | list[Msg] | None,
         marks: str | list[str] | None = None,
