@@ -2,7 +2,7 @@
 
 Usage::
 
-    memory = RedisMemory("s1", "u1", url="redis://localhost:6379/0")
+    memory = RedisMemory(session_id="s1", user_id="u1", url="redis://localhost:6379/0")
     await memory.add(Msg("Alice", "Hi", "user"), marks="greeting")
     await memory.close()
 
