@@ -167,3 +167,31 @@ def test_compression_summary_survives_a_new_process(tmp_path) -> None:
         env=dict(os.environ, PYTHONPATH=str(src)),
     )
     assert result.stdout.split() == ["agentscope.message._message_base", "#", "Task", "Overview"]
+
+
+async def test_named_classes_serve_the_agent(tmp_path) -> None:
+    from fakeredis import FakeAsyncRedis
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from memmark.integrations import agentscope as integration
+    from tests.fakes.tablestore import FakeTablestoreClient
+
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'named.db'}")
+    fake_redis = FakeAsyncRedis()
+    memories = [
+        integration.InMemoryMemory(),
+        integration.AsyncSQLAlchemyMemory(engine, "s", "u"),
+        integration.RedisMemory("s", "u", client=fake_redis),
+        integration.TablestoreMemory(user_id="u", session_id="s", client=FakeTablestoreClient()),
+    ]
+    try:
+        for memory in memories:
+            reply = await make_agent(memory)(user("hi"))
+            stored = await memory.get_memory()
+            assert [m.id for m in stored][-1] == reply.id, type(memory).__name__
+            assert len(stored) == 4 and await memory.size() == 4
+    finally:
+        for memory in memories:
+            await memory.close()
+        await fake_redis.aclose()
+        await engine.dispose()

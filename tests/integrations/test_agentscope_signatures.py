@@ -154,3 +154,13 @@ async def test_conversion_is_lossless_both_ways() -> None:
     assert (back.to_dict(), back.invocation_id) == (original.to_dict(), "call-9")
     with pytest.raises(TypeError):
         integration.from_agentscope("text")  # type: ignore[arg-type]
+
+
+def test_integration_classes_are_agentscope_memories() -> None:
+    assert integration.__all__ == sorted(integration.__all__)
+    for name in [*CLASSES, "AgentScopeMemory"]:
+        assert issubclass(getattr(integration, name), agentscope_memory.MemoryBase), name
+    wrapped = integration.AgentScopeMemory(memmark.memory.InMemoryMemory())
+    assert isinstance(wrapped, agentscope_memory.MemoryBase)
+    with pytest.raises(TypeError, match="memmark MemoryBase"):
+        integration.AgentScopeMemory(agentscope_memory.InMemoryMemory())  # type: ignore[arg-type]
