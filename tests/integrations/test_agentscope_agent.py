@@ -195,3 +195,23 @@ async def test_named_classes_serve_the_agent(tmp_path) -> None:
             await memory.close()
         await fake_redis.aclose()
         await engine.dispose()
+
+
+async def test_session_saved_with_agentscopes_own_sql_memory_loads(tmp_path) -> None:
+    from agentscope.memory import AsyncSQLAlchemyMemory as AgentScopeSQLMemory
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from memmark.integrations.agentscope import AsyncSQLAlchemyMemory
+
+    theirs_engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'theirs.db'}")
+    ours_engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'ours.db'}")
+    session = JSONSession(save_dir=str(tmp_path))
+    try:
+        theirs = make_agent(AgentScopeSQLMemory(theirs_engine, "s", "u"))
+        await session.save_session_state(session_id="s", user_id="u", agent=theirs)
+        ours = make_agent(AsyncSQLAlchemyMemory(ours_engine, "s", "u"))
+        await session.load_session_state(session_id="s", user_id="u", agent=ours)
+        assert await ours.memory.size() == 0
+    finally:
+        await theirs_engine.dispose()
+        await ours_engine.dispose()

@@ -257,8 +257,8 @@ class MemoryBase(AsyncClosing):
 
         Args:
             state_dict: A dict from :meth:`state_dict`.
-            strict: Require exactly the keys ``user_id`` and ``session_id``; otherwise a
-                missing one is not checked and unknown keys are ignored.
+            strict: Refuse unknown keys; otherwise they are ignored. A state without ids,
+                or AgentScope's ``{"_compressed_summary": ""}``, has nothing to check.
 
         Raises:
             TypeError: ``state_dict`` is not a dict.

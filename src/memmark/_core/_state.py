@@ -82,10 +82,13 @@ def check_reference_state(
 ) -> None:
     """Check a persistent memory's state dict (``{"user_id", "session_id"}``) against its ids.
 
+    A state without ids, or with an empty summary (what AgentScope's own SQL, Redis and
+    Tablestore memories save), names nothing to check and is accepted.
+
     Raises:
         TypeError: ``state`` is not a dict.
         ValueError: it names another session, carries content (which only an async write
-            can store: ``import_state``), or, with ``strict``, has other or missing keys.
+            can store: ``import_state``), or, with ``strict``, has keys of neither format.
     """
     if not isinstance(state, Mapping):
         raise TypeError(f"state must be a dict, got {type(state).__name__}")
@@ -95,10 +98,11 @@ def check_reference_state(
             "summary synchronously; write a tutorial-format state with "
             "`await memory.import_state(state)`"
         )
-    if strict and set(state.keys()) != set(_REFERENCE_KEYS):
+    unknown = set(state.keys()) - {*_REFERENCE_KEYS, _SUMMARY_KEY, _CONTENT_KEY}
+    if strict and unknown:
         raise ValueError(
-            f"state must have exactly the keys {list(_REFERENCE_KEYS)}, "
-            f"got {sorted(map(str, state))}"
+            f"state may hold only the keys {list(_REFERENCE_KEYS)}, got unknown "
+            f"{sorted(map(str, unknown))}"
         )
     for key, own in zip(_REFERENCE_KEYS, (user_id, session_id), strict=True):
         if key in state and state[key] != own:
