@@ -16,6 +16,8 @@ OPTIONAL_DRIVERS = [
     "tablestore",
     "typer",
     "rich",
+    "langchain_core",
+    "agents",
     "agentscope",
 ]
 

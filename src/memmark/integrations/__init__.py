@@ -1,8 +1,8 @@
-"""Adapters that let agent frameworks use memmark's memories, built on the public API only.
+"""Adapters that let agent frameworks keep their conversations in memmark.
 
-Each framework has its own module (``memmark.integrations.agentscope``, ...), importable only
-with that framework's extra installed; memmark's :class:`~memmark.message.Msg` is the hub every
-adapter converts to and from.
+Each adapter is its own module (``memmark.integrations.<framework>``), needs its framework's
+extra, and maps the framework's messages to :class:`memmark.message.Msg` and back, so one
+conversation can be written by one framework and read by another.
 """
 
 from __future__ import annotations
