@@ -41,7 +41,13 @@ async def test_asking_for_duplicate_ids_raises_before_writing(memory_factory) ->
     memory = await memory_factory()
     name, default = _duplicates_flag(memory)
     if name == "allow_duplicates" and default is True:
-        pytest.skip("Tablestore's allow_duplicates defaults to True: a documented no-op")
+        # Tablestore's flag defaults to True: a documented no-op, the first stored copy stays.
+        first = msg("first")
+        await memory.add(first)
+        copy = msg("overwrite?", msg_id=first.id)
+        await memory.add(copy, None, True)
+        assert await contents(memory) == ["first"]
+        return
     with pytest.raises(ValueError, match=f"{name}={not default} cannot be honoured"):
         await memory.add(msg("x"), None, not default)
     with pytest.raises(TypeError, match=f"{name} must be a bool"):
