@@ -151,7 +151,7 @@ class Raw:
 
 async def populate(engine: AsyncEngine, prefix: str, raw: Raw) -> None:
     """2,000 other sessions x 100 messages (every 10th marked), in memmark's and the raw table."""
-    await AsyncSQLAlchemyMemory(engine, "warm", "up", table_prefix=prefix).size()  # the tables
+    await AsyncSQLAlchemyMemory(engine, table_prefix=prefix).size()  # the tables
     t = tables(prefix)
     now = datetime.now(timezone.utc)
     rows = [
@@ -214,7 +214,9 @@ async def against_raw(engine: AsyncEngine, prefix: str, raw: Raw) -> dict[str, t
     tag = uuid.uuid4().hex[:8]
 
     def memory(name: str) -> AsyncSQLAlchemyMemory:
-        return AsyncSQLAlchemyMemory(engine, "bench", f"{name}-{tag}", table_prefix=prefix)
+        return AsyncSQLAlchemyMemory(
+            engine, user_id="bench", session_id=f"{name}-{tag}", table_prefix=prefix
+        )
 
     single, batch, reads = memory("single"), memory("batch"), memory("reads")
     for i in range(PER_SESSION):
@@ -234,7 +236,7 @@ async def against_raw(engine: AsyncEngine, prefix: str, raw: Raw) -> dict[str, t
 async def fast_against_portable(engine: AsyncEngine, prefix: str) -> tuple[float, float, float]:
     """Single add with the dialect's fast path, and by the portable statements, alternated."""
     memory = AsyncSQLAlchemyMemory(
-        engine, "bench", f"paths-{uuid.uuid4().hex[:8]}", table_prefix=prefix
+        engine, user_id="bench", session_id=f"paths-{uuid.uuid4().hex[:8]}", table_prefix=prefix
     )
     fast_adds = _memory._FAST_ADDS
 

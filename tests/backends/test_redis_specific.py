@@ -452,3 +452,41 @@ async def test_marked_read_touches_only_marked_messages(client: Redis, prefix: s
     assert len(hot) == 5
     assert len(await memory.get_memory(mark="hot")) == 100
     assert len(await memory.get_memory(exclude_mark="hot", limit=3)) == 3
+
+
+async def test_agentscope_positional_order_and_settable_key_ttl(client: Redis, prefix: str) -> None:
+    pool = ConnectionPool(host=REDIS_HOST, port=REDIS_PORT)
+    memory = RedisMemory("s", "u", "ignored-host", 1, 0, None, pool, prefix, None)
+    assert (memory.user_id, memory.session_id, memory.key_ttl) == ("u", "s", None)
+    await memory.add(Msg("a", "x", "user"))
+    keys = SessionKeys.of(prefix, "u", "s").script_keys
+
+    async def live_ttls() -> list[int]:
+        ttls = [ttl for ttl in await pttls(client, keys) if ttl != -2]  # -2: no such key
+        assert ttls
+        return ttls
+
+    assert set(await live_ttls()) == {-1}
+    memory.key_ttl = 100
+    await memory.get_memory()
+    assert all(90_000 < ttl <= 100_000 for ttl in await live_ttls())
+    with pytest.raises(ValueError):
+        memory.key_ttl = -1
+    assert memory.key_ttl == 100
+    memory.key_ttl = None  # no more refreshing (as in AgentScope, expiries already set stay)
+    for key in keys:
+        await client.pexpire(key, 50_000)
+    await memory.add(Msg("a", "y", "user"))
+    assert all(0 < ttl <= 50_000 for ttl in await live_ttls())
+    await memory.close(close_connection_pool=False)
+    assert await Redis(connection_pool=pool).ping()
+    connections = list(pool._available_connections)
+    assert any(connection.is_connected for connection in connections)
+    await memory.close(close_connection_pool=True)
+    assert not any(connection.is_connected for connection in connections)
+    borrowed = RedisMemory(client=client, key_prefix=prefix)
+    with pytest.raises(ValueError, match="passed in"):
+        await borrowed.close(close_connection_pool=True)
+    with pytest.raises(ValueError, match="cannot apply"):
+        RedisMemory(client=client, socket_timeout=1)
+    assert await client.ping()

@@ -62,7 +62,7 @@ def _message(msg_id: str) -> Msg:
 
 async def test_add_refuses_a_session_row_holding_other_ids(engine: AsyncEngine) -> None:
     prefix = fresh_prefix()
-    memory = AsyncSQLAlchemyMemory(engine, "u", "s", table_prefix=prefix)
+    memory = AsyncSQLAlchemyMemory(engine, "s", "u", table_prefix=prefix)
     await memory.add(_message("first"))
     sessions = tables(prefix).sessions
     async with engine.begin() as conn:  # as if another pair of ids had the same digest
@@ -76,7 +76,7 @@ async def test_add_refuses_a_session_row_holding_other_ids(engine: AsyncEngine) 
 
 
 async def test_batch_marks_only_the_messages_it_stored(engine: AsyncEngine) -> None:
-    memory = AsyncSQLAlchemyMemory(engine, "u", "s", table_prefix=fresh_prefix())
+    memory = AsyncSQLAlchemyMemory(engine, "s", "u", table_prefix=fresh_prefix())
     await memory.add(_message("old"), marks="kept")
     await memory.add([_message("old"), _message("new"), _message("new")], marks=["a", "b"])
     await memory.add(_message("other"))
@@ -87,7 +87,7 @@ async def test_batch_marks_only_the_messages_it_stored(engine: AsyncEngine) -> N
 
 async def test_driver_errors_become_memmark_errors(engine: AsyncEngine) -> None:
     prefix = fresh_prefix()
-    memory = AsyncSQLAlchemyMemory(engine, "u", "s", table_prefix=prefix)
+    memory = AsyncSQLAlchemyMemory(engine, "s", "u", table_prefix=prefix)
     await memory.add(_message("first"), marks="m")
     async with engine.begin() as conn:
         await conn.execute(sa.text(f"DROP TABLE {tables(prefix).marks.name}"))
@@ -101,7 +101,7 @@ async def test_mariadb_add_runs_one_procedure(mysql_url_for_test: str) -> None:
     engine = create_async_engine(mysql_url_for_test)
     try:
         prefix = fresh_prefix()
-        memory = AsyncSQLAlchemyMemory(engine, "u", "s", table_prefix=prefix)
+        memory = AsyncSQLAlchemyMemory(engine, "s", "u", table_prefix=prefix)
         await memory.add(_message("first"), marks="m")
         async with engine.connect() as conn:
             if not _mysql.FAST_ADD.serves(conn.dialect, in_session=False):
@@ -124,7 +124,7 @@ async def test_mariadb_account_without_create_routine_adds_by_statements(
 ) -> None:
     engine = create_async_engine(mysql_statements_url_for_test)
     try:  # CREATE PROCEDURE is refused: add falls back instead of failing
-        memory = AsyncSQLAlchemyMemory(engine, "u", "s", table_prefix=fresh_prefix())
+        memory = AsyncSQLAlchemyMemory(engine, "s", "u", table_prefix=fresh_prefix())
         await memory.add([_message("a"), _message("b")], marks="m")
         await memory.add(_message("a"))
         assert [m.id for m in await memory.get_memory(mark="m")] == ["a", "b"]
@@ -135,7 +135,7 @@ async def test_mariadb_account_without_create_routine_adds_by_statements(
 async def test_sqlite_add_after_its_driver_stopped_reconnects(sqlite_url_for_test: str) -> None:
     engine = create_async_engine(sqlite_url_for_test)
     try:
-        memory = AsyncSQLAlchemyMemory(engine, "u", "s", table_prefix=fresh_prefix())
+        memory = AsyncSQLAlchemyMemory(engine, "s", "u", table_prefix=fresh_prefix())
         await memory.add(_message("first"))
         async with engine.connect() as conn:  # its thread stops; the pool keeps it
             await (await conn.get_raw_connection()).driver_connection.close()
@@ -149,7 +149,7 @@ async def test_sqlite_add_after_its_driver_stopped_reconnects(sqlite_url_for_tes
 async def test_mariadb_add_after_a_dropped_connection_reconnects(mysql_url_for_test: str) -> None:
     engine = create_async_engine(mysql_url_for_test)
     try:
-        memory = AsyncSQLAlchemyMemory(engine, "u", "s", table_prefix=fresh_prefix())
+        memory = AsyncSQLAlchemyMemory(engine, "s", "u", table_prefix=fresh_prefix())
         await memory.add(_message("first"))
         async with engine.connect() as conn:
             victim = await conn.scalar(sa.text("SELECT CONNECTION_ID()"))
@@ -169,9 +169,9 @@ async def test_mariadb_add_of_stored_ids_leaves_no_driver_warnings(
     mariadb_engine: AsyncEngine, caplog: pytest.LogCaptureFixture
 ) -> None:
     prefix = fresh_prefix()
-    memory = AsyncSQLAlchemyMemory(mariadb_engine, "u", "s", table_prefix=prefix)
+    memory = AsyncSQLAlchemyMemory(mariadb_engine, "s", "u", table_prefix=prefix)
     await memory.add(_message("a"), marks="m")
-    again = AsyncSQLAlchemyMemory(mariadb_engine, "u", "s", table_prefix=prefix)
+    again = AsyncSQLAlchemyMemory(mariadb_engine, "s", "u", table_prefix=prefix)
     _mysql._available.clear()  # as a second process would, create the procedure again
     with caplog.at_level(logging.WARNING, logger="asyncmy"):
         await again.add(_message("a"), marks="m")  # one message, stored
@@ -219,7 +219,7 @@ async def test_mariadb_add_cancelled_while_waiting_leaves_the_pool_usable(
     blocker = create_async_engine(mysql_url_for_test)
     try:
         prefix = fresh_prefix()
-        memory = AsyncSQLAlchemyMemory(engine, "u", "s", table_prefix=prefix)
+        memory = AsyncSQLAlchemyMemory(engine, "s", "u", table_prefix=prefix)
         await memory.add(_message("first"), marks="m")
         sessions = tables(prefix).sessions.name
         async with blocker.connect() as holder, blocker.connect() as watcher:
@@ -249,7 +249,7 @@ async def test_mariadb_batch_bigger_than_one_packet_is_stored(
     mariadb_engine: AsyncEngine,
 ) -> None:
     # three 6 MB messages: 18 MB, over MariaDB's 16 MiB max_allowed_packet
-    memory = AsyncSQLAlchemyMemory(mariadb_engine, "u", "s", table_prefix=fresh_prefix())
+    memory = AsyncSQLAlchemyMemory(mariadb_engine, "s", "u", table_prefix=fresh_prefix())
     big = [_message(msg_id) for msg_id in ("a", "b", "c")]
     for message in big:
         message.content = message.id * 6_000_000

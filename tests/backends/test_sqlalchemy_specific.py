@@ -137,14 +137,14 @@ async def test_persistence_across_engines_includes_the_summary(sql_url: str) -> 
     prefix = fresh_prefix()
     first = create_async_engine(sql_url)
     try:
-        writer = AsyncSQLAlchemyMemory(first, "u", "s", table_prefix=prefix)
+        writer = AsyncSQLAlchemyMemory(first, "s", "u", table_prefix=prefix)
         await writer.add([Msg("a", "one", "user"), Msg("a", "two", "user")], marks="m")
         await writer.update_compressed_summary("kept \x00 summary ü")
     finally:
         await first.dispose()
     second = create_async_engine(sql_url)
     try:
-        reader = AsyncSQLAlchemyMemory(second, "u", "s", table_prefix=prefix)
+        reader = AsyncSQLAlchemyMemory(second, "s", "u", table_prefix=prefix)
         assert [m.content for m in await reader.get_memory(mark="m")] == [
             "kept \x00 summary ü",
             "one",
@@ -156,10 +156,10 @@ async def test_persistence_across_engines_includes_the_summary(sql_url: str) -> 
 
 async def test_caller_session_is_never_committed_or_closed(engine: AsyncEngine) -> None:
     prefix = fresh_prefix()
-    observer = AsyncSQLAlchemyMemory(engine, "u", "s", table_prefix=prefix)
+    observer = AsyncSQLAlchemyMemory(engine, "s", "u", table_prefix=prefix)
     assert await observer.size() == 0  # tables exist before the caller's transaction
     async with AsyncSession(engine) as session:
-        memory = AsyncSQLAlchemyMemory(session, "u", "s", table_prefix=prefix)
+        memory = AsyncSQLAlchemyMemory(session, "s", "u", table_prefix=prefix)
         await asyncio.gather(*(memory.add(Msg("a", f"m{i}", "user")) for i in range(5)))
         await memory.update_compressed_summary("draft")
         assert await memory.size() == 5
@@ -168,7 +168,7 @@ async def test_caller_session_is_never_committed_or_closed(engine: AsyncEngine) 
         await session.rollback()
     assert await observer.get_memory() == []
     async with AsyncSession(engine) as session:
-        memory = AsyncSQLAlchemyMemory(session, "u", "s", table_prefix=prefix)
+        memory = AsyncSQLAlchemyMemory(session, "s", "u", table_prefix=prefix)
         await memory.add(Msg("a", "committed", "user"))
         await session.commit()
     assert [m.content for m in await observer.get_memory()] == ["committed"]
@@ -319,3 +319,11 @@ async def test_longest_multibyte_ids_are_stored_and_listed(sql_url: str) -> None
         rest = await store.list_sessions(user_id, limit=1, cursor=first.next_cursor)
         assert [i.session_id for i in rest.items] == ["会" * 1023 + "b"]
         assert (await store.list_users()).items == [user_id]
+
+
+async def test_agentscope_positional_order_session_then_user(engine: AsyncEngine) -> None:
+    prefix = fresh_prefix()
+    memory = AsyncSQLAlchemyMemory(engine, "session_1", "user_1", table_prefix=prefix)
+    assert (memory.session_id, memory.user_id) == ("session_1", "user_1")
+    defaults = AsyncSQLAlchemyMemory(engine, None, None, table_prefix=prefix)
+    assert (defaults.session_id, defaults.user_id) == ("default_session", "default_user")

@@ -250,3 +250,14 @@ async def test_errors_are_mapped_at_the_boundary(
         await memory.get_memory()
     assert type(info.value) is expected
     assert info.value.__cause__ is failure
+
+
+def test_agentscope_search_index_arguments_only_at_their_defaults() -> None:
+    client = object()
+    memory = TablestoreMemory(
+        None, None, None, None, "u", "s", None, "memmark", "text", "embedding", 0, client=client
+    )
+    assert (memory.user_id, memory.session_id) == ("u", "s")
+    for wrong in ({"text_field": "body"}, {"vector_dimension": 8}, {"max_workers": 2}):
+        with pytest.raises(ValueError, match="cannot honour"):
+            TablestoreMemory(client=client, **wrong)

@@ -97,7 +97,7 @@ async def test_bad_argument_raises_and_changes_nothing(
     [
         ({"user_id": ""}, ValueError),
         ({"session_id": ""}, ValueError),
-        ({"user_id": None}, TypeError),
+        ({"user_id": b"u"}, TypeError),
         ({"session_id": 7}, TypeError),
         ({"user_id": "u" * 1025}, ValueError),
         ({"session_id": "a\x00b"}, ValueError),

@@ -175,7 +175,9 @@ def _session_provider(url: str) -> Provider:
         async def factory(
             *, user_id: str = "default_user", session_id: str = "default_session"
         ) -> MemoryBase:
-            memory = AsyncSQLAlchemyMemory(session, user_id, session_id, table_prefix=prefix)
+            memory = AsyncSQLAlchemyMemory(
+                session, user_id=user_id, session_id=session_id, table_prefix=prefix
+            )
             memories.append(memory)
             return memory
 

@@ -18,6 +18,7 @@ OPTIONAL_DRIVERS = [
     "rich",
     "langchain_core",
     "agents",
+    "agentscope",
 ]
 
 
@@ -51,3 +52,23 @@ def test_import_memmark_loads_no_optional_driver() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_agentscope_integration_without_agentscope_names_the_extra() -> None:
+    code = textwrap.dedent(
+        """
+        import sys
+        sys.modules["agentscope"] = None
+        import memmark.integrations
+        try:
+            import memmark.integrations.agentscope
+        except ImportError as exc:
+            print(exc)
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "memmark.integrations.agentscope needs the 'agentscope' extra: "
+        "pip install 'memmark[agentscope]'"
+    )

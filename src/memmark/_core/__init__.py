@@ -33,6 +33,7 @@ from memmark._core._validation import (
     check_summary,
     check_text,
     check_timestamp,
+    refuse_duplicates,
 )
 
 __all__ = [
@@ -62,4 +63,5 @@ __all__ = [
     "encode_payload",
     "encode_state",
     "epoch_ms",
+    "refuse_duplicates",
 ]

@@ -37,7 +37,7 @@ from typing import Any
 
 from memmark._core._closing import AsyncClosing
 from memmark._core._record import Snapshot, StoredMessage, decode_payload, encode_payload
-from memmark._core._state import decode_state, encode_state
+from memmark._core._state import check_reference_state, decode_state, encode_state
 from memmark._core._telemetry import instrument_operations
 from memmark._core._validation import (
     check_identity,
@@ -48,6 +48,7 @@ from memmark._core._validation import (
     check_optional_mark,
     check_summary,
     check_timestamp,
+    refuse_duplicates,
 )
 from memmark.errors import ContentTooLargeError
 from memmark.message import Msg
@@ -78,35 +79,49 @@ class MemoryBase(AsyncClosing):
     def __init__(
         self,
         *,
-        user_id: str = "default_user",
-        session_id: str = "default_session",
+        user_id: str | None = "default_user",
+        session_id: str | None = "default_session",
     ) -> None:
-        """Bind the memory to one user's session.
+        """Bind the memory to one user's session (``None`` means the default id, as in AgentScope).
 
         Raises:
             TypeError: an id is not a str.
             ValueError: an id is empty, longer than 1,024 characters or contains NUL.
         """
-        self.user_id = check_identity("user_id", user_id)
-        self.session_id = check_identity("session_id", session_id)
+        self.user_id = check_identity("user_id", "default_user" if user_id is None else user_id)
+        self.session_id = check_identity(
+            "session_id", "default_session" if session_id is None else session_id
+        )
         self._check_identity_sizes()
 
     async def add(
         self,
         memories: Msg | list[Msg] | None,
         marks: str | list[str] | None = None,
+        allow_duplicates: bool = False,
+        **kwargs: Any,
     ) -> None:
         """Append messages, each carrying ``marks``; all of them are stored, or none.
 
         A message whose id is already stored (or earlier in ``memories``) is skipped whole.
         Stored messages are copies: later changes to the caller's ``Msg`` do not reach memory.
+        Further keyword arguments are accepted and ignored, as AgentScope's memories do.
+
+        Args:
+            memories: The message(s) to append; ``None`` is a no-op.
+            marks: The mark(s) every one of them carries.
+            allow_duplicates: AgentScope's switch to store an id twice. memmark stores each
+                message id once per session, so ``True`` raises instead of being ignored.
+            **kwargs: Ignored (AgentScope's signature).
 
         Raises:
             TypeError: ``memories`` holds a non-``Msg``, content is not JSON-serialisable,
                 or ``marks`` is not a str / list of str.
-            ValueError: a mark or message id is empty, too long or contains NUL.
+            ValueError: a mark or message id is empty, too long or contains NUL, or
+                ``allow_duplicates`` is true.
             ContentTooLargeError: a message exceeds the backend's hard size limit.
         """
+        refuse_duplicates("allow_duplicates", allow_duplicates, duplicates_when=True)
         msgs = check_msgs(memories)
         mark_tuple = check_marks("marks", marks)
         records: dict[str, StoredMessage] = {}
@@ -125,6 +140,7 @@ class MemoryBase(AsyncClosing):
         prepend_summary: bool = True,
         *,
         limit: int | None = None,
+        **kwargs: Any,
     ) -> list[Msg]:
         """Return messages oldest first: those with ``mark`` and without ``exclude_mark``.
 
@@ -134,6 +150,7 @@ class MemoryBase(AsyncClosing):
             prepend_summary: Put the compressed summary, if set, first as a user message.
             limit: Keep only the newest ``limit`` matching messages (still oldest first);
                 the summary does not count towards it.
+            **kwargs: Ignored (AgentScope's signature).
 
         Raises:
             TypeError: a mark is not a str, or ``limit`` is not an int.
@@ -150,7 +167,7 @@ class MemoryBase(AsyncClosing):
             msgs.insert(0, Msg("user", snapshot.summary, "user"))
         return msgs
 
-    async def delete(self, msg_ids: list[str]) -> int:
+    async def delete(self, msg_ids: list[str], **kwargs: Any) -> int:
         """Delete messages (and their marks) by id; unknown ids are ignored.
 
         Returns:
@@ -161,7 +178,7 @@ class MemoryBase(AsyncClosing):
             return 0
         return await self._remove_ids(ids)
 
-    async def delete_by_mark(self, mark: str | list[str]) -> int:
+    async def delete_by_mark(self, mark: str | list[str], **kwargs: Any) -> int:
         """Delete every message carrying any of the marks.
 
         Returns:
@@ -255,6 +272,32 @@ class MemoryBase(AsyncClosing):
 
     async def close(self) -> None:
         """Release what this memory created itself; resources passed in stay the caller's."""
+
+    def state_dict(self) -> dict[str, Any]:
+        """Return which session this memory is bound to; its content stays in the storage.
+
+        A persistent memory's messages, marks and summary live in its database, so an
+        AgentScope agent's ``state_dict()`` (and a saved AgentScope session) records only this
+        reference, and loading it back reconnects to the same data. Use :meth:`export_state`
+        for the content itself. :class:`InMemoryMemory` returns its content instead.
+        """
+        return {"user_id": self.user_id, "session_id": self.session_id}
+
+    def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True) -> None:
+        """Check a :meth:`state_dict` against this memory; the storage already holds the data.
+
+        Args:
+            state_dict: A dict from :meth:`state_dict`.
+            strict: Refuse unknown keys; otherwise they are ignored. A state without ids,
+                or AgentScope's ``{"_compressed_summary": ""}``, has nothing to check.
+
+        Raises:
+            TypeError: ``state_dict`` is not a dict.
+            ValueError: it names another session (a memory never switches to another
+                user's data), or carries content (``await import_state(state)`` writes
+                a tutorial-format state into the storage).
+        """
+        check_reference_state(state_dict, self.user_id, self.session_id, strict=strict)
 
     @property
     def _telemetry_backend(self) -> str:

@@ -14,10 +14,11 @@ from memmark._core._record import Snapshot, StoredMessage, encode_payload
 from memmark._core._validation import MSG_ID_MAX_LENGTH, check_marks, check_summary, check_text
 from memmark.message import Msg
 
-__all__ = ["decode_state", "encode_state"]
+__all__ = ["check_reference_state", "decode_state", "encode_state"]
 
 _SUMMARY_KEY = "_compressed_summary"
 _CONTENT_KEY = "content"
+_REFERENCE_KEYS = ("user_id", "session_id")
 
 
 def encode_state(snapshot: Snapshot) -> dict[str, Any]:
@@ -74,3 +75,38 @@ def decode_state(state: object, *, strict: bool = True) -> Snapshot:
                 msg.id, encode_payload(msg), check_marks(f"{where}[1]", marks)
             )
     return Snapshot(summary, list(messages.values()))
+
+
+def check_reference_state(
+    state: object, user_id: str, session_id: str, *, strict: bool = True
+) -> None:
+    """Check a persistent memory's state dict (``{"user_id", "session_id"}``) against its ids.
+
+    A state without ids, or with an empty summary (what AgentScope's own SQL, Redis and
+    Tablestore memories save), names nothing to check and is accepted.
+
+    Raises:
+        TypeError: ``state`` is not a dict.
+        ValueError: it names another session, carries content (which only an async write
+            can store: ``import_state``), or, with ``strict``, has keys of neither format.
+    """
+    if not isinstance(state, Mapping):
+        raise TypeError(f"state must be a dict, got {type(state).__name__}")
+    if state.get(_CONTENT_KEY) or state.get(_SUMMARY_KEY):
+        raise ValueError(
+            "this memory keeps its content in its storage and cannot load messages or a "
+            "summary synchronously; write a tutorial-format state with "
+            "`await memory.import_state(state)`"
+        )
+    unknown = set(state.keys()) - {*_REFERENCE_KEYS, _SUMMARY_KEY, _CONTENT_KEY}
+    if strict and unknown:
+        raise ValueError(
+            f"state may hold only the keys {list(_REFERENCE_KEYS)}, got unknown "
+            f"{sorted(map(str, unknown))}"
+        )
+    for key, own in zip(_REFERENCE_KEYS, (user_id, session_id), strict=True):
+        if key in state and state[key] != own:
+            raise ValueError(
+                f"state belongs to {key} {state[key]!r}, this memory to {own!r}; a memory never "
+                "switches to another session's data"
+            )

@@ -23,6 +23,7 @@ __all__ = [
     "check_summary",
     "check_text",
     "check_timestamp",
+    "refuse_duplicates",
 ]
 
 IDENTITY_MAX_LENGTH = 1024
@@ -52,7 +53,8 @@ def check_text(name: str, value: object, *, max_length: int) -> str:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise ValueError(f"{name} must be valid unicode (no unpaired surrogates)") from exc
-    return value
+    # A str subclass (AgentScope's marks are a str Enum) is stored as the plain text it holds.
+    return str.__str__(value)
 
 
 def check_identity(name: str, value: object) -> str:
@@ -102,16 +104,47 @@ def check_msgs(value: object) -> list[Msg]:
     elif isinstance(value, (list, tuple)):
         items = value
     else:
-        raise TypeError(
-            f"memories must be a Msg, a list of Msg or None, got {type(value).__name__}"
-        )
+        raise TypeError(f"memories must be a Msg, a list of Msg or None, got {_describe(value)}")
     msgs: list[Msg] = []
     for i, item in enumerate(items):
         if not isinstance(item, Msg):
-            raise TypeError(f"memories[{i}] must be a Msg, got {type(item).__name__}")
+            raise TypeError(f"memories[{i}] must be a Msg, got {_describe(item)}")
         check_text(f"memories[{i}].id", item.id, max_length=MSG_ID_MAX_LENGTH)
         msgs.append(item)
     return msgs
+
+
+def _describe(value: object) -> str:
+    """Name the type of a rejected message, pointing AgentScope's ``Msg`` to the integration."""
+    cls = type(value)
+    if cls.__module__.split(".")[0] == "agentscope":
+        return (
+            f"{cls.__module__}.{cls.__qualname__} from AgentScope: memmark.memory classes take "
+            "memmark.message.Msg; for AgentScope agents use the same classes from "
+            "memmark.integrations.agentscope, which take AgentScope's Msg"
+        )
+    return cls.__name__
+
+
+def refuse_duplicates(name: str, value: object, *, duplicates_when: bool) -> None:
+    """Raise if an AgentScope flag asks to store a message id twice, which memmark never does.
+
+    Args:
+        name: The flag's name (``allow_duplicates``, ``skip_duplicated``).
+        value: Its value.
+        duplicates_when: The value that asks for duplicates.
+
+    Raises:
+        TypeError: the flag is not a bool.
+        ValueError: it asks for duplicates.
+    """
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
+    if value is duplicates_when:
+        raise ValueError(
+            f"{name}={value} cannot be honoured: memmark stores each message id once per "
+            "session (a message whose id is stored is skipped); give a copy its own id instead"
+        )
 
 
 def check_limit(value: object) -> int | None:

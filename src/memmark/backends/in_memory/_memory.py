@@ -26,8 +26,8 @@ class InMemoryMemory(MemoryBase):
     def __init__(
         self,
         *,
-        user_id: str = "default_user",
-        session_id: str = "default_session",
+        user_id: str | None = "default_user",
+        session_id: str | None = "default_session",
     ) -> None:
         """Create an empty memory (the ids only label it; each object is its own session)."""
         super().__init__(user_id=user_id, session_id=session_id)
@@ -42,14 +42,14 @@ class InMemoryMemory(MemoryBase):
         """Return the tutorial's state dict: summary and ``[msg_dict, marks]`` pairs."""
         return encode_state(self._snapshot(None, None, None, with_marks=True))
 
-    def load_state_dict(self, state: dict[str, Any], strict: bool = True) -> None:
-        """Replace the content with ``state`` (checked completely before anything changes).
+    def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True) -> None:
+        """Replace the content with ``state_dict`` (checked completely before anything changes).
 
         Args:
-            state: A dict from :meth:`state_dict` or any backend's ``export_state``.
+            state_dict: A dict from :meth:`state_dict` or any backend's ``export_state``.
             strict: Require exactly the keys ``_compressed_summary`` and ``content``.
         """
-        self._load(decode_state(state, strict=strict))
+        self._load(decode_state(state_dict, strict=strict))
 
     def _snapshot(
         self,

@@ -2,7 +2,7 @@
 
 Usage::
 
-    memory = RedisMemory(user_id="u1", session_id="s1", url="redis://localhost:6379/0")
+    memory = RedisMemory(session_id="s1", user_id="u1", url="redis://localhost:6379/0")
     await memory.add(Msg("Alice", "Hi", "user"), marks="greeting")
     await memory.close()
 
@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from memmark._core import MemoryBase, Snapshot, StoredMessage, epoch_ms
+from memmark._core import MemoryBase, Snapshot, StoredMessage, epoch_ms, refuse_duplicates
 from memmark._optional import require
 from memmark.backends.redis._keys import SessionKeys, sessions_key, users_key
 from memmark.backends.redis._scripts import EncodableArg, ScriptRunner, driver_errors
+from memmark.message import Msg
 
 if TYPE_CHECKING:
     from redis.asyncio import ConnectionPool, Redis
@@ -107,46 +108,53 @@ class RedisMemory(MemoryBase):
 
     def __init__(
         self,
-        *,
-        user_id: str = "default_user",
-        session_id: str = "default_session",
-        connection_pool: ConnectionPool | None = None,
+        session_id: str | None = "default_session",
+        user_id: str | None = "default_user",
         host: str = "localhost",
         port: int = 6379,
         db: int = 0,
         password: str | None = None,
-        url: str | None = None,
-        client: Redis | RedisCluster | None = None,
+        connection_pool: ConnectionPool | None = None,
         key_prefix: str = "memmark",
         key_ttl: float | None = None,
-        **connection_kwargs: Any,
+        *,
+        url: str | None = None,
+        client: Redis | RedisCluster | None = None,
+        **kwargs: Any,
     ) -> None:
         """Talk to Redis through a client, a pool or a URL (at most one), or host and port.
 
+        The positional order is AgentScope's (``session_id, user_id, host, port, db,
+        password, connection_pool, key_prefix, key_ttl``); ``url`` and ``client`` are
+        memmark's additions.
+
         Args:
-            user_id: The user the memory belongs to.
-            session_id: The session of that user.
-            connection_pool: A ``redis.asyncio.ConnectionPool`` the caller owns.
+            session_id: The session of that user; ``None`` means ``"default_session"``.
+            user_id: The user the memory belongs to; ``None`` means ``"default_user"``.
             host: Server host, when no pool, url or client is given.
             port: Server port, likewise.
             db: Database number, likewise.
             password: Password, likewise.
-            url: A ``redis://`` or ``rediss://`` URL (``connection_kwargs`` apply too).
-            client: An existing ``redis.asyncio.Redis`` or ``RedisCluster``, used as is
-                (a cluster client is initialised before the memory's first command).
+            connection_pool: A ``redis.asyncio.ConnectionPool`` the caller owns.
             key_prefix: Start of every key, so several applications can share a server.
             key_ttl: Seconds of inactivity after which the session's keys expire (sliding;
-                every call refreshes it). ``None`` keeps them forever.
-            **connection_kwargs: Further ``redis.asyncio.Redis`` options (``ssl``,
-                ``socket_timeout``, ...) for the client memmark creates from host or url.
-                Unless ``retry`` is among them, that client repeats a command once on a new
+                every call refreshes it). ``None`` keeps them forever. Also an attribute:
+                setting it later applies from the next call on.
+            url: A ``redis://`` or ``rediss://`` URL (``kwargs`` apply too).
+            client: An existing ``redis.asyncio.Redis`` or ``RedisCluster``, used as is
+                (a cluster client is initialised before the memory's first command).
+            **kwargs: Further ``redis.asyncio.Redis`` options (``ssl``,
+                ``socket_timeout``, ...) for the client memmark creates (from host, url or
+                around ``connection_pool``, as AgentScope does). Unless ``retry`` is among
+                them, a client created from host or url repeats a command once on a new
                 connection when the server dropped the pooled one.
 
         Raises:
             ImportError: the ``redis`` extra is not installed.
             TypeError: ``key_prefix`` is not a str or ``key_ttl`` not a number.
             ValueError: more than one of ``connection_pool``, ``url``, ``client`` is given,
-                or ``key_ttl`` is not positive.
+                ``kwargs`` are given with ``client`` (they configure only a client memmark
+                creates), or ``key_ttl`` is not positive.
         """
         super().__init__(user_id=user_id, session_id=session_id)
         redis_asyncio = require("redis.asyncio", extra="redis", feature="RedisMemory")
@@ -163,12 +171,16 @@ class RedisMemory(MemoryBase):
         ]
         if len(sources) > 1:
             raise ValueError(f"pass at most one of connection_pool, url, client; got {sources}")
-        self._ttl_ms = key_ttl_ms(key_ttl)
+        if kwargs and client is not None:
+            raise ValueError(f"client options {sorted(kwargs)} cannot apply to a client passed in")
+        connection_kwargs = kwargs
+        self.key_ttl = key_ttl
         self._owns_client = client is None and connection_pool is None
+        self._client_passed_in = client is not None
         if client is not None:
             self._client: Redis | RedisCluster = client
         elif connection_pool is not None:
-            self._client = redis_asyncio.Redis(connection_pool=connection_pool)
+            self._client = redis_asyncio.Redis(connection_pool=connection_pool, **kwargs)
         elif url is not None:
             connection_kwargs.setdefault("retry", _retry_once())
             self._client = redis_asyncio.Redis.from_url(url, **connection_kwargs)
@@ -186,6 +198,16 @@ class RedisMemory(MemoryBase):
         self._cluster_ready = False
         self._registered = False
 
+    @property
+    def key_ttl(self) -> float | None:
+        """Seconds of inactivity after which the session's keys expire; ``None``: never."""
+        return self._key_ttl
+
+    @key_ttl.setter
+    def key_ttl(self, value: float | None) -> None:
+        self._ttl_ms = key_ttl_ms(value)
+        self._key_ttl = value
+
     def get_client(self) -> Redis | RedisCluster:
         """Return the redis-py client this memory talks through."""
         return self._client
@@ -194,11 +216,56 @@ class RedisMemory(MemoryBase):
     def _telemetry_backend(self) -> str:
         return "redis_cluster" if self._cluster else "redis"
 
-    async def close(self) -> None:
-        """Close the client if memmark created it; a client or pool passed in stays open."""
-        if self._owns_client:
-            with driver_errors():
-                await self._client.aclose()
+    async def add(  # type: ignore[override]  # AgentScope's third parameter here: skip_duplicated
+        self,
+        memories: Msg | list[Msg] | None,
+        marks: str | list[str] | None = None,
+        skip_duplicated: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        """Append messages as :meth:`MemoryBase.add` does, with AgentScope's Redis signature.
+
+        Args:
+            memories: The message(s) to append; ``None`` is a no-op.
+            marks: The mark(s) every one of them carries.
+            skip_duplicated: ``True`` (the default) skips ids already stored, as memmark
+                always does; ``False`` raises ``ValueError`` (memmark stores an id once).
+            **kwargs: Passed on to :meth:`MemoryBase.add`.
+        """
+        refuse_duplicates("skip_duplicated", skip_duplicated, duplicates_when=False)
+        await super().add(memories, marks, **kwargs)
+
+    async def close(self, close_connection_pool: bool | None = None) -> None:
+        """Close the client if memmark created it; a client or pool passed in stays open.
+
+        Args:
+            close_connection_pool: AgentScope's switch, passed to redis-py's ``aclose``.
+                ``None`` (the default) applies memmark's rule above. ``True`` also
+                disconnects the pool, even one passed in, as AgentScope does. ``False``
+                closes a client memmark created but leaves its pool's connections open.
+
+        Raises:
+            ValueError: ``close_connection_pool`` is given for a ``client=`` (memmark
+                closes a client passed in never, and a cluster client has no such pool).
+        """
+        if close_connection_pool is None:
+            if self._owns_client:
+                with driver_errors():
+                    await self._client.aclose()
+            return
+        if not isinstance(close_connection_pool, bool):
+            raise TypeError(
+                "close_connection_pool must be a bool or None, got "
+                f"{type(close_connection_pool).__name__}"
+            )
+        if self._client_passed_in or self._cluster:
+            raise ValueError(
+                "close_connection_pool applies to a client memmark created or a "
+                "connection_pool; a client passed in stays the caller's to close"
+            )
+        client = cast("Redis", self._client)  # memmark creates only single-node clients
+        with driver_errors():
+            await client.aclose(close_connection_pool=close_connection_pool)
 
     async def _run(self, name: str, *args: EncodableArg, register: bool = False) -> Any:
         """Run a script on this session; ``register`` for writes that may create data.

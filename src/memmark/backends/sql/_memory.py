@@ -14,12 +14,12 @@ import functools
 import random
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from memmark._core import MemoryBase, Snapshot, StoredMessage
+from memmark._core import MemoryBase, Snapshot, StoredMessage, refuse_duplicates
 from memmark.backends.sql import _mysql as mysql
 from memmark.backends.sql import _postgres as postgres
 from memmark.backends.sql import _queries as q
@@ -28,6 +28,7 @@ from memmark.backends.sql._driver import AddTarget, DriverAdd, FastAdd, on_drive
 from memmark.backends.sql._errors import is_retryable, map_errors
 from memmark.backends.sql._schema import check_prefix, session_key, tables, telemetry_backend
 from memmark.backends.sql._setup import ensure_schema
+from memmark.message import Msg
 
 __all__ = ["AsyncSQLAlchemyMemory"]
 
@@ -73,18 +74,20 @@ class AsyncSQLAlchemyMemory(MemoryBase):
     def __init__(
         self,
         engine_or_session: AsyncEngine | AsyncSession,
-        user_id: str = "default_user",
-        session_id: str = "default_session",
+        session_id: str | None = None,
+        user_id: str | None = None,
         *,
         table_prefix: str = "memmark_",
     ) -> None:
         """Bind the memory to one user's session on an engine or on the caller's session.
 
+        The positional order is AgentScope's: ``(engine_or_session, session_id, user_id)``.
+
         Args:
             engine_or_session: An ``AsyncEngine`` (memmark opens and commits short
                 transactions) or an ``AsyncSession`` (memmark works in its transaction).
-            user_id: The user the session belongs to.
-            session_id: The session, unique per user.
+            session_id: The session, unique per user; ``None`` means ``"default_session"``.
+            user_id: The user the session belongs to; ``None`` means ``"default_user"``.
             table_prefix: Prefix of memmark's table names, so they never clash with yours.
 
         Raises:
@@ -93,7 +96,9 @@ class AsyncSQLAlchemyMemory(MemoryBase):
         """
         super().__init__(user_id=user_id, session_id=session_id)
         self._tables = tables(check_prefix(table_prefix))
-        self._who = q.Identity(self.user_id, self.session_id, session_key(user_id, session_id))
+        self._who = q.Identity(
+            self.user_id, self.session_id, session_key(self.user_id, self.session_id)
+        )
         self._session: AsyncSession | None = None
         if isinstance(engine_or_session, AsyncEngine):
             self._engine = engine_or_session
@@ -113,6 +118,25 @@ class AsyncSQLAlchemyMemory(MemoryBase):
     @property
     def _telemetry_backend(self) -> str:
         return telemetry_backend(self._engine.dialect.name)
+
+    async def add(  # type: ignore[override]  # AgentScope's third parameter here: skip_duplicated
+        self,
+        memories: Msg | list[Msg] | None,
+        marks: str | list[str] | None = None,
+        skip_duplicated: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        """Append messages as :meth:`MemoryBase.add` does, with AgentScope's SQL signature.
+
+        Args:
+            memories: The message(s) to append; ``None`` is a no-op.
+            marks: The mark(s) every one of them carries.
+            skip_duplicated: ``True`` (the default) skips ids already stored, as memmark
+                always does; ``False`` raises ``ValueError`` (memmark stores an id once).
+            **kwargs: Passed on to :meth:`MemoryBase.add`.
+        """
+        refuse_duplicates("skip_duplicated", skip_duplicated, duplicates_when=False)
+        await super().add(memories, marks, **kwargs)
 
     def _stored_summary_bytes(self, summary: str) -> int:
         # Stored as ASCII JSON: escapes count (a control character takes 6 bytes), quotes not.

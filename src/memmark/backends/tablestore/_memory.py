@@ -45,6 +45,7 @@ from memmark.backends.tablestore._schema import ensure_tables, table_names
 from memmark.backends.tablestore._sdk import open_client
 from memmark.backends.tablestore._session import Session, Writer
 from memmark.errors import MemmarkError
+from memmark.message import Msg
 
 __all__ = ["TablestoreMemory"]
 
@@ -75,6 +76,27 @@ def _entry(columns: dict[str, Any]) -> _Entry:
     )
 
 
+def _refuse_search_index(
+    text_field: object, embedding_field: object, vector_dimension: object, kwargs: dict[str, Any]
+) -> None:
+    """Raise if AgentScope's search-index arguments ask for anything but their defaults."""
+    asked = {
+        name: value
+        for name, value, default in (
+            ("text_field", text_field, "text"),
+            ("embedding_field", embedding_field, "embedding"),
+            ("vector_dimension", vector_dimension, 0),
+        )
+        if value != default
+    }
+    asked.update(kwargs)
+    if asked:
+        raise ValueError(
+            f"TablestoreMemory cannot honour {sorted(asked)}: memmark keeps messages in "
+            "primary-key tables and builds no search index or vector field"
+        )
+
+
 class TablestoreMemory(MemoryBase):
     """Memory of one (user_id, session_id) in Tablestore, shared by every process using it.
 
@@ -98,33 +120,48 @@ class TablestoreMemory(MemoryBase):
         instance_name: str | None = None,
         access_key_id: str | None = None,
         access_key_secret: str | None = None,
-        user_id: str = "default_user",
-        session_id: str = "default_session",
-        *,
+        user_id: str | None = "default_user",
+        session_id: str | None = "default_session",
         sts_token: str | None = None,
         table_name: str = "memmark",
+        text_field: str = "text",
+        embedding_field: str = "embedding",
+        vector_dimension: int = 0,
+        *,
         client: Any = None,
+        **kwargs: Any,
     ) -> None:
         """Connect to a Tablestore instance (or use ``client``) for one user's session.
+
+        The positional order is AgentScope's. memmark reads only primary-key tables (never a
+        search index, which lags behind writes), so AgentScope's search-index arguments
+        ``text_field``, ``embedding_field`` and ``vector_dimension`` are accepted at their
+        defaults only, and ``kwargs`` (options of AgentScope's knowledge store) not at all.
 
         Args:
             end_point: The instance endpoint, e.g. ``https://x.cn-hangzhou.ots.aliyuncs.com``.
             instance_name: The instance name.
             access_key_id: AccessKey id.
             access_key_secret: AccessKey secret.
-            user_id: Whose memory this is.
-            session_id: Which of the user's sessions.
+            user_id: Whose memory this is; ``None`` means ``"default_user"``.
+            session_id: Which of the user's sessions; ``None`` means ``"default_session"``.
             sts_token: STS security token, for temporary credentials.
             table_name: Prefix of the tables' names.
+            text_field: AgentScope's search-index text field; only ``"text"``.
+            embedding_field: AgentScope's search-index vector field; only ``"embedding"``.
+            vector_dimension: AgentScope's vector size; only ``0`` (no vector search).
             client: An ``AsyncOTSClient`` to use instead of creating one; it stays open
                 when this memory closes.
+            **kwargs: AgentScope's knowledge-store options; none can be honoured.
 
         Raises:
             ImportError: the ``tablestore`` SDK is not installed.
-            ValueError: credentials are missing (without ``client``), or ``table_name`` is
-                not a valid table name.
+            ValueError: credentials are missing (without ``client``), ``table_name`` is
+                not a valid table name, or a search-index argument or ``kwargs`` asks for
+                what memmark does not do.
             ContentTooLargeError: ``user_id`` or ``session_id`` exceeds 1 KB in UTF-8.
         """
+        _refuse_search_index(text_field, embedding_field, vector_dimension, kwargs)
         super().__init__(user_id=user_id, session_id=session_id)
         names = table_names(table_name)
         self._client, self._endpoint = open_client(
@@ -145,6 +182,30 @@ class TablestoreMemory(MemoryBase):
     @property
     def _telemetry_backend(self) -> str:
         return "tablestore"
+
+    async def add(
+        self,
+        memories: Msg | list[Msg] | None,
+        marks: str | list[str] | None = None,
+        allow_duplicates: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        """Append messages as :meth:`MemoryBase.add` does, with AgentScope's Tablestore signature.
+
+        Args:
+            memories: The message(s) to append; ``None`` is a no-op.
+            marks: The mark(s) every one of them carries.
+            allow_duplicates: Accepted for AgentScope's signature, where it defaults to
+                ``True``; a documented no-op: memmark stores each message id once per
+                session and skips an id already stored, whatever this says (AgentScope's
+                Tablestore overwrote the stored message instead).
+            **kwargs: Passed on to :meth:`MemoryBase.add`.
+        """
+        if not isinstance(allow_duplicates, bool):
+            raise TypeError(
+                f"allow_duplicates must be a bool, got {type(allow_duplicates).__name__}"
+            )
+        await super().add(memories, marks, **kwargs)
 
     def get_client(self) -> Any:
         """Return the SDK client this memory uses."""
