@@ -69,7 +69,10 @@ async def test_add_round_trips_or_changes_nothing(memory_factory, batch, marks) 
     dicts = [m.to_dict() for m in batch]
     if not await _refused_or_done(memory, before, memory.add(batch, marks=marks)):
         return
-    fresh = list({d["id"]: d for d in reversed(dicts)}.values())[::-1]
+    first_of_each_id: dict[str, dict] = {}
+    for d in dicts:
+        first_of_each_id.setdefault(d["id"], d)  # a repeated id is skipped whole
+    fresh = list(first_of_each_id.values())
     fresh = [d for d in fresh if d["id"] != BASELINE.id]
     loaded = await memory.get_memory(prepend_summary=False)
     assert [m.to_dict() for m in loaded] == [BASELINE.to_dict(), *fresh]
