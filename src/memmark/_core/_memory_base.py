@@ -19,6 +19,11 @@ primitive              contract
 ``_wipe``              delete every message, mark and the summary of this session
 ``_pop``               remove the newest message and return it (``None`` when empty);
                        atomic: two concurrent pops never return the same message
+``_rewind``            remove a message and every later one; return how many; atomic
+``_compress``          store the summary and mark (or delete) messages, in one step
+``_fill``              on an empty session, store a snapshot in one step; refuse
+                       (``False``) a session holding a message or a summary
+``_sibling``           a memory of the same backend and storage, on another session
 ``_replace``           optional: atomically swap the whole session for a snapshot
 =====================  ===================================================================
 
@@ -35,6 +40,7 @@ from memmark._core._closing import AsyncClosing
 from memmark._core._record import Snapshot, StoredMessage, decode_payload, encode_payload
 from memmark._core._state import decode_state, encode_state
 from memmark._core._validation import (
+    MSG_ID_MAX_LENGTH,
     check_identity,
     check_limit,
     check_marks,
@@ -42,6 +48,7 @@ from memmark._core._validation import (
     check_msgs,
     check_optional_mark,
     check_summary,
+    check_text,
 )
 from memmark.errors import ContentTooLargeError
 from memmark.message import Msg
@@ -218,6 +225,80 @@ class MemoryBase(AsyncClosing):
         stored = await self._pop()
         return None if stored is None else decode_payload(stored.payload)
 
+    async def rewind(self, msg_id: str) -> int:
+        """Remove ``msg_id`` and every message stored after it, atomically (retry a turn).
+
+        Returns:
+            How many messages were removed; 0 when ``msg_id`` is not stored.
+
+        Raises:
+            TypeError: ``msg_id`` is not a str.
+            ValueError: it is empty, too long or contains NUL.
+        """
+        msg_id = check_text("msg_id", msg_id, max_length=MSG_ID_MAX_LENGTH)
+        return await self._rewind(msg_id)
+
+    async def compress(
+        self, summary: str, msg_ids: list[str], *, mark: str | None = "compressed"
+    ) -> int:
+        """Store ``summary`` and mark the messages ``msg_ids`` (or delete them), in one step.
+
+        A concurrent reader sees the session before or after, never the new summary beside
+        unmarked messages. With ``mark=None`` the messages are deleted instead of marked.
+
+        Returns:
+            How many messages changed: gained the mark (those already carrying it do not
+            count) or, with ``mark=None``, were deleted. Unknown ids are ignored.
+
+        Raises:
+            TypeError: ``summary`` is not a str, ``msg_ids`` not a list of str, or ``mark``
+                not a str or None.
+            ValueError: a message id or the mark is empty, too long or contains NUL.
+            ContentTooLargeError: the summary exceeds the backend's hard size limit.
+        """
+        summary = check_summary(summary)
+        ids = check_msg_ids("msg_ids", msg_ids)
+        mark = check_optional_mark("mark", mark)
+        self._check_summary_size(summary)
+        return await self._compress(summary, ids, mark)
+
+    async def fork(self, new_session_id: str, *, upto: str | None = None) -> MemoryBase:
+        """Copy this session into a new, empty session of the same user, and open it.
+
+        The copy holds the summary and the messages with their ids and marks, up to and
+        including the message ``upto`` when given. It is written in one step: a reader of
+        the new session sees nothing or all of it.
+
+        Returns:
+            A memory of the same backend on the new session, sharing this memory's storage
+            connection (close this memory last; closing the fork releases nothing of it).
+
+        Raises:
+            TypeError: ``new_session_id`` or ``upto`` is not a str.
+            ValueError: ``new_session_id`` is malformed or this session's own, ``upto`` is
+                not a message of this session, or the new session already holds a message
+                or a summary (nothing is written then).
+        """
+        new_session_id = check_identity("new_session_id", new_session_id)
+        if upto is not None:
+            upto = check_text("upto", upto, max_length=MSG_ID_MAX_LENGTH)
+        if new_session_id == self.session_id:
+            raise ValueError("new_session_id must differ from this memory's session_id")
+        target = self._sibling(new_session_id)
+        snapshot = await self._select(mark=None, exclude_mark=None, limit=None, with_marks=True)
+        messages = snapshot.messages
+        if upto is not None:
+            ids = [stored.msg_id for stored in messages]
+            if upto not in ids:
+                raise ValueError(f"upto {upto!r} is not a message of this session")
+            messages = messages[: ids.index(upto) + 1]
+        if not await target._fill(Snapshot(snapshot.summary, messages)):
+            raise ValueError(
+                f"session {new_session_id!r} of user {self.user_id!r} already holds messages "
+                "or a summary; fork only into an empty session"
+            )
+        return target
+
     async def export_state(self) -> dict[str, Any]:
         """Return the whole session in the tutorial's ``state_dict`` format."""
         snapshot = await self._select(mark=None, exclude_mark=None, limit=None, with_marks=True)
@@ -344,4 +425,33 @@ class MemoryBase(AsyncClosing):
         """Remove the newest message with its marks and return it; ``None`` when empty.
 
         Atomic: no other write of the session runs between finding and removing it.
+        """
+
+    @abstractmethod
+    async def _rewind(self, msg_id: str) -> int:
+        """Remove ``msg_id`` and every later message with their marks; return how many.
+
+        Atomic; an unknown ``msg_id`` removes nothing and returns 0.
+        """
+
+    @abstractmethod
+    async def _compress(self, summary: str, msg_ids: tuple[str, ...], mark: str | None) -> int:
+        """In one step: store ``summary``, and give ``msg_ids`` the mark (delete: ``None``).
+
+        Returns how many messages gained the mark, or were deleted.
+        """
+
+    @abstractmethod
+    async def _fill(self, snapshot: Snapshot) -> bool:
+        """Store ``snapshot`` in one step if the session holds no message and no summary.
+
+        Returns:
+            Whether it was stored; ``False`` (nothing written) when the session held anything.
+        """
+
+    @abstractmethod
+    def _sibling(self, session_id: str) -> MemoryBase:
+        """A memory of this backend on (this user, ``session_id``), on the same storage.
+
+        It shares this memory's client or engine and never closes it.
         """

@@ -140,3 +140,25 @@ class InMemoryMemory(MemoryBase):
             return None
         msg_id, (payload, marks) = self._messages.popitem()  # dicts pop the newest
         return StoredMessage(msg_id, payload, tuple(marks))
+
+    async def _rewind(self, msg_id: str) -> int:
+        ids = list(self._messages)
+        if msg_id not in self._messages:
+            return 0
+        doomed = ids[ids.index(msg_id) :]
+        return await self._remove_ids(tuple(doomed))
+
+    async def _compress(self, summary: str, msg_ids: tuple[str, ...], mark: str | None) -> int:
+        self._summary = summary
+        if mark is None:
+            return await self._remove_ids(msg_ids)
+        return await self._relabel(new_mark=mark, old_mark=None, msg_ids=msg_ids)
+
+    async def _fill(self, snapshot: Snapshot) -> bool:
+        if self._messages or self._summary:
+            return False
+        self._load(snapshot)
+        return True
+
+    def _sibling(self, session_id: str) -> InMemoryMemory:
+        return InMemoryMemory(user_id=self.user_id, session_id=session_id)

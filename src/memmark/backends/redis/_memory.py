@@ -147,6 +147,7 @@ class RedisMemory(MemoryBase):
             self._client = redis_asyncio.Redis(
                 host=host, port=port, db=db, password=password, **connection_kwargs
             )
+        self._key_prefix = key_prefix
         self._keys = SessionKeys.of(key_prefix, self.user_id, self.session_id)
         self._index_keys = (users_key(key_prefix), sessions_key(key_prefix, self.user_id))
         self._scripts = ScriptRunner(self._client)
@@ -273,4 +274,31 @@ class RedisMemory(MemoryBase):
             len(snapshot.messages),
             *self._triples(snapshot.messages),
             register=bool(snapshot.messages or snapshot.summary),
+        )
+
+    async def _rewind(self, msg_id: str) -> int:
+        return int(await self._run("rewind", msg_id))
+
+    async def _compress(self, summary: str, msg_ids: tuple[str, ...], mark: str | None) -> int:
+        return int(
+            await self._run("compress", summary, mark or "", *msg_ids, register=bool(summary))
+        )
+
+    async def _fill(self, snapshot: Snapshot) -> bool:
+        filled = await self._run(
+            "fill",
+            snapshot.summary,
+            len(snapshot.messages),
+            *self._triples(snapshot.messages),
+            register=bool(snapshot.messages or snapshot.summary),
+        )
+        return bool(int(filled))
+
+    def _sibling(self, session_id: str) -> RedisMemory:
+        return RedisMemory(
+            user_id=self.user_id,
+            session_id=session_id,
+            client=self._client,
+            key_prefix=self._key_prefix,
+            key_ttl=self._ttl_ms / 1000 if self._ttl_ms else None,
         )

@@ -84,7 +84,8 @@ class AsyncSQLAlchemyMemory(MemoryBase):
             ValueError: an id or the prefix is malformed.
         """
         super().__init__(user_id=user_id, session_id=session_id)
-        self._tables = tables(check_prefix(table_prefix))
+        self._table_prefix = check_prefix(table_prefix)
+        self._tables = tables(self._table_prefix)
         self._who = q.Identity(self.user_id, self.session_id, session_key(user_id, session_id))
         self._session: AsyncSession | None = None
         if isinstance(engine_or_session, AsyncEngine):
@@ -277,6 +278,66 @@ class AsyncSQLAlchemyMemory(MemoryBase):
             return None if locked is None else await q.pop_newest(conn, self._tables, locked[0])
 
         return await self._run("pop", work)
+
+    async def _rewind(self, msg_id: str) -> int:
+        return await self._locked(
+            "rewind", lambda conn, ref: q.rewind(conn, self._tables, ref, msg_id)
+        )
+
+    async def _compress(self, summary: str, msg_ids: tuple[str, ...], mark: str | None) -> int:
+        async def work(conn: AsyncConnection) -> int:
+            locked = await q.lock_session(
+                conn,
+                self._tables,
+                self._who,
+                create=bool(summary),
+                summary=q.encode_summary(summary),
+            )
+            if locked is None or not msg_ids:
+                return 0
+            if mark is None:
+                return await q.remove_ids(conn, self._tables, locked[0], msg_ids)
+            return await q.relabel(
+                conn, self._tables, locked[0], new_mark=mark, old_mark=None, msg_ids=msg_ids
+            )
+
+        return await self._run("compress", work)
+
+    async def _fill(self, snapshot: Snapshot) -> bool:
+        async def work(conn: AsyncConnection) -> bool:
+            locked = await q.lock_session(conn, self._tables, self._who, create=True)
+            assert locked is not None
+            if await q.holds_anything(conn, self._tables, locked[0]):
+                return False
+            await self._write_snapshot(conn, snapshot)
+            return True
+
+        return await self._run("fork", work)
+
+    async def _write_snapshot(self, conn: AsyncConnection, snapshot: Snapshot) -> None:
+        """Set the summary and append the snapshot's messages (the session is locked)."""
+        records = snapshot.messages
+        locked = await q.lock_session(
+            conn,
+            self._tables,
+            self._who,
+            create=True,
+            allocate=len(records),
+            summary=q.encode_summary(snapshot.summary),
+        )
+        assert locked is not None
+        ref, first = locked
+        if records:
+            inserted = await q.insert_messages(conn, self._tables, ref, first, records)
+            await q.add_marks(conn, self._tables, ref, first, records, inserted)
+
+    def _sibling(self, session_id: str) -> AsyncSQLAlchemyMemory:
+        return AsyncSQLAlchemyMemory(
+            self._engine if self._session is None else self._session,
+            self.user_id,
+            session_id,
+            table_prefix=self._table_prefix,
+        )
 
     async def _replace(self, snapshot: Snapshot) -> None:
         records = snapshot.messages

@@ -27,12 +27,14 @@ __all__ = [
     "count",
     "decode_summary",
     "encode_summary",
+    "holds_anything",
     "insert_messages",
     "lock_session",
     "pop_newest",
     "relabel",
     "remove_ids",
     "remove_marked",
+    "rewind",
     "select_snapshot",
     "wipe",
 ]
@@ -411,3 +413,24 @@ async def pop_newest(conn: AsyncConnection, t: Tables, ref: int) -> StoredMessag
         await conn.execute(sa.delete(k).where(k.c.session_ref == ref, k.c.seq == seq))
     await conn.execute(sa.delete(m).where(m.c.session_ref == ref, m.c.seq == seq))
     return StoredMessage(msg_id, payload, marks)
+
+
+async def rewind(conn: AsyncConnection, t: Tables, ref: int, msg_id: str) -> int:
+    """Delete ``msg_id`` and every later message of the session with their marks."""
+    m, k = t.messages, t.marks
+    found = sa.select(m.c.seq).where(m.c.session_ref == ref, m.c.msg_id == msg_id)
+    first = (await conn.execute(found)).scalar()
+    if first is None:
+        return 0
+    await conn.execute(sa.delete(k).where(k.c.session_ref == ref, k.c.seq >= first))
+    result = await conn.execute(sa.delete(m).where(m.c.session_ref == ref, m.c.seq >= first))
+    return int(result.rowcount)
+
+
+async def holds_anything(conn: AsyncConnection, t: Tables, ref: int) -> bool:
+    """Whether the session has a message or a summary."""
+    s, m = t.sessions, t.messages
+    message = sa.exists().where(m.c.session_ref == ref)
+    summary = sa.select(s.c.summary).where(s.c.id == ref).scalar_subquery()
+    held = sa.select(sa.or_(message, summary != ""))
+    return bool((await conn.execute(held)).scalar())

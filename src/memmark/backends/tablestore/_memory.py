@@ -43,7 +43,7 @@ from memmark.backends.tablestore._rows import (
 )
 from memmark.backends.tablestore._schema import ensure_tables, table_names
 from memmark.backends.tablestore._sdk import open_client
-from memmark.backends.tablestore._session import Session, Writer
+from memmark.backends.tablestore._session import Session, SessionRow, Writer
 from memmark.errors import MemmarkError
 
 __all__ = ["TablestoreMemory"]
@@ -138,6 +138,7 @@ class TablestoreMemory(MemoryBase):
         )
         self._owns_client = self._endpoint is not None
         self._names = names
+        self._table_name = table_name
         self._rows = Rows(self._client)
         self._session = Session(self._rows, names, self.user_id, self.session_id)
         self._lock = asyncio.Lock()
@@ -156,14 +157,20 @@ class TablestoreMemory(MemoryBase):
         return [("session_key", self._session.key), *columns]
 
     @contextlib.asynccontextmanager
-    async def _writing(self) -> AsyncIterator[Writer]:
-        """Hold the session's writer lock; publish the writer's fields on a clean exit."""
+    async def _writing(self, *, rewrite: bool = False) -> AsyncIterator[Writer]:
+        """Hold the session's writer lock; publish the writer's fields on a clean exit.
+
+        With ``rewrite`` readers wait until the release (see ``_session``): for operations
+        that change published rows and must appear as one step.
+        """
         await ensure_tables(self._client, self._names, self._endpoint)
         async with self._lock:
             writer = await self._session.acquire()
             try:
                 if writer.took_over:
                     writer.count = await self._recount(writer.next_seq)
+                if rewrite:
+                    await self._session.begin_rewrite(writer)
                 yield writer
             except BaseException:
                 if not writer.dropped:
@@ -282,21 +289,24 @@ class TablestoreMemory(MemoryBase):
         limit: int | None,
         with_marks: bool,
     ) -> Snapshot:
-        visible = await self._visible_limit()
-        if visible is None:
-            return Snapshot("")
-        summary, next_seq = visible
-        if limit == 0 or next_seq == 0:
-            return Snapshot(summary)
-        if mark is None:
-            newest = await self._newest(next_seq, exclude_mark, limit)
-        else:
-            newest = await self._newest_marked(mark, next_seq, exclude_mark, limit)
-        messages = [
-            StoredMessage(e.msg_id, e.payload, tuple(sorted(e.marks)) if with_marks else ())
-            for e in reversed(newest)
-        ]
-        return Snapshot(summary, messages)
+        await ensure_tables(self._client, self._names, self._endpoint)
+
+        async def read(row: SessionRow) -> Snapshot:
+            summary, next_seq = row.summary, row.next_seq
+            if limit == 0 or next_seq == 0:
+                return Snapshot(summary)
+            if mark is None:
+                newest = await self._newest(next_seq, exclude_mark, limit)
+            else:
+                newest = await self._newest_marked(mark, next_seq, exclude_mark, limit)
+            messages = [
+                StoredMessage(e.msg_id, e.payload, tuple(sorted(e.marks)) if with_marks else ())
+                for e in reversed(newest)
+            ]
+            return Snapshot(summary, messages)
+
+        _, snapshot = await self._session.read_stable(read)
+        return Snapshot("") if snapshot is None else snapshot
 
     async def _newest(self, next_seq: int, exclude: str | None, limit: int | None) -> list[_Entry]:
         """Whole messages below ``next_seq`` without ``exclude``, newest first, up to ``limit``."""
@@ -454,6 +464,47 @@ class TablestoreMemory(MemoryBase):
             await self._remove(writer, newest)
             entry = newest[0]
             return StoredMessage(entry.msg_id, entry.payload, tuple(sorted(entry.marks)))
+
+    async def _rewind(self, msg_id: str) -> int:
+        if await self._visible_limit() is None:
+            return 0
+        async with self._writing(rewrite=True) as writer:
+            found = await self._by_ids([msg_id], writer.next_seq)
+            if not found:
+                return 0
+            rows = self._rows.scan(
+                self._names.message,
+                self._key(("seq", found[0].seq)),
+                self._key(("seq", writer.next_seq)),
+                columns=_META,
+            )
+            return await self._remove(writer, [_entry(row) async for row in rows])
+
+    async def _compress(self, summary: str, msg_ids: tuple[str, ...], mark: str | None) -> int:
+        async with self._writing(rewrite=True) as writer:
+            writer.summary = summary
+            scope = await self._by_ids(msg_ids, writer.next_seq) if msg_ids else []
+            if mark is None:
+                return await self._remove(writer, scope)
+            changes = [(e, e.marks | {mark}) for e in scope if mark not in e.marks]
+            await self._apply_marks(changes)
+            return len(changes)
+
+    async def _fill(self, snapshot: Snapshot) -> bool:
+        async with self._writing() as writer:
+            if writer.count or writer.summary:
+                return False
+            await self._append(writer, snapshot.messages)
+            writer.summary = snapshot.summary
+            return True
+
+    def _sibling(self, session_id: str) -> TablestoreMemory:
+        return TablestoreMemory(
+            user_id=self.user_id,
+            session_id=session_id,
+            table_name=self._table_name,
+            client=self._client,
+        )
 
     async def _delete_rows(self, writer: Writer) -> None:
         """Delete every row of the session (message rows first), visible or not."""
