@@ -24,6 +24,16 @@ primitive              contract
 ``_fill``              on an empty session, store a snapshot in one step; refuse
                        (``False``) a session holding a message or a summary
 ``_sibling``           a memory of the same backend and storage, on another session
+``_version``           the session's version: a counter every changing write increases
+=====================  ===================================================================
+
+Every write primitive takes ``expected``: ``None``, or the version the caller expects. The
+primitive compares it with the stored version inside its atomic step (transaction, script,
+lock) and, when they differ, raises :class:`~memmark.errors.ConflictError` having changed
+nothing. A write that changes something increases the version; one that changes nothing
+leaves it.
+
+=====================  ===================================================================
 ``_replace``           optional: atomically swap the whole session for a snapshot
 =====================  ===================================================================
 
@@ -41,6 +51,7 @@ from memmark._core._record import Snapshot, StoredMessage, decode_payload, encod
 from memmark._core._state import decode_state, encode_state
 from memmark._core._validation import (
     MSG_ID_MAX_LENGTH,
+    check_expected_version,
     check_identity,
     check_limit,
     check_marks,
@@ -50,7 +61,7 @@ from memmark._core._validation import (
     check_summary,
     check_text,
 )
-from memmark.errors import ContentTooLargeError
+from memmark.errors import ConflictError, ContentTooLargeError
 from memmark.message import Msg
 
 __all__ = ["MemoryBase"]
@@ -95,6 +106,8 @@ class MemoryBase(AsyncClosing):
         self,
         memories: Msg | list[Msg] | None,
         marks: str | list[str] | None = None,
+        *,
+        expected_version: int | None = None,
     ) -> None:
         """Append messages, each carrying ``marks``; all of them are stored, or none.
 
@@ -109,14 +122,16 @@ class MemoryBase(AsyncClosing):
         """
         msgs = check_msgs(memories)
         mark_tuple = check_marks("marks", marks)
+        expected = check_expected_version(expected_version)
         records: dict[str, StoredMessage] = {}
         for msg in msgs:
             if msg.id not in records:
                 records[msg.id] = StoredMessage(msg.id, encode_payload(msg), mark_tuple)
         if not records:
+            await self._check_unchanged(expected)
             return
         self._check_sizes(records.values())
-        await self._insert(list(records.values()))
+        await self._insert(list(records.values()), expected=expected)
 
     async def get_memory(
         self,
@@ -150,18 +165,22 @@ class MemoryBase(AsyncClosing):
             msgs.insert(0, Msg("user", snapshot.summary, "user"))
         return msgs
 
-    async def delete(self, msg_ids: list[str]) -> int:
+    async def delete(self, msg_ids: list[str], *, expected_version: int | None = None) -> int:
         """Delete messages (and their marks) by id; unknown ids are ignored.
 
         Returns:
             How many of the messages existed.
         """
         ids = check_msg_ids("msg_ids", msg_ids)
+        expected = check_expected_version(expected_version)
         if not ids:
+            await self._check_unchanged(expected)
             return 0
-        return await self._remove_ids(ids)
+        return await self._remove_ids(ids, expected=expected)
 
-    async def delete_by_mark(self, mark: str | list[str]) -> int:
+    async def delete_by_mark(
+        self, mark: str | list[str], *, expected_version: int | None = None
+    ) -> int:
         """Delete every message carrying any of the marks.
 
         Returns:
@@ -170,15 +189,19 @@ class MemoryBase(AsyncClosing):
         if mark is None:
             raise TypeError("mark must be a str or a list of str, got NoneType")
         marks = check_marks("mark", mark)
+        expected = check_expected_version(expected_version)
         if not marks:
+            await self._check_unchanged(expected)
             return 0
-        return await self._remove_marked(marks)
+        return await self._remove_marked(marks, expected=expected)
 
     async def update_messages_mark(
         self,
         new_mark: str | None,
         old_mark: str | None = None,
         msg_ids: list[str] | None = None,
+        *,
+        expected_version: int | None = None,
     ) -> int:
         """Add, replace or remove a mark on a scope of messages, atomically.
 
@@ -192,11 +215,17 @@ class MemoryBase(AsyncClosing):
         new_mark = check_optional_mark("new_mark", new_mark)
         old_mark = check_optional_mark("old_mark", old_mark)
         ids = None if msg_ids is None else check_msg_ids("msg_ids", msg_ids)
+        expected = check_expected_version(expected_version)
         if new_mark == old_mark or ids == ():
+            await self._check_unchanged(expected)
             return 0
-        return await self._relabel(new_mark=new_mark, old_mark=old_mark, msg_ids=ids)
+        return await self._relabel(
+            new_mark=new_mark, old_mark=old_mark, msg_ids=ids, expected=expected
+        )
 
-    async def update_compressed_summary(self, summary: str) -> None:
+    async def update_compressed_summary(
+        self, summary: str, *, expected_version: int | None = None
+    ) -> None:
         """Store the compressed summary of this session (``""`` clears it).
 
         Raises:
@@ -205,27 +234,28 @@ class MemoryBase(AsyncClosing):
             ContentTooLargeError: its UTF-8 form exceeds the backend's hard size limit.
         """
         summary = check_summary(summary)
+        expected = check_expected_version(expected_version)
         self._check_summary_size(summary)
-        await self._set_summary(summary)
+        await self._set_summary(summary, expected=expected)
 
     async def size(self) -> int:
         """Return the number of stored messages (the summary is not one)."""
         return await self._count()
 
-    async def clear(self) -> None:
+    async def clear(self, *, expected_version: int | None = None) -> None:
         """Delete every message, mark and the summary of this user's session only."""
-        await self._wipe()
+        await self._wipe(expected=check_expected_version(expected_version))
 
-    async def pop(self) -> Msg | None:
+    async def pop(self, *, expected_version: int | None = None) -> Msg | None:
         """Remove the newest message and return it, atomically; ``None`` when empty.
 
         Two concurrent pops (coroutines, memory objects or processes) never return the
         same message: the storage removes and returns it in one step.
         """
-        stored = await self._pop()
+        stored = await self._pop(expected=check_expected_version(expected_version))
         return None if stored is None else decode_payload(stored.payload)
 
-    async def rewind(self, msg_id: str) -> int:
+    async def rewind(self, msg_id: str, *, expected_version: int | None = None) -> int:
         """Remove ``msg_id`` and every message stored after it, atomically (retry a turn).
 
         Returns:
@@ -236,10 +266,15 @@ class MemoryBase(AsyncClosing):
             ValueError: it is empty, too long or contains NUL.
         """
         msg_id = check_text("msg_id", msg_id, max_length=MSG_ID_MAX_LENGTH)
-        return await self._rewind(msg_id)
+        return await self._rewind(msg_id, expected=check_expected_version(expected_version))
 
     async def compress(
-        self, summary: str, msg_ids: list[str], *, mark: str | None = "compressed"
+        self,
+        summary: str,
+        msg_ids: list[str],
+        *,
+        mark: str | None = "compressed",
+        expected_version: int | None = None,
     ) -> int:
         """Store ``summary`` and mark the messages ``msg_ids`` (or delete them), in one step.
 
@@ -259,8 +294,9 @@ class MemoryBase(AsyncClosing):
         summary = check_summary(summary)
         ids = check_msg_ids("msg_ids", msg_ids)
         mark = check_optional_mark("mark", mark)
+        expected = check_expected_version(expected_version)
         self._check_summary_size(summary)
-        return await self._compress(summary, ids, mark)
+        return await self._compress(summary, ids, mark, expected=expected)
 
     async def fork(self, new_session_id: str, *, upto: str | None = None) -> MemoryBase:
         """Copy this session into a new, empty session of the same user, and open it.
@@ -299,20 +335,39 @@ class MemoryBase(AsyncClosing):
             )
         return target
 
+    async def version(self) -> int:
+        """Return the session's version: 0 for a session never changed, then increasing.
+
+        Every write that changes the session increases it; pass it back as
+        ``expected_version=`` to a write so that the write happens only if nobody changed
+        the session since (optimistic concurrency, enforced by the storage).
+        """
+        return await self._version()
+
+    async def _check_unchanged(self, expected: int | None) -> None:
+        """For a write that turned out to change nothing: still refuse a stale version."""
+        if expected is not None:
+            current = await self._version()
+            if current != expected:
+                raise ConflictError(expected, current)
+
     async def export_state(self) -> dict[str, Any]:
         """Return the whole session in the tutorial's ``state_dict`` format."""
         snapshot = await self._select(mark=None, exclude_mark=None, limit=None, with_marks=True)
         return encode_state(snapshot)
 
-    async def import_state(self, state: dict[str, Any]) -> None:
+    async def import_state(
+        self, state: dict[str, Any], *, expected_version: int | None = None
+    ) -> None:
         """Replace the whole session with a state from :meth:`export_state` (any backend).
 
         The state is checked completely before anything is written.
         """
         snapshot = decode_state(state, strict=True)
+        expected = check_expected_version(expected_version)
         self._check_sizes(snapshot.messages)
         self._check_summary_size(snapshot.summary)
-        await self._replace(snapshot)
+        await self._replace(snapshot, expected=expected)
 
     async def close(self) -> None:
         """Release what this memory created itself; resources passed in stay the caller's."""
@@ -359,18 +414,18 @@ class MemoryBase(AsyncClosing):
         """The summary's size as stored: its UTF-8 bytes, unless the backend escapes it."""
         return len(summary.encode("utf-8"))
 
-    async def _replace(self, snapshot: Snapshot) -> None:
+    async def _replace(self, snapshot: Snapshot, *, expected: int | None) -> None:
         """Swap the session's content for ``snapshot``.
 
         This default is not atomic; backends that can do it in one transaction override it.
         """
-        await self._wipe()
+        await self._wipe(expected=expected)
         if snapshot.messages:
-            await self._insert(snapshot.messages)
-        await self._set_summary(snapshot.summary)
+            await self._insert(snapshot.messages, expected=None)
+        await self._set_summary(snapshot.summary, expected=None)
 
     @abstractmethod
-    async def _insert(self, records: Sequence[StoredMessage]) -> None:
+    async def _insert(self, records: Sequence[StoredMessage], *, expected: int | None) -> None:
         """Append ``records`` (distinct ids) in order, skipping ids already stored; atomic."""
 
     @abstractmethod
@@ -392,11 +447,11 @@ class MemoryBase(AsyncClosing):
         """Return the number of stored messages."""
 
     @abstractmethod
-    async def _remove_ids(self, msg_ids: tuple[str, ...]) -> int:
+    async def _remove_ids(self, msg_ids: tuple[str, ...], *, expected: int | None) -> int:
         """Delete these messages and their marks; return how many existed."""
 
     @abstractmethod
-    async def _remove_marked(self, marks: tuple[str, ...]) -> int:
+    async def _remove_marked(self, marks: tuple[str, ...], *, expected: int | None) -> int:
         """Delete every message carrying any of ``marks``; return how many."""
 
     @abstractmethod
@@ -406,6 +461,7 @@ class MemoryBase(AsyncClosing):
         new_mark: str | None,
         old_mark: str | None,
         msg_ids: tuple[str, ...] | None,
+        expected: int | None,
     ) -> int:
         """Update marks as :meth:`update_messages_mark` says; return messages changed.
 
@@ -413,29 +469,31 @@ class MemoryBase(AsyncClosing):
         """
 
     @abstractmethod
-    async def _set_summary(self, summary: str) -> None:
+    async def _set_summary(self, summary: str, *, expected: int | None) -> None:
         """Store the summary; ``""`` clears it."""
 
     @abstractmethod
-    async def _wipe(self) -> None:
+    async def _wipe(self, *, expected: int | None) -> None:
         """Delete every message, mark and the summary of this session."""
 
     @abstractmethod
-    async def _pop(self) -> StoredMessage | None:
+    async def _pop(self, *, expected: int | None) -> StoredMessage | None:
         """Remove the newest message with its marks and return it; ``None`` when empty.
 
         Atomic: no other write of the session runs between finding and removing it.
         """
 
     @abstractmethod
-    async def _rewind(self, msg_id: str) -> int:
+    async def _rewind(self, msg_id: str, *, expected: int | None) -> int:
         """Remove ``msg_id`` and every later message with their marks; return how many.
 
         Atomic; an unknown ``msg_id`` removes nothing and returns 0.
         """
 
     @abstractmethod
-    async def _compress(self, summary: str, msg_ids: tuple[str, ...], mark: str | None) -> int:
+    async def _compress(
+        self, summary: str, msg_ids: tuple[str, ...], mark: str | None, *, expected: int | None
+    ) -> int:
         """In one step: store ``summary``, and give ``msg_ids`` the mark (delete: ``None``).
 
         Returns how many messages gained the mark, or were deleted.
@@ -455,3 +513,7 @@ class MemoryBase(AsyncClosing):
 
         It shares this memory's client or engine and never closes it.
         """
+
+    @abstractmethod
+    async def _version(self) -> int:
+        """Return the session's version (0 for a session never written)."""

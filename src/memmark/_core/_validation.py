@@ -132,3 +132,19 @@ def check_summary(value: object) -> str:
     except UnicodeEncodeError as exc:
         raise ValueError("summary must be valid unicode (no unpaired surrogates)") from exc
     return value
+
+
+def check_expected_version(value: object) -> int | None:
+    """Check ``expected_version``: ``None`` or a version number (an int >= 0).
+
+    Raises:
+        TypeError: not an int (``bool`` included) or None.
+        ValueError: negative.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"expected_version must be an int or None, got {type(value).__name__}")
+    if value < 0:
+        raise ValueError(f"expected_version must be >= 0, got {value}")
+    return value

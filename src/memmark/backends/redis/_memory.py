@@ -19,6 +19,7 @@ from memmark._core import MemoryBase, Snapshot, StoredMessage
 from memmark._optional import require
 from memmark.backends.redis._keys import SessionKeys, sessions_key, users_key
 from memmark.backends.redis._scripts import EncodableArg, ScriptRunner, driver_errors
+from memmark.errors import BackendError, ConflictError
 
 if TYPE_CHECKING:
     from redis.asyncio import ConnectionPool, Redis
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
 __all__ = ["RedisMemory"]
 
 _MARK_SEPARATOR = "\x00"
+_CONFLICT = "MEMMARK_CONFLICT "
+"""Start of the error a script replies when the session is not at the expected version."""
 
 
 def as_text(value: bytes | str) -> str:
@@ -166,8 +169,17 @@ class RedisMemory(MemoryBase):
             with driver_errors():
                 await self._client.aclose()
 
-    async def _run(self, name: str, *args: EncodableArg, register: bool = False) -> Any:
+    async def _run(
+        self,
+        name: str,
+        *args: EncodableArg,
+        register: bool = False,
+        expected: int | None = None,
+    ) -> Any:
         """Run a script on this session; ``register`` for writes that may create data.
+
+        With ``expected`` the script first checks the session's version and, when it
+        differs, changes nothing and replies an error raised here as ``ConflictError``.
 
         On a single node the script itself adds the session to the store's indexes, so an
         index entry exists whenever data does. On a cluster the indexes live in other slots:
@@ -188,8 +200,15 @@ class RedisMemory(MemoryBase):
             self._ttl_ms,
             self.user_id,
             self.session_id,
+            -1 if expected is None else expected,
         ]
-        return await self._scripts.run(name, keys, [*header, *args])
+        try:
+            return await self._scripts.run(name, keys, [*header, *args])
+        except BackendError as exc:
+            reply = str(exc.__cause__ or "")
+            if expected is None or not reply.startswith(_CONFLICT):
+                raise
+            raise ConflictError(expected, int(reply[len(_CONFLICT) :].split()[0])) from None
 
     async def _register(self) -> None:
         if self._registered:
@@ -209,8 +228,13 @@ class RedisMemory(MemoryBase):
             flat += (stored.msg_id, stored.payload, _MARK_SEPARATOR.join(stored.marks))
         return flat
 
-    async def _insert(self, records: Sequence[StoredMessage]) -> None:
-        await self._run("add", len(records), *self._triples(records), register=True)
+    async def _insert(self, records: Sequence[StoredMessage], *, expected: int | None) -> None:
+        await self._run(
+            "add", len(records), *self._triples(records), register=True, expected=expected
+        )
+
+    async def _version(self) -> int:
+        return int(await self._run("version"))
 
     async def _select(
         self,
@@ -238,11 +262,11 @@ class RedisMemory(MemoryBase):
     async def _count(self) -> int:
         return int(await self._run("count"))
 
-    async def _remove_ids(self, msg_ids: tuple[str, ...]) -> int:
-        return int(await self._run("delete", *msg_ids))
+    async def _remove_ids(self, msg_ids: tuple[str, ...], *, expected: int | None) -> int:
+        return int(await self._run("delete", *msg_ids, expected=expected))
 
-    async def _remove_marked(self, marks: tuple[str, ...]) -> int:
-        return int(await self._run("delete_by_mark", *marks))
+    async def _remove_marked(self, marks: tuple[str, ...], *, expected: int | None) -> int:
+        return int(await self._run("delete_by_mark", *marks, expected=expected))
 
     async def _relabel(
         self,
@@ -250,38 +274,51 @@ class RedisMemory(MemoryBase):
         new_mark: str | None,
         old_mark: str | None,
         msg_ids: tuple[str, ...] | None,
+        expected: int | None,
     ) -> int:
         scope = ("0",) if msg_ids is None else ("1", *msg_ids)
-        return int(await self._run("relabel", new_mark or "", old_mark or "", *scope))
+        return int(
+            await self._run("relabel", new_mark or "", old_mark or "", *scope, expected=expected)
+        )
 
-    async def _set_summary(self, summary: str) -> None:
-        await self._run("set_summary", summary, register=bool(summary))
+    async def _set_summary(self, summary: str, *, expected: int | None) -> None:
+        await self._run("set_summary", summary, register=bool(summary), expected=expected)
 
-    async def _wipe(self) -> None:
-        await self._run("clear")
+    async def _wipe(self, *, expected: int | None) -> None:
+        await self._run("clear", "0", expected=expected)
 
-    async def _pop(self) -> StoredMessage | None:
-        popped = await self._run("pop")
+    async def _pop(self, *, expected: int | None) -> StoredMessage | None:
+        popped = await self._run("pop", expected=expected)
         if popped is None:
             return None
         msg_id, payload, joined = popped
         return StoredMessage(as_text(msg_id), as_text(payload), _split_marks(as_text(joined)))
 
-    async def _replace(self, snapshot: Snapshot) -> None:
+    async def _replace(self, snapshot: Snapshot, *, expected: int | None) -> None:
         await self._run(
             "replace",
             snapshot.summary,
             len(snapshot.messages),
             *self._triples(snapshot.messages),
             register=bool(snapshot.messages or snapshot.summary),
+            expected=expected,
         )
 
-    async def _rewind(self, msg_id: str) -> int:
-        return int(await self._run("rewind", msg_id))
+    async def _rewind(self, msg_id: str, *, expected: int | None) -> int:
+        return int(await self._run("rewind", msg_id, expected=expected))
 
-    async def _compress(self, summary: str, msg_ids: tuple[str, ...], mark: str | None) -> int:
+    async def _compress(
+        self, summary: str, msg_ids: tuple[str, ...], mark: str | None, *, expected: int | None
+    ) -> int:
         return int(
-            await self._run("compress", summary, mark or "", *msg_ids, register=bool(summary))
+            await self._run(
+                "compress",
+                summary,
+                mark or "",
+                *msg_ids,
+                register=bool(summary),
+                expected=expected,
+            )
         )
 
     async def _fill(self, snapshot: Snapshot) -> bool:

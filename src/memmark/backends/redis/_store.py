@@ -196,7 +196,7 @@ class RedisStore(StoreBase):
     async def _drop_session(self, user_id: str, session_id: str) -> bool:
         keys = SessionKeys.of(self._prefix, user_id, session_id)
         held = await self._scripts.run(
-            "clear", keys.script_keys, [keys.mark_prefix, 0, user_id, session_id]
+            "clear", keys.script_keys, [keys.mark_prefix, 0, user_id, session_id, -1, "1"]
         )
         sessions = sessions_key(self._prefix, user_id)
         with driver_errors():

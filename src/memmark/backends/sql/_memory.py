@@ -147,7 +147,10 @@ class AsyncSQLAlchemyMemory(MemoryBase):
             async with session.begin_nested():
                 return await work(await session.connection())
 
-    async def _insert(self, records: Sequence[StoredMessage]) -> None:
+    async def _insert(self, records: Sequence[StoredMessage], *, expected: int | None) -> None:
+        if expected is not None:
+            await self._insert_expecting(records, expected)
+            return
         if self._engine.dialect.name == "postgresql" and _same_marks(records):
 
             async def one_statement(conn: AsyncConnection) -> None:
@@ -169,6 +172,33 @@ class AsyncSQLAlchemyMemory(MemoryBase):
             await q.add_marks(conn, self._tables, ref, first, records, inserted)
 
         await self._run("add", work)
+
+    async def _insert_expecting(self, records: Sequence[StoredMessage], expected: int) -> None:
+        """``add`` with ``expected_version``: check it under the lock, then insert."""
+
+        async def work(conn: AsyncConnection) -> None:
+            locked = await q.lock_session(conn, self._tables, self._who, create=True)
+            assert locked is not None
+            await q.check_version(conn, self._tables, locked[0], expected)
+            await self._append(conn, records)
+
+        await self._run("add", work)
+
+    async def _append(self, conn: AsyncConnection, records: Sequence[StoredMessage]) -> None:
+        """Insert ``records`` after the stored messages (the transaction locks the session)."""
+        locked = await q.lock_session(
+            conn, self._tables, self._who, create=True, allocate=len(records)
+        )
+        assert locked is not None
+        ref, first = locked
+        inserted = await q.insert_messages(conn, self._tables, ref, first, records)
+        await q.add_marks(conn, self._tables, ref, first, records, inserted)
+
+    async def _version(self) -> int:
+        async def work(conn: AsyncConnection) -> int:
+            return await q.session_version(conn, self._tables, self._who)
+
+        return await self._run("version", work)
 
     async def _add_on_driver(self, records: Sequence[StoredMessage]) -> bool:
         """Add in one call to the driver (engine mode); false if the engine has no such path."""
@@ -218,24 +248,39 @@ class AsyncSQLAlchemyMemory(MemoryBase):
         return await self._run("size", work)
 
     async def _locked(
-        self, what: str, action: Callable[[AsyncConnection, int], Awaitable[int]]
+        self,
+        what: str,
+        action: Callable[[AsyncConnection, int], Awaitable[int]],
+        expected: int | None,
     ) -> int:
-        """Run ``action(conn, session_ref)`` with the session locked; 0 if it has no row."""
+        """Run ``action(conn, session_ref)`` with the session locked; 0 if it has no row.
+
+        Checks ``expected`` first, and counts a change when ``action`` returns non-zero.
+        """
 
         async def work(conn: AsyncConnection) -> int:
             locked = await q.lock_session(conn, self._tables, self._who, create=False)
-            return 0 if locked is None else await action(conn, locked[0])
+            ref = None if locked is None else locked[0]
+            await q.check_version(conn, self._tables, ref, expected)
+            if ref is None:
+                return 0
+            changed = await action(conn, ref)
+            if changed:
+                await q.count_change(conn, self._tables, ref)
+            return changed
 
         return await self._run(what, work)
 
-    async def _remove_ids(self, msg_ids: tuple[str, ...]) -> int:
+    async def _remove_ids(self, msg_ids: tuple[str, ...], *, expected: int | None) -> int:
         return await self._locked(
-            "delete", lambda conn, ref: q.remove_ids(conn, self._tables, ref, msg_ids)
+            "delete", lambda conn, ref: q.remove_ids(conn, self._tables, ref, msg_ids), expected
         )
 
-    async def _remove_marked(self, marks: tuple[str, ...]) -> int:
+    async def _remove_marked(self, marks: tuple[str, ...], *, expected: int | None) -> int:
         return await self._locked(
-            "delete_by_mark", lambda conn, ref: q.remove_marked(conn, self._tables, ref, marks)
+            "delete_by_mark",
+            lambda conn, ref: q.remove_marked(conn, self._tables, ref, marks),
+            expected,
         )
 
     async def _relabel(
@@ -244,61 +289,79 @@ class AsyncSQLAlchemyMemory(MemoryBase):
         new_mark: str | None,
         old_mark: str | None,
         msg_ids: tuple[str, ...] | None,
+        expected: int | None,
     ) -> int:
         return await self._locked(
             "update_messages_mark",
             lambda conn, ref: q.relabel(
                 conn, self._tables, ref, new_mark=new_mark, old_mark=old_mark, msg_ids=msg_ids
             ),
+            expected,
         )
 
-    async def _set_summary(self, summary: str) -> None:
+    async def _set_summary(self, summary: str, *, expected: int | None) -> None:
         async def work(conn: AsyncConnection) -> None:
-            await q.lock_session(
-                conn,
-                self._tables,
-                self._who,
-                create=bool(summary),
-                summary=q.encode_summary(summary),
-            )
+            locked = await q.lock_session(conn, self._tables, self._who, create=bool(summary))
+            ref = None if locked is None else locked[0]
+            await q.check_version(conn, self._tables, ref, expected)
+            if ref is not None:
+                await self._store_summary(conn, summary)
+                await q.count_change(conn, self._tables, ref)
 
         await self._run("update_compressed_summary", work)
 
-    async def _wipe(self) -> None:
+    async def _store_summary(self, conn: AsyncConnection, summary: str) -> None:
+        """Set the summary of the locked session."""
+        await q.lock_session(
+            conn, self._tables, self._who, create=False, summary=q.encode_summary(summary)
+        )
+
+    async def _wipe(self, *, expected: int | None) -> None:
         async def work(conn: AsyncConnection) -> None:
-            locked = await q.lock_session(conn, self._tables, self._who, create=False, summary="")
-            if locked is not None:
-                await q.wipe(conn, self._tables, locked[0])
+            locked = await q.lock_session(conn, self._tables, self._who, create=False)
+            ref = None if locked is None else locked[0]
+            await q.check_version(conn, self._tables, ref, expected)
+            if ref is not None and await q.holds_anything(conn, self._tables, ref):
+                await self._store_summary(conn, "")
+                await q.wipe(conn, self._tables, ref)
+                await q.count_change(conn, self._tables, ref)
 
         await self._run("clear", work)
 
-    async def _pop(self) -> StoredMessage | None:
+    async def _pop(self, *, expected: int | None) -> StoredMessage | None:
         async def work(conn: AsyncConnection) -> StoredMessage | None:
             locked = await q.lock_session(conn, self._tables, self._who, create=False)
-            return None if locked is None else await q.pop_newest(conn, self._tables, locked[0])
+            ref = None if locked is None else locked[0]
+            await q.check_version(conn, self._tables, ref, expected)
+            popped = None if ref is None else await q.pop_newest(conn, self._tables, ref)
+            if ref is not None and popped is not None:
+                await q.count_change(conn, self._tables, ref)
+            return popped
 
         return await self._run("pop", work)
 
-    async def _rewind(self, msg_id: str) -> int:
+    async def _rewind(self, msg_id: str, *, expected: int | None) -> int:
         return await self._locked(
-            "rewind", lambda conn, ref: q.rewind(conn, self._tables, ref, msg_id)
+            "rewind", lambda conn, ref: q.rewind(conn, self._tables, ref, msg_id), expected
         )
 
-    async def _compress(self, summary: str, msg_ids: tuple[str, ...], mark: str | None) -> int:
+    async def _compress(
+        self, summary: str, msg_ids: tuple[str, ...], mark: str | None, *, expected: int | None
+    ) -> int:
         async def work(conn: AsyncConnection) -> int:
-            locked = await q.lock_session(
-                conn,
-                self._tables,
-                self._who,
-                create=bool(summary),
-                summary=q.encode_summary(summary),
-            )
-            if locked is None or not msg_ids:
+            locked = await q.lock_session(conn, self._tables, self._who, create=bool(summary))
+            ref = None if locked is None else locked[0]
+            await q.check_version(conn, self._tables, ref, expected)
+            if ref is None:
+                return 0
+            await self._store_summary(conn, summary)
+            await q.count_change(conn, self._tables, ref)
+            if not msg_ids:
                 return 0
             if mark is None:
-                return await q.remove_ids(conn, self._tables, locked[0], msg_ids)
+                return await q.remove_ids(conn, self._tables, ref, msg_ids)
             return await q.relabel(
-                conn, self._tables, locked[0], new_mark=mark, old_mark=None, msg_ids=msg_ids
+                conn, self._tables, ref, new_mark=mark, old_mark=None, msg_ids=msg_ids
             )
 
         return await self._run("compress", work)
@@ -310,6 +373,8 @@ class AsyncSQLAlchemyMemory(MemoryBase):
             if await q.holds_anything(conn, self._tables, locked[0]):
                 return False
             await self._write_snapshot(conn, snapshot)
+            if snapshot.summary:
+                await q.count_change(conn, self._tables, locked[0])
             return True
 
         return await self._run("fork", work)
@@ -339,24 +404,14 @@ class AsyncSQLAlchemyMemory(MemoryBase):
             table_prefix=self._table_prefix,
         )
 
-    async def _replace(self, snapshot: Snapshot) -> None:
-        records = snapshot.messages
-
+    async def _replace(self, snapshot: Snapshot, *, expected: int | None) -> None:
         async def work(conn: AsyncConnection) -> None:
-            locked = await q.lock_session(
-                conn,
-                self._tables,
-                self._who,
-                create=True,
-                allocate=len(records),
-                summary=q.encode_summary(snapshot.summary),
-            )
+            locked = await q.lock_session(conn, self._tables, self._who, create=True)
             assert locked is not None
-            ref, first = locked
-            await q.wipe(conn, self._tables, ref)
-            if records:
-                inserted = await q.insert_messages(conn, self._tables, ref, first, records)
-                await q.add_marks(conn, self._tables, ref, first, records, inserted)
+            await q.check_version(conn, self._tables, locked[0], expected)
+            await q.wipe(conn, self._tables, locked[0])
+            await self._write_snapshot(conn, snapshot)
+            await q.count_change(conn, self._tables, locked[0])
 
         await self._run("import_state", work)
 

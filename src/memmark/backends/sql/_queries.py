@@ -19,12 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from memmark._core import Snapshot, StoredMessage
 from memmark.backends.sql._schema import ExactText, Tables
-from memmark.errors import BackendError
+from memmark.errors import BackendError, ConflictError
 
 __all__ = [
     "Identity",
     "add_marks",
+    "check_version",
     "count",
+    "count_change",
     "decode_summary",
     "encode_summary",
     "holds_anything",
@@ -36,6 +38,7 @@ __all__ = [
     "remove_marked",
     "rewind",
     "select_snapshot",
+    "session_version",
     "wipe",
 ]
 
@@ -434,3 +437,38 @@ async def holds_anything(conn: AsyncConnection, t: Tables, ref: int) -> bool:
     summary = sa.select(s.c.summary).where(s.c.id == ref).scalar_subquery()
     held = sa.select(sa.or_(message, summary != ""))
     return bool((await conn.execute(held)).scalar())
+
+
+def _version_of(t: Tables) -> Any:
+    return t.sessions.c.next_seq + t.sessions.c.changes
+
+
+async def session_version(conn: AsyncConnection, t: Tables, who: Identity) -> int:
+    """The session's version: ``next_seq + changes`` (0 when it has no row)."""
+    s = t.sessions
+    found = sa.select(_version_of(t)).where(s.c.session_key == who.key)
+    return int((await conn.execute(found)).scalar() or 0)
+
+
+async def check_version(
+    conn: AsyncConnection, t: Tables, ref: int | None, expected: int | None
+) -> None:
+    """Raise :class:`ConflictError` unless the locked session ``ref`` is at ``expected``.
+
+    ``ref`` is ``None`` for a session without a row (version 0); ``expected`` ``None``
+    checks nothing.
+    """
+    if expected is None:
+        return
+    current = 0
+    if ref is not None:
+        found = sa.select(_version_of(t)).where(t.sessions.c.id == ref)
+        current = int((await conn.execute(found)).scalar_one())
+    if current != expected:
+        raise ConflictError(expected, current)
+
+
+async def count_change(conn: AsyncConnection, t: Tables, ref: int) -> None:
+    """Count one write (other than ``add``) that changed the locked session."""
+    s = t.sessions
+    await conn.execute(sa.update(s).where(s.c.id == ref).values(changes=s.c.changes + 1))

@@ -44,7 +44,7 @@ from memmark.backends.tablestore._rows import (
 from memmark.backends.tablestore._schema import ensure_tables, table_names
 from memmark.backends.tablestore._sdk import open_client
 from memmark.backends.tablestore._session import Session, SessionRow, Writer
-from memmark.errors import MemmarkError
+from memmark.errors import ConflictError, MemmarkError
 
 __all__ = ["TablestoreMemory"]
 
@@ -157,11 +157,14 @@ class TablestoreMemory(MemoryBase):
         return [("session_key", self._session.key), *columns]
 
     @contextlib.asynccontextmanager
-    async def _writing(self, *, rewrite: bool = False) -> AsyncIterator[Writer]:
+    async def _writing(
+        self, *, rewrite: bool = False, expected: int | None = None
+    ) -> AsyncIterator[Writer]:
         """Hold the session's writer lock; publish the writer's fields on a clean exit.
 
         With ``rewrite`` readers wait until the release (see ``_session``): for operations
-        that change published rows and must appear as one step.
+        that change published rows and must appear as one step. With ``expected`` a session
+        at another version raises ``ConflictError`` before anything is written.
         """
         await ensure_tables(self._client, self._names, self._endpoint)
         async with self._lock:
@@ -169,6 +172,8 @@ class TablestoreMemory(MemoryBase):
             try:
                 if writer.took_over:
                     writer.count = await self._recount(writer.next_seq)
+                if expected is not None and writer.row.version != expected:
+                    raise ConflictError(expected, writer.row.version)
                 if rewrite:
                     await self._session.begin_rewrite(writer)
                 yield writer
@@ -240,8 +245,13 @@ class TablestoreMemory(MemoryBase):
         )
         return [_entry(row) async for row in rows]
 
-    async def _insert(self, records: Sequence[StoredMessage]) -> None:
-        async with self._writing() as writer:
+    async def _version(self) -> int:
+        await ensure_tables(self._client, self._names, self._endpoint)
+        row = await self._session.read()
+        return 0 if row is None else row.version
+
+    async def _insert(self, records: Sequence[StoredMessage], *, expected: int | None) -> None:
+        async with self._writing(expected=expected) as writer:
             await self._append(writer, records)
 
     async def _append(self, writer: Writer, records: Sequence[StoredMessage]) -> None:
@@ -362,12 +372,12 @@ class TablestoreMemory(MemoryBase):
         row = await self._session.read()
         return 0 if row is None else row.count
 
-    async def _remove_ids(self, msg_ids: tuple[str, ...]) -> int:
-        async with self._writing() as writer:
+    async def _remove_ids(self, msg_ids: tuple[str, ...], *, expected: int | None) -> int:
+        async with self._writing(expected=expected) as writer:
             return await self._remove(writer, await self._by_ids(msg_ids, writer.next_seq))
 
-    async def _remove_marked(self, marks: tuple[str, ...]) -> int:
-        async with self._writing() as writer:
+    async def _remove_marked(self, marks: tuple[str, ...], *, expected: int | None) -> int:
+        async with self._writing(expected=expected) as writer:
             return await self._remove(writer, await self._by_marks(marks, writer.next_seq))
 
     async def _remove(self, writer: Writer, entries: list[_Entry]) -> int:
@@ -393,8 +403,9 @@ class TablestoreMemory(MemoryBase):
         new_mark: str | None,
         old_mark: str | None,
         msg_ids: tuple[str, ...] | None,
+        expected: int | None,
     ) -> int:
-        async with self._writing() as writer:
+        async with self._writing(expected=expected) as writer:
             if msg_ids is not None:
                 scope = await self._by_ids(msg_ids, writer.next_seq)
             elif old_mark is not None:
@@ -408,11 +419,14 @@ class TablestoreMemory(MemoryBase):
                 marks = entry.marks - {old_mark} | ({new_mark} if new_mark is not None else set())
                 if marks != entry.marks:
                     changes.append((entry, frozenset(marks)))
-            await self._apply_marks(changes)
+            await self._apply_marks(writer, changes)
             return len(changes)
 
-    async def _apply_marks(self, changes: list[tuple[_Entry, frozenset[str]]]) -> None:
+    async def _apply_marks(
+        self, writer: Writer, changes: list[tuple[_Entry, frozenset[str]]]
+    ) -> None:
         """Add index rows, then rewrite the messages' marks, then drop stale index rows."""
+        writer.marks_changed = writer.marks_changed or bool(changes)
 
         def index(mark: str, entry: _Entry, kind: str) -> RowOp:
             columns = {"msg_id": entry.msg_id} if kind == "put" else {}
@@ -438,24 +452,26 @@ class TablestoreMemory(MemoryBase):
             [index(m, e, "delete") for e, marks in changes for m in e.marks - marks]
         )
 
-    async def _set_summary(self, summary: str) -> None:
-        async with self._writing() as writer:
+    async def _set_summary(self, summary: str, *, expected: int | None) -> None:
+        async with self._writing(expected=expected) as writer:
             writer.summary = summary
 
-    async def _wipe(self) -> None:
-        async with self._writing() as writer:
+    async def _wipe(self, *, expected: int | None) -> None:
+        async with self._writing(expected=expected) as writer:
             await self._delete_rows(writer)
 
-    async def _replace(self, snapshot: Snapshot) -> None:
-        async with self._writing() as writer:
+    async def _replace(self, snapshot: Snapshot, *, expected: int | None) -> None:
+        async with self._writing(expected=expected) as writer:
+            writer.marks_changed = True
             await self._delete_rows(writer)
             await self._append(writer, snapshot.messages)
             writer.summary = snapshot.summary
 
-    async def _pop(self) -> StoredMessage | None:
+    async def _pop(self, *, expected: int | None) -> StoredMessage | None:
         if await self._visible_limit() is None:
+            await self._check_unchanged(expected)
             return None  # never written: taking the lock would create the session
-        async with self._writing() as writer:
+        async with self._writing(expected=expected) as writer:
             if writer.next_seq == 0:
                 return None
             newest = await self._newest(writer.next_seq, None, 1)
@@ -465,10 +481,11 @@ class TablestoreMemory(MemoryBase):
             entry = newest[0]
             return StoredMessage(entry.msg_id, entry.payload, tuple(sorted(entry.marks)))
 
-    async def _rewind(self, msg_id: str) -> int:
+    async def _rewind(self, msg_id: str, *, expected: int | None) -> int:
         if await self._visible_limit() is None:
+            await self._check_unchanged(expected)
             return 0
-        async with self._writing(rewrite=True) as writer:
+        async with self._writing(rewrite=True, expected=expected) as writer:
             found = await self._by_ids([msg_id], writer.next_seq)
             if not found:
                 return 0
@@ -480,14 +497,16 @@ class TablestoreMemory(MemoryBase):
             )
             return await self._remove(writer, [_entry(row) async for row in rows])
 
-    async def _compress(self, summary: str, msg_ids: tuple[str, ...], mark: str | None) -> int:
-        async with self._writing(rewrite=True) as writer:
+    async def _compress(
+        self, summary: str, msg_ids: tuple[str, ...], mark: str | None, *, expected: int | None
+    ) -> int:
+        async with self._writing(rewrite=True, expected=expected) as writer:
             writer.summary = summary
             scope = await self._by_ids(msg_ids, writer.next_seq) if msg_ids else []
             if mark is None:
                 return await self._remove(writer, scope)
             changes = [(e, e.marks | {mark}) for e in scope if mark not in e.marks]
-            await self._apply_marks(changes)
+            await self._apply_marks(writer, changes)
             return len(changes)
 
     async def _fill(self, snapshot: Snapshot) -> bool:

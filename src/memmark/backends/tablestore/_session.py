@@ -65,6 +65,8 @@ class SessionRow:
     updated_at: int | None = None
     rewriting: bool = False
     rewrites: int = 0
+    version: int = 0
+    """The session's version (``MemoryBase.version``); ``ver`` is the lock's own counter."""
 
     def rewrite_in_flight(self) -> bool:
         """Whether a live writer is rewriting published rows right now."""
@@ -83,6 +85,7 @@ class SessionRow:
             updated_at=columns.get("updated_at"),
             rewriting=bool(columns.get("rewriting", 0)),
             rewrites=columns.get("rewrites", 0),
+            version=columns.get("version", 0),
         )
 
 
@@ -98,6 +101,17 @@ class Writer:
     count: int
     dropped: bool = False
     """The session row was deleted: there is no lock left to release."""
+    marks_changed: bool = False
+    """Set by an operation that changed marks only: the release counts a new version."""
+
+    def changed(self) -> bool:
+        """Whether the session changed under this writer (so its version increases)."""
+        row = self.row
+        return self.marks_changed or (self.summary, self.next_seq, self.count) != (
+            row.summary,
+            row.next_seq,
+            row.count,
+        )
 
 
 class Session:
@@ -220,6 +234,7 @@ class Session:
             "next_seq": writer.next_seq,
             "count": writer.count,
             "updated_at": _now_ms(),
+            "version": writer.row.version + writer.changed(),
         }
         released = await self._rows.update_if(
             self._names.session,

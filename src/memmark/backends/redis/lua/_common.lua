@@ -2,12 +2,24 @@
 -- KEYS: meta, seq, payloads, msg-marks, mark-names of one session (one hash tag), then
 -- optionally the store's user index and the user's session index (single node only).
 -- ARGV[1]: prefix of the per-mark index keys; ARGV[2]: sliding TTL in ms ("0": none);
--- ARGV[3], ARGV[4]: user_id and session_id, for the indexes. The script's own from ARGV[5].
--- A message's marks are stored joined by NUL, which no mark contains.
+-- ARGV[3], ARGV[4]: user_id and session_id, for the indexes; ARGV[5]: the version the
+-- caller expects ("-1": any). The script's own from ARGV[6].
+-- A message's marks are stored joined by NUL, which no mark contains. meta's version field
+-- counts the writes that changed the session (stamp() increases it).
 local meta, seq, payloads, msg_marks, mark_names = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local mark_prefix = ARGV[1]
 local ttl_ms = tonumber(ARGV[2])
 local CHUNK = 1000
+
+local function current_version()
+  return tonumber(redis.call('HGET', meta, 'version') or '0')
+end
+
+-- A write expecting another version changes nothing: the client raises ConflictError.
+local expected_version = tonumber(ARGV[5])
+if expected_version >= 0 and current_version() ~= expected_version then
+  return redis.error_reply('MEMMARK_CONFLICT ' .. current_version())
+end
 
 local function mark_key(mark)
   return mark_prefix .. mark
@@ -61,9 +73,11 @@ local function touch()
   end
 end
 
+-- Record a change: the time, and one more version.
 local function stamp()
   local now = redis.call('TIME')
   redis.call('HSET', meta, 'updated_at', now[1] * 1000 + math.floor(now[2] / 1000))
+  redis.call('HINCRBY', meta, 'version', 1)
 end
 
 -- Store the messages given as (id, payload, joined marks) triples from ARGV[first];
@@ -114,15 +128,23 @@ local function remove(id)
   return 1
 end
 
--- Delete every key of the session; returns whether it held a message or a summary.
-local function wipe()
+-- Delete every key of the session but its version (unless forget_version); returns
+-- whether it held a message or a summary. A held session's wipe is a change (stamped).
+local function wipe(forget_version)
   local held = redis.call('ZCARD', seq) > 0 or redis.call('HEXISTS', meta, 'summary') == 1
+  local version = redis.call('HGET', meta, 'version')
   local keys = {meta, seq, payloads, msg_marks, mark_names}
   for _, mark in ipairs(redis.call('SMEMBERS', mark_names)) do
     keys[#keys + 1] = mark_key(mark)
   end
   for first = 1, #keys, CHUNK do
     redis.call('DEL', unpack(keys, first, math.min(first + CHUNK - 1, #keys)))
+  end
+  if version and not forget_version then
+    redis.call('HSET', meta, 'version', version)
+  end
+  if held and not forget_version then
+    stamp()
   end
   return held
 end

@@ -1,9 +1,9 @@
--- ARGV[5]: new mark ("" = none); ARGV[6]: old mark ("" = any); ARGV[7]: "1" when the
--- scope is limited to the ids in ARGV[8..]. Returns how many messages' marks changed.
-local new_mark, old_mark = ARGV[5], ARGV[6]
+-- ARGV[6]: new mark ("" = none); ARGV[7]: old mark ("" = any); ARGV[8]: "1" when the
+-- scope is limited to the ids in ARGV[9..]. Returns how many messages' marks changed.
+local new_mark, old_mark = ARGV[6], ARGV[7]
 local scope = {}
-if ARGV[7] == '1' then
-  scope = scored_ids(8)
+if ARGV[8] == '1' then
+  scope = scored_ids(9)
 else
   local source = seq
   if old_mark ~= '' then
