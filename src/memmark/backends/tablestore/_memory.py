@@ -22,6 +22,10 @@ written before and deleted after the message rows they point to, and the message
 ``marks`` column is what counts, so a stale index row is filtered out. A reader running
 during a delete, relabel, clear or import may see part of it (Tablestore has no multi-row
 transactions here); a crash leaves that part done, and repeating the call completes it.
+``compress`` and ``rewind`` are the exception: they flag the session row while they rewrite
+rows, and readers wait for them (see ``_session``), so a reader sees them whole or not at all.
+A session's version (``version()``) is a column of the session row, checked and advanced
+under the writer lock.
 """
 
 from __future__ import annotations
