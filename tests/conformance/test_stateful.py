@@ -7,10 +7,12 @@ import uuid
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
 
+from memmark.errors import ConflictError
 from memmark.memory import MemoryBase
 from memmark.message import Msg
 from tests.registry import Provider
@@ -86,6 +88,7 @@ def _machine(run: Any, factory: Any) -> type[RuleBasedStateMachine]:
         def open_memory(self) -> None:
             self.model = Model()
             self.counter = 0
+            self.seen_version = 0
             self.memory = run(factory(session_id=str(uuid.uuid4())))
 
         @rule(
@@ -158,6 +161,19 @@ def _machine(run: Any, factory: Any) -> type[RuleBasedStateMachine]:
                 (msg_id, content, sorted(marks)) for msg_id, content, marks in rows
             ]
             run(fork.clear())
+
+        @rule(summary=st.sampled_from(["", "short", "guarded summary"]))
+        def guarded_summarise(self, summary: str) -> None:
+            version = run(self.memory.version())
+            assert version >= self.seen_version
+            run(self.memory.update_compressed_summary(summary, expected_version=version))
+            changed = summary != self.model.summary
+            self.model.summary = summary
+            self.seen_version = run(self.memory.version())
+            assert (self.seen_version > version) == changed
+            if changed:
+                with pytest.raises(ConflictError):
+                    run(self.memory.clear(expected_version=version))
 
         @rule()
         def clear(self) -> None:

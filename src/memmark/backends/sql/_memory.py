@@ -304,17 +304,18 @@ class AsyncSQLAlchemyMemory(MemoryBase):
             locked = await q.lock_session(conn, self._tables, self._who, create=bool(summary))
             ref = None if locked is None else locked[0]
             await q.check_version(conn, self._tables, ref, expected)
-            if ref is not None:
-                await self._store_summary(conn, summary)
+            if ref is not None and await self._store_summary(conn, ref, summary):
                 await q.count_change(conn, self._tables, ref)
 
         await self._run("update_compressed_summary", work)
 
-    async def _store_summary(self, conn: AsyncConnection, summary: str) -> None:
-        """Set the summary of the locked session."""
-        await q.lock_session(
-            conn, self._tables, self._who, create=False, summary=q.encode_summary(summary)
-        )
+    async def _store_summary(self, conn: AsyncConnection, ref: int, summary: str) -> bool:
+        """Set the summary of the locked session ``ref``; return whether it changed."""
+        encoded = q.encode_summary(summary)
+        if await q.stored_summary(conn, self._tables, ref) == encoded:
+            return False
+        await q.lock_session(conn, self._tables, self._who, create=False, summary=encoded)
+        return True
 
     async def _wipe(self, *, expected: int | None) -> None:
         async def work(conn: AsyncConnection) -> None:
@@ -322,7 +323,7 @@ class AsyncSQLAlchemyMemory(MemoryBase):
             ref = None if locked is None else locked[0]
             await q.check_version(conn, self._tables, ref, expected)
             if ref is not None and await q.holds_anything(conn, self._tables, ref):
-                await self._store_summary(conn, "")
+                await self._store_summary(conn, ref, "")
                 await q.wipe(conn, self._tables, ref)
                 await q.count_change(conn, self._tables, ref)
 
@@ -354,15 +355,17 @@ class AsyncSQLAlchemyMemory(MemoryBase):
             await q.check_version(conn, self._tables, ref, expected)
             if ref is None:
                 return 0
-            await self._store_summary(conn, summary)
-            await q.count_change(conn, self._tables, ref)
-            if not msg_ids:
-                return 0
-            if mark is None:
-                return await q.remove_ids(conn, self._tables, ref, msg_ids)
-            return await q.relabel(
-                conn, self._tables, ref, new_mark=mark, old_mark=None, msg_ids=msg_ids
-            )
+            summarised = await self._store_summary(conn, ref, summary)
+            changed = 0
+            if msg_ids and mark is None:
+                changed = await q.remove_ids(conn, self._tables, ref, msg_ids)
+            elif msg_ids:
+                changed = await q.relabel(
+                    conn, self._tables, ref, new_mark=mark, old_mark=None, msg_ids=msg_ids
+                )
+            if changed or summarised:
+                await q.count_change(conn, self._tables, ref)
+            return changed
 
         return await self._run("compress", work)
 

@@ -39,6 +39,7 @@ __all__ = [
     "rewind",
     "select_snapshot",
     "session_version",
+    "stored_summary",
     "wipe",
 ]
 
@@ -472,3 +473,9 @@ async def count_change(conn: AsyncConnection, t: Tables, ref: int) -> None:
     """Count one write (other than ``add``) that changed the locked session."""
     s = t.sessions
     await conn.execute(sa.update(s).where(s.c.id == ref).values(changes=s.c.changes + 1))
+
+
+async def stored_summary(conn: AsyncConnection, t: Tables, ref: int) -> str:
+    """The session's summary as stored (encoded, see :func:`encode_summary`)."""
+    s = t.sessions
+    return str((await conn.execute(sa.select(s.c.summary).where(s.c.id == ref))).scalar_one())
