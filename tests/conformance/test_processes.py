@@ -92,3 +92,30 @@ async def test_processes_popping_one_session_never_get_the_same_message(shared) 
         for result in results:  # each process saw newest first
             assert [order[i] for i in result] == sorted((order[i] for i in result), reverse=True)
         assert await memory.size() == 0
+
+
+async def test_processes_compressing_at_once_each_apply_whole(shared) -> None:
+    url, options = shared
+    async with memmark.connect(url, **options) as store:
+        memory = store.memory("shared", "shared")
+        groups = {k: [Msg("u", f"m{k}-{i}", "user") for i in range(5)] for k in range(PROCESSES)}
+        for k, msgs in groups.items():
+            for m in msgs:
+                m.id = f"m{k}-{m.content}"
+            await memory.add(msgs)
+        results = await _race(url, options, *[("compress", str(k)) for k in groups])
+        assert results == [5] * PROCESSES
+        assert await memory.get_memory(exclude_mark="compressed", prepend_summary=False) == []
+        summary = (await memory.get_memory())[0].content
+        assert summary in {f"s{k}" for k in groups}
+
+
+async def test_processes_guarding_writes_with_expected_version_never_lose_one(shared) -> None:
+    url, options = shared
+    async with memmark.connect(url, **options) as store:
+        memory = store.memory("shared", "shared")
+        results = await _race(url, options, *[("guarded", f"w{k}:15") for k in range(PROCESSES)])
+        acknowledged = sorted(msg_id for result in results for msg_id in result)
+        stored = sorted(m.id for m in await memory.get_memory())
+        assert stored == acknowledged
+        assert len(stored) >= 15

@@ -12,6 +12,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
 
+from memmark.errors import ConflictError
 from memmark.memory import MemoryBase
 from memmark.message import Msg
 from tests.registry import Backend, Provider
@@ -59,6 +60,21 @@ class Model:
     def pop(self) -> str | None:
         return self.rows.pop()[1] if self.rows else None
 
+    def rewind(self, msg_id: str) -> int:
+        ids = [row[0] for row in self.rows]
+        if msg_id not in ids:
+            return 0
+        kept = ids.index(msg_id)
+        removed = len(self.rows) - kept
+        self.rows = self.rows[:kept]
+        return removed
+
+    def compress(self, summary: str, ids: list[str], mark: str | None) -> int:
+        self.summary = summary
+        if mark is None:
+            return self.delete(ids)
+        return self.relabel(mark, None, ids)
+
     def select(self, mark: str | None, exclude: str | None, limit: int | None) -> list[str]:
         rows = [r[1] for r in self.rows if (mark is None or mark in r[2]) and exclude not in r[2]]
         return rows[max(0, len(rows) - limit) :] if limit else ([] if limit == 0 else rows)
@@ -72,6 +88,7 @@ def _machine(run: Any, factory: Any) -> type[RuleBasedStateMachine]:
         def open_memory(self) -> None:
             self.model = Model()
             self.counter = 0
+            self.seen_version = 0
             self.memory = run(factory(session_id=str(uuid.uuid4())))
 
         @rule(
@@ -117,6 +134,46 @@ def _machine(run: Any, factory: Any) -> type[RuleBasedStateMachine]:
         def pop(self) -> None:
             popped = run(self.memory.pop())
             assert (None if popped is None else popped.content) == self.model.pop()
+
+        @rule(msg_id=st.sampled_from(IDS))
+        def rewind(self, msg_id: str) -> None:
+            assert run(self.memory.rewind(msg_id)) == self.model.rewind(msg_id)
+
+        @rule(
+            summary=st.sampled_from(["", "compressed so far"]),
+            ids=st.lists(st.sampled_from(IDS), max_size=4, unique=True),
+            mark=marks_or_none,
+        )
+        def compress(self, summary: str, ids: list[str], mark: str | None) -> None:
+            expected = self.model.compress(summary, ids, mark)
+            assert run(self.memory.compress(summary, ids, mark=mark)) == expected
+
+        @rule(upto=st.none() | st.sampled_from(IDS))
+        def fork(self, upto: str | None) -> None:
+            ids = [row[0] for row in self.model.rows]
+            if upto is not None and upto not in ids:
+                return
+            fork = run(self.memory.fork(str(uuid.uuid4()), upto=upto))
+            rows = self.model.rows if upto is None else self.model.rows[: ids.index(upto) + 1]
+            state = run(fork.export_state())
+            assert state["_compressed_summary"] == self.model.summary
+            assert [(e[0]["id"], e[0]["content"], e[1]) for e in state["content"]] == [
+                (msg_id, content, sorted(marks)) for msg_id, content, marks in rows
+            ]
+            run(fork.clear())
+
+        @rule(summary=st.sampled_from(["", "short", "guarded summary"]))
+        def guarded_summarise(self, summary: str) -> None:
+            version = run(self.memory.version())
+            assert version >= self.seen_version
+            run(self.memory.update_compressed_summary(summary, expected_version=version))
+            changed = summary != self.model.summary
+            self.model.summary = summary
+            self.seen_version = run(self.memory.version())
+            assert (self.seen_version > version) == changed
+            if changed:
+                with pytest.raises(ConflictError):
+                    run(self.memory.clear(expected_version=version))
 
         @rule()
         def clear(self) -> None:

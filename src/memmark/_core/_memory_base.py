@@ -19,6 +19,21 @@ primitive              contract
 ``_wipe``              delete every message, mark and the summary of this session
 ``_pop``               remove the newest message and return it (``None`` when empty);
                        atomic: two concurrent pops never return the same message
+``_rewind``            remove a message and every later one; return how many; atomic
+``_compress``          store the summary and mark (or delete) messages, in one step
+``_fill``              on an empty session, store a snapshot in one step; refuse
+                       (``False``) a session holding a message or a summary
+``_sibling``           a memory of the same backend and storage, on another session
+``_version``           the session's version: a counter every changing write increases
+=====================  ===================================================================
+
+Every write primitive takes ``expected``: ``None``, or the version the caller expects. The
+primitive compares it with the stored version inside its atomic step (transaction, script,
+lock) and, when they differ, raises :class:`~memmark.errors.ConflictError` having changed
+nothing. A write that changes something increases the version; one that changes nothing
+leaves it.
+
+=====================  ===================================================================
 ``_replace``           optional: atomically swap the whole session for a snapshot, and
                        record ``snapshot.updated_at`` (if set) as its last-update time
 =====================  ===================================================================
@@ -40,6 +55,8 @@ from memmark._core._record import Snapshot, StoredMessage, decode_payload, encod
 from memmark._core._state import check_reference_state, decode_state, encode_state
 from memmark._core._telemetry import instrument_operations
 from memmark._core._validation import (
+    MSG_ID_MAX_LENGTH,
+    check_expected_version,
     check_identity,
     check_limit,
     check_marks,
@@ -47,10 +64,11 @@ from memmark._core._validation import (
     check_msgs,
     check_optional_mark,
     check_summary,
+    check_text,
     check_timestamp,
     refuse_duplicates,
 )
-from memmark.errors import ContentTooLargeError
+from memmark.errors import ConflictError, ContentTooLargeError
 from memmark.message import Msg
 
 __all__ = ["MemoryBase"]
@@ -99,6 +117,8 @@ class MemoryBase(AsyncClosing):
         memories: Msg | list[Msg] | None,
         marks: str | list[str] | None = None,
         allow_duplicates: bool = False,
+        *,
+        expected_version: int | None = None,
         **kwargs: Any,
     ) -> None:
         """Append messages, each carrying ``marks``; all of them are stored, or none.
@@ -112,6 +132,7 @@ class MemoryBase(AsyncClosing):
             marks: The mark(s) every one of them carries.
             allow_duplicates: AgentScope's switch to store an id twice. memmark stores each
                 message id once per session, so ``True`` raises instead of being ignored.
+            expected_version: Write only if the session is at this :meth:`version`.
             **kwargs: Ignored (AgentScope's signature).
 
         Raises:
@@ -120,18 +141,21 @@ class MemoryBase(AsyncClosing):
             ValueError: a mark or message id is empty, too long or contains NUL, or
                 ``allow_duplicates`` is true.
             ContentTooLargeError: a message exceeds the backend's hard size limit.
+            ConflictError: ``expected_version`` differs from the stored version.
         """
         refuse_duplicates("allow_duplicates", allow_duplicates, duplicates_when=True)
         msgs = check_msgs(memories)
         mark_tuple = check_marks("marks", marks)
+        expected = check_expected_version(expected_version)
         records: dict[str, StoredMessage] = {}
         for msg in msgs:
             if msg.id not in records:
                 records[msg.id] = StoredMessage(msg.id, encode_payload(msg), mark_tuple)
         if not records:
+            await self._check_unchanged(expected)
             return
         self._check_sizes(records.values())
-        await self._insert(list(records.values()))
+        await self._insert(list(records.values()), expected=expected)
 
     async def get_memory(
         self,
@@ -167,18 +191,24 @@ class MemoryBase(AsyncClosing):
             msgs.insert(0, Msg("user", snapshot.summary, "user"))
         return msgs
 
-    async def delete(self, msg_ids: list[str], **kwargs: Any) -> int:
+    async def delete(
+        self, msg_ids: list[str], *, expected_version: int | None = None, **kwargs: Any
+    ) -> int:
         """Delete messages (and their marks) by id; unknown ids are ignored.
 
         Returns:
             How many of the messages existed.
         """
         ids = check_msg_ids("msg_ids", msg_ids)
+        expected = check_expected_version(expected_version)
         if not ids:
+            await self._check_unchanged(expected)
             return 0
-        return await self._remove_ids(ids)
+        return await self._remove_ids(ids, expected=expected)
 
-    async def delete_by_mark(self, mark: str | list[str], **kwargs: Any) -> int:
+    async def delete_by_mark(
+        self, mark: str | list[str], *, expected_version: int | None = None, **kwargs: Any
+    ) -> int:
         """Delete every message carrying any of the marks.
 
         Returns:
@@ -187,15 +217,19 @@ class MemoryBase(AsyncClosing):
         if mark is None:
             raise TypeError("mark must be a str or a list of str, got NoneType")
         marks = check_marks("mark", mark)
+        expected = check_expected_version(expected_version)
         if not marks:
+            await self._check_unchanged(expected)
             return 0
-        return await self._remove_marked(marks)
+        return await self._remove_marked(marks, expected=expected)
 
     async def update_messages_mark(
         self,
         new_mark: str | None,
         old_mark: str | None = None,
         msg_ids: list[str] | None = None,
+        *,
+        expected_version: int | None = None,
     ) -> int:
         """Add, replace or remove a mark on a scope of messages, atomically.
 
@@ -209,11 +243,17 @@ class MemoryBase(AsyncClosing):
         new_mark = check_optional_mark("new_mark", new_mark)
         old_mark = check_optional_mark("old_mark", old_mark)
         ids = None if msg_ids is None else check_msg_ids("msg_ids", msg_ids)
+        expected = check_expected_version(expected_version)
         if new_mark == old_mark or ids == ():
+            await self._check_unchanged(expected)
             return 0
-        return await self._relabel(new_mark=new_mark, old_mark=old_mark, msg_ids=ids)
+        return await self._relabel(
+            new_mark=new_mark, old_mark=old_mark, msg_ids=ids, expected=expected
+        )
 
-    async def update_compressed_summary(self, summary: str) -> None:
+    async def update_compressed_summary(
+        self, summary: str, *, expected_version: int | None = None
+    ) -> None:
         """Store the compressed summary of this session (``""`` clears it).
 
         Raises:
@@ -222,25 +262,122 @@ class MemoryBase(AsyncClosing):
             ContentTooLargeError: its UTF-8 form exceeds the backend's hard size limit.
         """
         summary = check_summary(summary)
+        expected = check_expected_version(expected_version)
         self._check_summary_size(summary)
-        await self._set_summary(summary)
+        await self._set_summary(summary, expected=expected)
 
     async def size(self) -> int:
         """Return the number of stored messages (the summary is not one)."""
         return await self._count()
 
-    async def clear(self) -> None:
+    async def clear(self, *, expected_version: int | None = None) -> None:
         """Delete every message, mark and the summary of this user's session only."""
-        await self._wipe()
+        await self._wipe(expected=check_expected_version(expected_version))
 
-    async def pop(self) -> Msg | None:
+    async def pop(self, *, expected_version: int | None = None) -> Msg | None:
         """Remove the newest message and return it, atomically; ``None`` when empty.
 
         Two concurrent pops (coroutines, memory objects or processes) never return the
         same message: the storage removes and returns it in one step.
         """
-        stored = await self._pop()
+        stored = await self._pop(expected=check_expected_version(expected_version))
         return None if stored is None else decode_payload(stored.payload)
+
+    async def rewind(self, msg_id: str, *, expected_version: int | None = None) -> int:
+        """Remove ``msg_id`` and every message stored after it, atomically (retry a turn).
+
+        Returns:
+            How many messages were removed; 0 when ``msg_id`` is not stored.
+
+        Raises:
+            TypeError: ``msg_id`` is not a str.
+            ValueError: it is empty, too long or contains NUL.
+        """
+        msg_id = check_text("msg_id", msg_id, max_length=MSG_ID_MAX_LENGTH)
+        return await self._rewind(msg_id, expected=check_expected_version(expected_version))
+
+    async def compress(
+        self,
+        summary: str,
+        msg_ids: list[str],
+        *,
+        mark: str | None = "compressed",
+        expected_version: int | None = None,
+    ) -> int:
+        """Store ``summary`` and mark the messages ``msg_ids`` (or delete them), in one step.
+
+        A concurrent reader sees the session before or after, never the new summary beside
+        unmarked messages. With ``mark=None`` the messages are deleted instead of marked.
+
+        Returns:
+            How many messages changed: gained the mark (those already carrying it do not
+            count) or, with ``mark=None``, were deleted. Unknown ids are ignored.
+
+        Raises:
+            TypeError: ``summary`` is not a str, ``msg_ids`` not a list of str, or ``mark``
+                not a str or None.
+            ValueError: a message id or the mark is empty, too long or contains NUL.
+            ContentTooLargeError: the summary exceeds the backend's hard size limit.
+        """
+        summary = check_summary(summary)
+        ids = check_msg_ids("msg_ids", msg_ids)
+        mark = check_optional_mark("mark", mark)
+        expected = check_expected_version(expected_version)
+        self._check_summary_size(summary)
+        return await self._compress(summary, ids, mark, expected=expected)
+
+    async def fork(self, new_session_id: str, *, upto: str | None = None) -> MemoryBase:
+        """Copy this session into a new, empty session of the same user, and open it.
+
+        The copy holds the summary and the messages with their ids and marks, up to and
+        including the message ``upto`` when given. It is written in one step: a reader of
+        the new session sees nothing or all of it.
+
+        Returns:
+            A memory of the same backend on the new session, sharing this memory's storage
+            connection (close this memory last; closing the fork releases nothing of it).
+
+        Raises:
+            TypeError: ``new_session_id`` or ``upto`` is not a str.
+            ValueError: ``new_session_id`` is malformed or this session's own, ``upto`` is
+                not a message of this session, or the new session already holds a message
+                or a summary (nothing is written then).
+        """
+        new_session_id = check_identity("new_session_id", new_session_id)
+        if upto is not None:
+            upto = check_text("upto", upto, max_length=MSG_ID_MAX_LENGTH)
+        if new_session_id == self.session_id:
+            raise ValueError("new_session_id must differ from this memory's session_id")
+        target = self._sibling(new_session_id)
+        snapshot = await self._select(mark=None, exclude_mark=None, limit=None, with_marks=True)
+        messages = snapshot.messages
+        if upto is not None:
+            ids = [stored.msg_id for stored in messages]
+            if upto not in ids:
+                raise ValueError(f"upto {upto!r} is not a message of this session")
+            messages = messages[: ids.index(upto) + 1]
+        if not await target._fill(Snapshot(snapshot.summary, messages)):
+            raise ValueError(
+                f"session {new_session_id!r} of user {self.user_id!r} already holds messages "
+                "or a summary; fork only into an empty session"
+            )
+        return target
+
+    async def version(self) -> int:
+        """Return the session's version: 0 for a session never changed, then increasing.
+
+        Every write that changes the session increases it; pass it back as
+        ``expected_version=`` to a write so that the write happens only if nobody changed
+        the session since (optimistic concurrency, enforced by the storage).
+        """
+        return await self._version()
+
+    async def _check_unchanged(self, expected: int | None) -> None:
+        """For a write that turned out to change nothing: still refuse a stale version."""
+        if expected is not None:
+            current = await self._version()
+            if current != expected:
+                raise ConflictError(expected, current)
 
     async def export_state(self) -> dict[str, Any]:
         """Return the whole session in the tutorial's ``state_dict`` format."""
@@ -248,7 +385,11 @@ class MemoryBase(AsyncClosing):
         return encode_state(snapshot)
 
     async def import_state(
-        self, state: dict[str, Any], *, updated_at: datetime | None = None
+        self,
+        state: dict[str, Any],
+        *,
+        updated_at: datetime | None = None,
+        expected_version: int | None = None,
     ) -> None:
         """Replace the whole session with a state from :meth:`export_state` (any backend).
 
@@ -259,16 +400,19 @@ class MemoryBase(AsyncClosing):
             updated_at: The session's last-update time to keep (a copy keeps its source's),
                 timezone-aware; ``None`` records now. Backends that record the time
                 (``SessionInfo.updated_at``) store it to their own precision.
+            expected_version: Replace only if the session is at this version.
 
         Raises:
             TypeError, ValueError: the state or ``updated_at`` is malformed.
+            ConflictError: ``expected_version`` differs from the stored version.
         """
         when = check_timestamp("updated_at", updated_at)
         decoded = decode_state(state, strict=True)
         snapshot = Snapshot(decoded.summary, decoded.messages, when)
+        expected = check_expected_version(expected_version)
         self._check_sizes(snapshot.messages)
         self._check_summary_size(snapshot.summary)
-        await self._replace(snapshot)
+        await self._replace(snapshot, expected=expected)
 
     async def close(self) -> None:
         """Release what this memory created itself; resources passed in stay the caller's."""
@@ -346,18 +490,18 @@ class MemoryBase(AsyncClosing):
         """The summary's size as stored: its UTF-8 bytes, unless the backend escapes it."""
         return len(summary.encode("utf-8"))
 
-    async def _replace(self, snapshot: Snapshot) -> None:
+    async def _replace(self, snapshot: Snapshot, *, expected: int | None) -> None:
         """Swap the session's content for ``snapshot``.
 
         This default is not atomic; backends that can do it in one transaction override it.
         """
-        await self._wipe()
+        await self._wipe(expected=expected)
         if snapshot.messages:
-            await self._insert(snapshot.messages)
-        await self._set_summary(snapshot.summary)
+            await self._insert(snapshot.messages, expected=None)
+        await self._set_summary(snapshot.summary, expected=None)
 
     @abstractmethod
-    async def _insert(self, records: Sequence[StoredMessage]) -> None:
+    async def _insert(self, records: Sequence[StoredMessage], *, expected: int | None) -> None:
         """Append ``records`` (distinct ids) in order, skipping ids already stored; atomic."""
 
     @abstractmethod
@@ -379,11 +523,11 @@ class MemoryBase(AsyncClosing):
         """Return the number of stored messages."""
 
     @abstractmethod
-    async def _remove_ids(self, msg_ids: tuple[str, ...]) -> int:
+    async def _remove_ids(self, msg_ids: tuple[str, ...], *, expected: int | None) -> int:
         """Delete these messages and their marks; return how many existed."""
 
     @abstractmethod
-    async def _remove_marked(self, marks: tuple[str, ...]) -> int:
+    async def _remove_marked(self, marks: tuple[str, ...], *, expected: int | None) -> int:
         """Delete every message carrying any of ``marks``; return how many."""
 
     @abstractmethod
@@ -393,6 +537,7 @@ class MemoryBase(AsyncClosing):
         new_mark: str | None,
         old_mark: str | None,
         msg_ids: tuple[str, ...] | None,
+        expected: int | None,
     ) -> int:
         """Update marks as :meth:`update_messages_mark` says; return messages changed.
 
@@ -400,16 +545,51 @@ class MemoryBase(AsyncClosing):
         """
 
     @abstractmethod
-    async def _set_summary(self, summary: str) -> None:
+    async def _set_summary(self, summary: str, *, expected: int | None) -> None:
         """Store the summary; ``""`` clears it."""
 
     @abstractmethod
-    async def _wipe(self) -> None:
+    async def _wipe(self, *, expected: int | None) -> None:
         """Delete every message, mark and the summary of this session."""
 
     @abstractmethod
-    async def _pop(self) -> StoredMessage | None:
+    async def _pop(self, *, expected: int | None) -> StoredMessage | None:
         """Remove the newest message with its marks and return it; ``None`` when empty.
 
         Atomic: no other write of the session runs between finding and removing it.
         """
+
+    @abstractmethod
+    async def _rewind(self, msg_id: str, *, expected: int | None) -> int:
+        """Remove ``msg_id`` and every later message with their marks; return how many.
+
+        Atomic; an unknown ``msg_id`` removes nothing and returns 0.
+        """
+
+    @abstractmethod
+    async def _compress(
+        self, summary: str, msg_ids: tuple[str, ...], mark: str | None, *, expected: int | None
+    ) -> int:
+        """In one step: store ``summary``, and give ``msg_ids`` the mark (delete: ``None``).
+
+        Returns how many messages gained the mark, or were deleted.
+        """
+
+    @abstractmethod
+    async def _fill(self, snapshot: Snapshot) -> bool:
+        """Store ``snapshot`` in one step if the session holds no message and no summary.
+
+        Returns:
+            Whether it was stored; ``False`` (nothing written) when the session held anything.
+        """
+
+    @abstractmethod
+    def _sibling(self, session_id: str) -> MemoryBase:
+        """A memory of this backend on (this user, ``session_id``), on the same storage.
+
+        It shares this memory's client or engine and never closes it.
+        """
+
+    @abstractmethod
+    async def _version(self) -> int:
+        """Return the session's version (0 for a session never written)."""

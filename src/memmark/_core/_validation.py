@@ -183,3 +183,19 @@ def check_timestamp(name: str, value: object) -> datetime | None:
     if value.utcoffset() is None:
         raise ValueError(f"{name} must be timezone-aware (e.g. datetime.now(timezone.utc))")
     return value.astimezone(timezone.utc)
+
+
+def check_expected_version(value: object) -> int | None:
+    """Check ``expected_version``: ``None`` or a version number (an int >= 0).
+
+    Raises:
+        TypeError: not an int (``bool`` included) or None.
+        ValueError: negative.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"expected_version must be an int or None, got {type(value).__name__}")
+    if value < 0:
+        raise ValueError(f"expected_version must be >= 0, got {value}")
+    return value

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from memmark._core import MemoryBase, Snapshot, StoredMessage, decode_state, encode_state
+from memmark.errors import ConflictError
 
 __all__ = ["InMemoryMemory"]
 
@@ -33,6 +34,7 @@ class InMemoryMemory(MemoryBase):
         super().__init__(user_id=user_id, session_id=session_id)
         self._messages: dict[str, tuple[str, set[str]]] = {}
         self._summary = ""
+        self._version_number = 0
 
     @property
     def _telemetry_backend(self) -> str:
@@ -50,6 +52,7 @@ class InMemoryMemory(MemoryBase):
             strict: Require exactly the keys ``_compressed_summary`` and ``content``.
         """
         self._load(decode_state(state_dict, strict=strict))
+        self._version_number += 1
 
     def _snapshot(
         self,
@@ -74,10 +77,28 @@ class InMemoryMemory(MemoryBase):
         }
         self._summary = snapshot.summary
 
-    async def _insert(self, records: Sequence[StoredMessage]) -> None:
-        for stored in records:
-            if stored.msg_id not in self._messages:
-                self._messages[stored.msg_id] = (stored.payload, set(stored.marks))
+    def _guard(self, expected: int | None) -> None:
+        """Raise if ``expected`` is given and is not the current version."""
+        if expected is not None and expected != self._version_number:
+            raise ConflictError(expected, self._version_number)
+
+    def _changed(self, count: int) -> int:
+        """Count a write that changed ``count`` things (bumps the version when any)."""
+        if count:
+            self._version_number += 1
+        return count
+
+    async def _version(self) -> int:
+        return self._version_number
+
+    async def _insert(self, records: Sequence[StoredMessage], *, expected: int | None) -> None:
+        self._guard(expected)
+        stored = 0
+        for record in records:
+            if record.msg_id not in self._messages:
+                self._messages[record.msg_id] = (record.payload, set(record.marks))
+                stored += 1
+        self._changed(stored)
 
     async def _select(
         self,
@@ -92,16 +113,20 @@ class InMemoryMemory(MemoryBase):
     async def _count(self) -> int:
         return len(self._messages)
 
-    async def _remove_ids(self, msg_ids: tuple[str, ...]) -> int:
+    async def _remove_ids(self, msg_ids: tuple[str, ...], *, expected: int | None) -> int:
+        self._guard(expected)
+        return self._changed(self._delete(msg_ids))
+
+    def _delete(self, msg_ids: tuple[str, ...]) -> int:
         return sum(self._messages.pop(msg_id, None) is not None for msg_id in msg_ids)
 
-    async def _remove_marked(self, marks: tuple[str, ...]) -> int:
+    async def _remove_marked(self, marks: tuple[str, ...], *, expected: int | None) -> int:
         doomed = [
             msg_id
             for msg_id, (_, msg_marks) in self._messages.items()
             if not msg_marks.isdisjoint(marks)
         ]
-        return await self._remove_ids(tuple(doomed))
+        return await self._remove_ids(tuple(doomed), expected=expected)
 
     async def _relabel(
         self,
@@ -109,6 +134,13 @@ class InMemoryMemory(MemoryBase):
         new_mark: str | None,
         old_mark: str | None,
         msg_ids: tuple[str, ...] | None,
+        expected: int | None,
+    ) -> int:
+        self._guard(expected)
+        return self._changed(self._mark(new_mark, old_mark, msg_ids))
+
+    def _mark(
+        self, new_mark: str | None, old_mark: str | None, msg_ids: Sequence[str] | None
     ) -> int:
         scope = self._messages.keys() if msg_ids is None else msg_ids
         changed = 0
@@ -129,18 +161,53 @@ class InMemoryMemory(MemoryBase):
                 changed += 1
         return changed
 
-    async def _set_summary(self, summary: str) -> None:
+    async def _set_summary(self, summary: str, *, expected: int | None) -> None:
+        self._guard(expected)
+        self._changed(summary != self._summary)
         self._summary = summary
 
-    async def _wipe(self) -> None:
+    async def _wipe(self, *, expected: int | None) -> None:
+        self._guard(expected)
+        self._changed(bool(self._messages or self._summary))
         self._messages = {}
         self._summary = ""
 
-    async def _replace(self, snapshot: Snapshot) -> None:
+    async def _replace(self, snapshot: Snapshot, *, expected: int | None) -> None:
+        self._guard(expected)
         self._load(snapshot)
+        self._version_number += 1
 
-    async def _pop(self) -> StoredMessage | None:
+    async def _pop(self, *, expected: int | None) -> StoredMessage | None:
+        self._guard(expected)
         if not self._messages:
             return None
         msg_id, (payload, marks) = self._messages.popitem()  # dicts pop the newest
+        self._changed(1)
         return StoredMessage(msg_id, payload, tuple(marks))
+
+    async def _rewind(self, msg_id: str, *, expected: int | None) -> int:
+        self._guard(expected)
+        ids = list(self._messages)
+        if msg_id not in self._messages:
+            return 0
+        return self._changed(self._delete(tuple(ids[ids.index(msg_id) :])))
+
+    async def _compress(
+        self, summary: str, msg_ids: tuple[str, ...], mark: str | None, *, expected: int | None
+    ) -> int:
+        self._guard(expected)
+        summarised = summary != self._summary
+        self._summary = summary
+        changed = self._delete(msg_ids) if mark is None else self._mark(mark, None, msg_ids)
+        self._changed(changed + summarised)
+        return changed
+
+    async def _fill(self, snapshot: Snapshot) -> bool:
+        if self._messages or self._summary:
+            return False
+        self._load(snapshot)
+        self._changed(bool(snapshot.messages or snapshot.summary))
+        return True
+
+    def _sibling(self, session_id: str) -> InMemoryMemory:
+        return InMemoryMemory(user_id=self.user_id, session_id=session_id)

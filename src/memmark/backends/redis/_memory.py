@@ -19,6 +19,7 @@ from memmark._core import MemoryBase, Snapshot, StoredMessage, epoch_ms, refuse_
 from memmark._optional import require
 from memmark.backends.redis._keys import SessionKeys, sessions_key, users_key
 from memmark.backends.redis._scripts import EncodableArg, ScriptRunner, driver_errors
+from memmark.errors import BackendError, ConflictError
 from memmark.message import Msg
 
 if TYPE_CHECKING:
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 __all__ = ["RedisMemory"]
 
 _MARK_SEPARATOR = "\x00"
+_CONFLICT = "MEMMARK_CONFLICT "
+"""Start of the error a script replies when the session is not at the expected version."""
 
 
 def as_text(value: bytes | str) -> str:
@@ -52,6 +55,28 @@ def key_ttl_ms(key_ttl: float | None) -> int:
     return max(1, round(key_ttl * 1000))
 
 
+async def run_script(
+    scripts: ScriptRunner,
+    name: str,
+    keys: list[str],
+    args: list[EncodableArg],
+    *,
+    expected: int | None,
+) -> Any:
+    """Run a script whose header carries ``expected``; a version conflict is ConflictError.
+
+    With ``expected`` the script first checks the session's version and, when it differs,
+    changes nothing and replies an error raised here as :class:`ConflictError`.
+    """
+    try:
+        return await scripts.run(name, keys, args)
+    except BackendError as exc:
+        reply = str(exc.__cause__ or "")
+        if expected is None or not reply.startswith(_CONFLICT):
+            raise
+        raise ConflictError(expected, int(reply[len(_CONFLICT) :].split()[0])) from None
+
+
 async def clear_session(
     client: Redis | RedisCluster,
     scripts: ScriptRunner,
@@ -60,20 +85,34 @@ async def clear_session(
     session_id: str,
     *,
     cluster: bool,
+    ttl_ms: int = 0,
+    expected: int | None = None,
+    forget_version: bool = False,
 ) -> bool:
     """Empty one session and take it out of the store's indexes; return whether it held data.
 
     ``RedisMemory.clear()`` and ``RedisStore.delete_session`` both end here, so an emptied
-    session leaves the same behind either way: nothing, and its user leaves ``P:users`` once
-    it has no session left. On a single node the clear script removes the index entries in
-    the same atomic step. On a cluster the indexes live in other slots and are removed right
+    session leaves the same behind in the indexes either way: nothing, and its user leaves
+    ``P:users`` once it has no session left. ``clear()`` keeps the session's version counter
+    (so a version number is never reused); the store's delete also forgets it
+    (``forget_version``). On a single node the clear script removes the index entries in the
+    same atomic step. On a cluster the indexes live in other slots and are removed right
     after the script; a writer of the same session that registered before that moment and
     writes after it leaves its session unlisted until its next memory object registers again.
     """
     keys = SessionKeys.of(key_prefix, user_id, session_id)
     users, sessions = users_key(key_prefix), sessions_key(key_prefix, user_id)
     script_keys = keys.script_keys if cluster else [*keys.script_keys, users, sessions]
-    held = await scripts.run("clear", script_keys, [keys.mark_prefix, 0, user_id, session_id])
+    header: list[EncodableArg] = [
+        keys.mark_prefix,
+        ttl_ms,
+        user_id,
+        session_id,
+        -1 if expected is None else expected,
+    ]
+    held = await run_script(
+        scripts, "clear", script_keys, [*header, "1" if forget_version else "0"], expected=expected
+    )
     if cluster:
         with driver_errors():
             await client.zrem(sessions, session_id)
@@ -221,6 +260,8 @@ class RedisMemory(MemoryBase):
         memories: Msg | list[Msg] | None,
         marks: str | list[str] | None = None,
         skip_duplicated: bool = True,
+        *,
+        expected_version: int | None = None,
         **kwargs: Any,
     ) -> None:
         """Append messages as :meth:`MemoryBase.add` does, with AgentScope's Redis signature.
@@ -230,10 +271,11 @@ class RedisMemory(MemoryBase):
             marks: The mark(s) every one of them carries.
             skip_duplicated: ``True`` (the default) skips ids already stored, as memmark
                 always does; ``False`` raises ``ValueError`` (memmark stores an id once).
+            expected_version: Write only if the session is at this version.
             **kwargs: Passed on to :meth:`MemoryBase.add`.
         """
         refuse_duplicates("skip_duplicated", skip_duplicated, duplicates_when=False)
-        await super().add(memories, marks, **kwargs)
+        await super().add(memories, marks, expected_version=expected_version, **kwargs)
 
     async def close(self, close_connection_pool: bool | None = None) -> None:
         """Close the client if memmark created it; a client or pool passed in stays open.
@@ -267,8 +309,16 @@ class RedisMemory(MemoryBase):
         with driver_errors():
             await client.aclose(close_connection_pool=close_connection_pool)
 
-    async def _run(self, name: str, *args: EncodableArg, register: bool = False) -> Any:
+    async def _run(
+        self,
+        name: str,
+        *args: EncodableArg,
+        register: bool = False,
+        expected: int | None = None,
+    ) -> Any:
         """Run a script on this session; ``register`` for writes that may create data.
+
+        ``expected`` is the version the write requires (see :func:`run_script`).
 
         On a single node the script itself adds the session to the store's indexes, so an
         index entry exists whenever data does. On a cluster the indexes live in other slots:
@@ -286,8 +336,9 @@ class RedisMemory(MemoryBase):
             self._ttl_ms,
             self.user_id,
             self.session_id,
+            -1 if expected is None else expected,
         ]
-        return await self._scripts.run(name, keys, [*header, *args])
+        return await run_script(self._scripts, name, keys, [*header, *args], expected=expected)
 
     async def _initialize_cluster(self) -> None:
         """Initialise a cluster client before this memory's first command."""
@@ -314,8 +365,13 @@ class RedisMemory(MemoryBase):
             flat += (stored.msg_id, stored.payload, _MARK_SEPARATOR.join(stored.marks))
         return flat
 
-    async def _insert(self, records: Sequence[StoredMessage]) -> None:
-        await self._run("add", len(records), *self._triples(records), register=True)
+    async def _insert(self, records: Sequence[StoredMessage], *, expected: int | None) -> None:
+        await self._run(
+            "add", len(records), *self._triples(records), register=True, expected=expected
+        )
+
+    async def _version(self) -> int:
+        return int(await self._run("version"))
 
     async def _select(
         self,
@@ -343,11 +399,11 @@ class RedisMemory(MemoryBase):
     async def _count(self) -> int:
         return int(await self._run("count"))
 
-    async def _remove_ids(self, msg_ids: tuple[str, ...]) -> int:
-        return int(await self._run("delete", *msg_ids))
+    async def _remove_ids(self, msg_ids: tuple[str, ...], *, expected: int | None) -> int:
+        return int(await self._run("delete", *msg_ids, expected=expected))
 
-    async def _remove_marked(self, marks: tuple[str, ...]) -> int:
-        return int(await self._run("delete_by_mark", *marks))
+    async def _remove_marked(self, marks: tuple[str, ...], *, expected: int | None) -> int:
+        return int(await self._run("delete_by_mark", *marks, expected=expected))
 
     async def _relabel(
         self,
@@ -355,14 +411,17 @@ class RedisMemory(MemoryBase):
         new_mark: str | None,
         old_mark: str | None,
         msg_ids: tuple[str, ...] | None,
+        expected: int | None,
     ) -> int:
         scope = ("0",) if msg_ids is None else ("1", *msg_ids)
-        return int(await self._run("relabel", new_mark or "", old_mark or "", *scope))
+        return int(
+            await self._run("relabel", new_mark or "", old_mark or "", *scope, expected=expected)
+        )
 
-    async def _set_summary(self, summary: str) -> None:
-        await self._run("set_summary", summary, register=bool(summary))
+    async def _set_summary(self, summary: str, *, expected: int | None) -> None:
+        await self._run("set_summary", summary, register=bool(summary), expected=expected)
 
-    async def _wipe(self) -> None:
+    async def _wipe(self, *, expected: int | None) -> None:
         await self._initialize_cluster()
         await clear_session(
             self._client,
@@ -371,17 +430,19 @@ class RedisMemory(MemoryBase):
             self.user_id,
             self.session_id,
             cluster=self._cluster,
+            ttl_ms=self._ttl_ms,
+            expected=expected,
         )
         self._registered = False
 
-    async def _pop(self) -> StoredMessage | None:
-        popped = await self._run("pop")
+    async def _pop(self, *, expected: int | None) -> StoredMessage | None:
+        popped = await self._run("pop", expected=expected)
         if popped is None:
             return None
         msg_id, payload, joined = popped
         return StoredMessage(as_text(msg_id), as_text(payload), _split_marks(as_text(joined)))
 
-    async def _replace(self, snapshot: Snapshot) -> None:
+    async def _replace(self, snapshot: Snapshot, *, expected: int | None) -> None:
         await self._run(
             "replace",
             snapshot.summary,
@@ -389,4 +450,41 @@ class RedisMemory(MemoryBase):
             *self._triples(snapshot.messages),
             "" if snapshot.updated_at is None else epoch_ms(snapshot.updated_at),
             register=bool(snapshot.messages or snapshot.summary),
+            expected=expected,
+        )
+
+    async def _rewind(self, msg_id: str, *, expected: int | None) -> int:
+        return int(await self._run("rewind", msg_id, expected=expected))
+
+    async def _compress(
+        self, summary: str, msg_ids: tuple[str, ...], mark: str | None, *, expected: int | None
+    ) -> int:
+        return int(
+            await self._run(
+                "compress",
+                summary,
+                mark or "",
+                *msg_ids,
+                register=bool(summary),
+                expected=expected,
+            )
+        )
+
+    async def _fill(self, snapshot: Snapshot) -> bool:
+        filled = await self._run(
+            "fill",
+            snapshot.summary,
+            len(snapshot.messages),
+            *self._triples(snapshot.messages),
+            register=bool(snapshot.messages or snapshot.summary),
+        )
+        return bool(int(filled))
+
+    def _sibling(self, session_id: str) -> RedisMemory:
+        return RedisMemory(
+            user_id=self.user_id,
+            session_id=session_id,
+            client=self._client,
+            key_prefix=self._key_prefix,
+            key_ttl=self._ttl_ms / 1000 if self._ttl_ms else None,
         )

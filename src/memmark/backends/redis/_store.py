@@ -201,7 +201,13 @@ class RedisStore(StoreBase):
 
     async def _drop_session(self, user_id: str, session_id: str) -> bool:
         return await clear_session(
-            self._client, self._scripts, self._prefix, user_id, session_id, cluster=self._cluster
+            self._client,
+            self._scripts,
+            self._prefix,
+            user_id,
+            session_id,
+            cluster=self._cluster,
+            forget_version=True,
         )
 
     async def _close(self) -> None:

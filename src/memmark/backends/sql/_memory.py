@@ -95,7 +95,8 @@ class AsyncSQLAlchemyMemory(MemoryBase):
             ValueError: an id or the prefix is malformed.
         """
         super().__init__(user_id=user_id, session_id=session_id)
-        self._tables = tables(check_prefix(table_prefix))
+        self._table_prefix = check_prefix(table_prefix)
+        self._tables = tables(self._table_prefix)
         self._who = q.Identity(
             self.user_id, self.session_id, session_key(self.user_id, self.session_id)
         )
@@ -124,6 +125,8 @@ class AsyncSQLAlchemyMemory(MemoryBase):
         memories: Msg | list[Msg] | None,
         marks: str | list[str] | None = None,
         skip_duplicated: bool = True,
+        *,
+        expected_version: int | None = None,
         **kwargs: Any,
     ) -> None:
         """Append messages as :meth:`MemoryBase.add` does, with AgentScope's SQL signature.
@@ -133,10 +136,11 @@ class AsyncSQLAlchemyMemory(MemoryBase):
             marks: The mark(s) every one of them carries.
             skip_duplicated: ``True`` (the default) skips ids already stored, as memmark
                 always does; ``False`` raises ``ValueError`` (memmark stores an id once).
+            expected_version: Write only if the session is at this version.
             **kwargs: Passed on to :meth:`MemoryBase.add`.
         """
         refuse_duplicates("skip_duplicated", skip_duplicated, duplicates_when=False)
-        await super().add(memories, marks, **kwargs)
+        await super().add(memories, marks, expected_version=expected_version, **kwargs)
 
     def _stored_summary_bytes(self, summary: str) -> int:
         # Stored as ASCII JSON: escapes count (a control character takes 6 bytes), quotes not.
@@ -182,7 +186,10 @@ class AsyncSQLAlchemyMemory(MemoryBase):
             async with session.begin_nested():
                 return await work(await session.connection())
 
-    async def _insert(self, records: Sequence[StoredMessage]) -> None:
+    async def _insert(self, records: Sequence[StoredMessage], *, expected: int | None) -> None:
+        if expected is not None:
+            await self._insert_expecting(records, expected)
+            return
         with map_errors("add"):
             # Connects on first use: then the dialect knows the server (MariaDB's version).
             await ensure_schema(self._engine, self._tables)
@@ -194,15 +201,36 @@ class AsyncSQLAlchemyMemory(MemoryBase):
                     return
 
         async def work(conn: AsyncConnection) -> None:
-            locked = await q.lock_session(
-                conn, self._tables, self._who, create=True, allocate=len(records)
-            )
-            assert locked is not None
-            ref, first = locked
-            inserted = await q.insert_messages(conn, self._tables, ref, first, records)
-            await q.add_marks(conn, self._tables, ref, first, records, inserted)
+            await self._append(conn, records)
 
         await self._run("add", work)
+
+    async def _insert_expecting(self, records: Sequence[StoredMessage], expected: int) -> None:
+        """``add`` with ``expected_version``: check it under the lock, then insert."""
+
+        async def work(conn: AsyncConnection) -> None:
+            locked = await q.lock_session(conn, self._tables, self._who, create=True)
+            assert locked is not None
+            await q.check_version(conn, self._tables, locked[0], expected)
+            await self._append(conn, records)
+
+        await self._run("add", work)
+
+    async def _append(self, conn: AsyncConnection, records: Sequence[StoredMessage]) -> None:
+        """Insert ``records`` after the stored messages (the transaction locks the session)."""
+        locked = await q.lock_session(
+            conn, self._tables, self._who, create=True, allocate=len(records)
+        )
+        assert locked is not None
+        ref, first = locked
+        inserted = await q.insert_messages(conn, self._tables, ref, first, records)
+        await q.add_marks(conn, self._tables, ref, first, records, inserted)
+
+    async def _version(self) -> int:
+        async def work(conn: AsyncConnection) -> int:
+            return await q.session_version(conn, self._tables, self._who)
+
+        return await self._run("version", work)
 
     @functools.cached_property
     def _add_target(self) -> AddTarget:
@@ -242,24 +270,39 @@ class AsyncSQLAlchemyMemory(MemoryBase):
         return await self._run("size", work)
 
     async def _locked(
-        self, what: str, action: Callable[[AsyncConnection, int], Awaitable[int]]
+        self,
+        what: str,
+        action: Callable[[AsyncConnection, int], Awaitable[int]],
+        expected: int | None,
     ) -> int:
-        """Run ``action(conn, session_ref)`` with the session locked; 0 if it has no row."""
+        """Run ``action(conn, session_ref)`` with the session locked; 0 if it has no row.
+
+        Checks ``expected`` first, and counts a change when ``action`` returns non-zero.
+        """
 
         async def work(conn: AsyncConnection) -> int:
             locked = await q.lock_session(conn, self._tables, self._who, create=False)
-            return 0 if locked is None else await action(conn, locked[0])
+            ref = None if locked is None else locked[0]
+            await q.check_version(conn, self._tables, ref, expected)
+            if ref is None:
+                return 0
+            changed = await action(conn, ref)
+            if changed:
+                await q.count_change(conn, self._tables, ref)
+            return changed
 
         return await self._run(what, work)
 
-    async def _remove_ids(self, msg_ids: tuple[str, ...]) -> int:
+    async def _remove_ids(self, msg_ids: tuple[str, ...], *, expected: int | None) -> int:
         return await self._locked(
-            "delete", lambda conn, ref: q.remove_ids(conn, self._tables, ref, msg_ids)
+            "delete", lambda conn, ref: q.remove_ids(conn, self._tables, ref, msg_ids), expected
         )
 
-    async def _remove_marked(self, marks: tuple[str, ...]) -> int:
+    async def _remove_marked(self, marks: tuple[str, ...], *, expected: int | None) -> int:
         return await self._locked(
-            "delete_by_mark", lambda conn, ref: q.remove_marked(conn, self._tables, ref, marks)
+            "delete_by_mark",
+            lambda conn, ref: q.remove_marked(conn, self._tables, ref, marks),
+            expected,
         )
 
     async def _relabel(
@@ -268,60 +311,133 @@ class AsyncSQLAlchemyMemory(MemoryBase):
         new_mark: str | None,
         old_mark: str | None,
         msg_ids: tuple[str, ...] | None,
+        expected: int | None,
     ) -> int:
         return await self._locked(
             "update_messages_mark",
             lambda conn, ref: q.relabel(
                 conn, self._tables, ref, new_mark=new_mark, old_mark=old_mark, msg_ids=msg_ids
             ),
+            expected,
         )
 
-    async def _set_summary(self, summary: str) -> None:
+    async def _set_summary(self, summary: str, *, expected: int | None) -> None:
         async def work(conn: AsyncConnection) -> None:
-            await q.lock_session(
-                conn,
-                self._tables,
-                self._who,
-                create=bool(summary),
-                summary=q.encode_summary(summary),
-            )
+            locked = await q.lock_session(conn, self._tables, self._who, create=bool(summary))
+            ref = None if locked is None else locked[0]
+            await q.check_version(conn, self._tables, ref, expected)
+            if ref is not None and await self._store_summary(conn, ref, summary):
+                await q.count_change(conn, self._tables, ref)
 
         await self._run("update_compressed_summary", work)
 
-    async def _wipe(self) -> None:
+    async def _store_summary(self, conn: AsyncConnection, ref: int, summary: str) -> bool:
+        """Set the summary of the locked session ``ref``; return whether it changed."""
+        encoded = q.encode_summary(summary)
+        if await q.stored_summary(conn, self._tables, ref) == encoded:
+            return False
+        await q.lock_session(conn, self._tables, self._who, create=False, summary=encoded)
+        return True
+
+    async def _wipe(self, *, expected: int | None) -> None:
         async def work(conn: AsyncConnection) -> None:
-            locked = await q.lock_session(conn, self._tables, self._who, create=False, summary="")
-            if locked is not None:
-                await q.wipe(conn, self._tables, locked[0])
+            locked = await q.lock_session(conn, self._tables, self._who, create=False)
+            ref = None if locked is None else locked[0]
+            await q.check_version(conn, self._tables, ref, expected)
+            if ref is not None and await q.holds_anything(conn, self._tables, ref):
+                await self._store_summary(conn, ref, "")
+                await q.wipe(conn, self._tables, ref)
+                await q.count_change(conn, self._tables, ref)
 
         await self._run("clear", work)
 
-    async def _pop(self) -> StoredMessage | None:
+    async def _pop(self, *, expected: int | None) -> StoredMessage | None:
         async def work(conn: AsyncConnection) -> StoredMessage | None:
             locked = await q.lock_session(conn, self._tables, self._who, create=False)
-            return None if locked is None else await q.pop_newest(conn, self._tables, locked[0])
+            ref = None if locked is None else locked[0]
+            await q.check_version(conn, self._tables, ref, expected)
+            popped = None if ref is None else await q.pop_newest(conn, self._tables, ref)
+            if ref is not None and popped is not None:
+                await q.count_change(conn, self._tables, ref)
+            return popped
 
         return await self._run("pop", work)
 
-    async def _replace(self, snapshot: Snapshot) -> None:
-        records = snapshot.messages
+    async def _rewind(self, msg_id: str, *, expected: int | None) -> int:
+        return await self._locked(
+            "rewind", lambda conn, ref: q.rewind(conn, self._tables, ref, msg_id), expected
+        )
 
-        async def work(conn: AsyncConnection) -> None:
-            locked = await q.lock_session(
-                conn,
-                self._tables,
-                self._who,
-                create=True,
-                allocate=len(records),
-                summary=q.encode_summary(snapshot.summary),
-                updated_at=snapshot.updated_at,
-            )
+    async def _compress(
+        self, summary: str, msg_ids: tuple[str, ...], mark: str | None, *, expected: int | None
+    ) -> int:
+        async def work(conn: AsyncConnection) -> int:
+            locked = await q.lock_session(conn, self._tables, self._who, create=bool(summary))
+            ref = None if locked is None else locked[0]
+            await q.check_version(conn, self._tables, ref, expected)
+            if ref is None:
+                return 0
+            summarised = await self._store_summary(conn, ref, summary)
+            changed = 0
+            if msg_ids and mark is None:
+                changed = await q.remove_ids(conn, self._tables, ref, msg_ids)
+            elif msg_ids:
+                changed = await q.relabel(
+                    conn, self._tables, ref, new_mark=mark, old_mark=None, msg_ids=msg_ids
+                )
+            if changed or summarised:
+                await q.count_change(conn, self._tables, ref)
+            return changed
+
+        return await self._run("compress", work)
+
+    async def _fill(self, snapshot: Snapshot) -> bool:
+        async def work(conn: AsyncConnection) -> bool:
+            locked = await q.lock_session(conn, self._tables, self._who, create=True)
             assert locked is not None
-            ref, first = locked
-            await q.wipe(conn, self._tables, ref)
-            if records:
-                inserted = await q.insert_messages(conn, self._tables, ref, first, records)
-                await q.add_marks(conn, self._tables, ref, first, records, inserted)
+            if await q.holds_anything(conn, self._tables, locked[0]):
+                return False
+            await self._write_snapshot(conn, snapshot)
+            if snapshot.summary:
+                await q.count_change(conn, self._tables, locked[0])
+            return True
+
+        return await self._run("fork", work)
+
+    async def _write_snapshot(self, conn: AsyncConnection, snapshot: Snapshot) -> None:
+        """Set the summary and append the snapshot's messages (the session is locked)."""
+        records = snapshot.messages
+        locked = await q.lock_session(
+            conn,
+            self._tables,
+            self._who,
+            create=True,
+            allocate=len(records),
+            summary=q.encode_summary(snapshot.summary),
+            updated_at=snapshot.updated_at,
+        )
+        assert locked is not None
+        ref, first = locked
+        if records:
+            inserted = await q.insert_messages(conn, self._tables, ref, first, records)
+            await q.add_marks(conn, self._tables, ref, first, records, inserted)
+
+    def _sibling(self, session_id: str) -> AsyncSQLAlchemyMemory:
+        return AsyncSQLAlchemyMemory(
+            self._engine if self._session is None else self._session,
+            user_id=self.user_id,
+            session_id=session_id,
+            table_prefix=self._table_prefix,
+        )
+
+    async def _replace(self, snapshot: Snapshot, *, expected: int | None) -> None:
+        async def work(conn: AsyncConnection) -> None:
+            locked = await q.lock_session(conn, self._tables, self._who, create=True)
+            assert locked is not None
+            await q.check_version(conn, self._tables, locked[0], expected)
+            await q.wipe(conn, self._tables, locked[0])
+            await self._write_snapshot(conn, snapshot)
+            await q.count_change(conn, self._tables, locked[0])
 
         await self._run("import_state", work)
 

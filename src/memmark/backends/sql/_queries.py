@@ -19,23 +19,29 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from memmark._core import Snapshot, StoredMessage
 from memmark.backends.sql._schema import ExactText, Tables
-from memmark.errors import BackendError
+from memmark.errors import BackendError, ConflictError
 
 __all__ = [
     "Identity",
     "add_marks",
     "check_owner",
+    "check_version",
     "collision",
     "count",
+    "count_change",
     "decode_summary",
     "encode_summary",
+    "holds_anything",
     "insert_messages",
     "lock_session",
     "pop_newest",
     "relabel",
     "remove_ids",
     "remove_marked",
+    "rewind",
     "select_snapshot",
+    "session_version",
+    "stored_summary",
     "wipe",
 ]
 
@@ -430,3 +436,65 @@ async def pop_newest(conn: AsyncConnection, t: Tables, ref: int) -> StoredMessag
         await conn.execute(sa.delete(k).where(k.c.session_ref == ref, k.c.seq == seq))
     await conn.execute(sa.delete(m).where(m.c.session_ref == ref, m.c.seq == seq))
     return StoredMessage(msg_id, payload, marks)
+
+
+async def rewind(conn: AsyncConnection, t: Tables, ref: int, msg_id: str) -> int:
+    """Delete ``msg_id`` and every later message of the session with their marks."""
+    m, k = t.messages, t.marks
+    found = sa.select(m.c.seq).where(m.c.session_ref == ref, m.c.msg_id == msg_id)
+    first = (await conn.execute(found)).scalar()
+    if first is None:
+        return 0
+    await conn.execute(sa.delete(k).where(k.c.session_ref == ref, k.c.seq >= first))
+    result = await conn.execute(sa.delete(m).where(m.c.session_ref == ref, m.c.seq >= first))
+    return int(result.rowcount)
+
+
+async def holds_anything(conn: AsyncConnection, t: Tables, ref: int) -> bool:
+    """Whether the session has a message or a summary."""
+    s, m = t.sessions, t.messages
+    message = sa.exists().where(m.c.session_ref == ref)
+    summary = sa.select(s.c.summary).where(s.c.id == ref).scalar_subquery()
+    held = sa.select(sa.or_(message, summary != ""))
+    return bool((await conn.execute(held)).scalar())
+
+
+def _version_of(t: Tables) -> Any:
+    return t.sessions.c.next_seq + t.sessions.c.changes
+
+
+async def session_version(conn: AsyncConnection, t: Tables, who: Identity) -> int:
+    """The session's version: ``next_seq + changes`` (0 when it has no row)."""
+    s = t.sessions
+    found = sa.select(_version_of(t)).where(s.c.session_key == who.key)
+    return int((await conn.execute(found)).scalar() or 0)
+
+
+async def check_version(
+    conn: AsyncConnection, t: Tables, ref: int | None, expected: int | None
+) -> None:
+    """Raise :class:`ConflictError` unless the locked session ``ref`` is at ``expected``.
+
+    ``ref`` is ``None`` for a session without a row (version 0); ``expected`` ``None``
+    checks nothing.
+    """
+    if expected is None:
+        return
+    current = 0
+    if ref is not None:
+        found = sa.select(_version_of(t)).where(t.sessions.c.id == ref)
+        current = int((await conn.execute(found)).scalar_one())
+    if current != expected:
+        raise ConflictError(expected, current)
+
+
+async def count_change(conn: AsyncConnection, t: Tables, ref: int) -> None:
+    """Count one write (other than ``add``) that changed the locked session."""
+    s = t.sessions
+    await conn.execute(sa.update(s).where(s.c.id == ref).values(changes=s.c.changes + 1))
+
+
+async def stored_summary(conn: AsyncConnection, t: Tables, ref: int) -> str:
+    """The session's summary as stored (encoded, see :func:`encode_summary`)."""
+    s = t.sessions
+    return str((await conn.execute(sa.select(s.c.summary).where(s.c.id == ref))).scalar_one())

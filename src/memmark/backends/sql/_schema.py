@@ -3,7 +3,9 @@
 ``{prefix}sessions``  one row per (user_id, session_id): a surrogate ``id``, the unique
                       ``session_key`` (SHA-256 of an injective encoding of both ids), the ids
                       themselves (checked on every read, so a digest collision cannot leak),
-                      the summary and the per-session sequence counter ``next_seq``.
+                      the summary, the per-session sequence counter ``next_seq`` and
+                      ``changes``, counting the writes other than ``add`` that changed the
+                      session: its version is ``next_seq + changes`` (both only grow).
 ``{prefix}messages``  primary key (session_ref, seq); UNIQUE(session_ref, msg_id).
 ``{prefix}marks``     primary key (session_ref, mark, seq); index (session_ref, seq).
 ``{prefix}schema_version``  one row holding :data:`SCHEMA_VERSION`.
@@ -41,8 +43,11 @@ __all__ = [
     "telemetry_backend",
 ]
 
-SCHEMA_VERSION = 1
-"""Bumped with a migration whenever a table changes."""
+SCHEMA_VERSION = 2
+"""Bumped with a migration whenever a table changes (see ``_setup``).
+
+1: the first release. 2: ``sessions.changes``, for :meth:`MemoryBase.version`.
+"""
 
 _PREFIX = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,29}")
 _MYSQL = ("mysql", "mariadb")
@@ -179,6 +184,7 @@ def tables(prefix: str) -> Tables:
         sa.Column("summary", _long_text(), nullable=False),
         sa.Column("next_seq", sa.BigInteger(), nullable=False),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.Column("changes", sa.BigInteger(), nullable=False, server_default="0"),
         sa.UniqueConstraint("session_key", name=f"{prefix}sessions_key"),
         mysql_charset="utf8mb4",
         mariadb_charset="utf8mb4",

@@ -1,8 +1,14 @@
-"""Create the tables on first use, record and check the schema version.
+"""Create the tables on first use, record and check the schema version, migrate older ones.
 
 Many processes may start at once on an empty database: each creates what is missing
 (``checkfirst``); one that loses a race ("already exists", a lock) starts over and then finds
 the tables. Setup runs once per engine and prefix in a process.
+
+Tables of an older schema version are migrated in place, one step per version, each step
+idempotent (it checks what already exists), so processes racing to migrate, or one that
+died half way on a database whose DDL is not transactional, converge:
+
+* 1 -> 2: add ``sessions.changes`` (BIGINT NOT NULL DEFAULT 0).
 """
 
 from __future__ import annotations
@@ -93,7 +99,30 @@ async def _create(conn: AsyncConnection, tables: Tables) -> int:
             sa.select(tables.version.c.version).where(tables.version.c.singleton == 1)
         )
     ).first()
-    if row is not None:
-        return int(row[0])
-    await conn.execute(sa.insert(tables.version).values(singleton=1, version=SCHEMA_VERSION))
-    return SCHEMA_VERSION
+    if row is None:
+        await conn.execute(sa.insert(tables.version).values(singleton=1, version=SCHEMA_VERSION))
+        return SCHEMA_VERSION
+    version = int(row[0])
+    if version == 1:
+        await _add_changes_column(conn, tables)
+        await conn.execute(
+            sa.update(tables.version)
+            .where(tables.version.c.singleton == 1, tables.version.c.version == 1)
+            .values(version=2)
+        )
+        version = 2
+    return version
+
+
+async def _add_changes_column(conn: AsyncConnection, tables: Tables) -> None:
+    """Migration 1 -> 2: the ``changes`` counter of every session, 0 for existing ones."""
+    sessions = tables.sessions.name
+
+    def has_changes(sync_conn: Any) -> bool:
+        columns = sa.inspect(sync_conn).get_columns(sessions)
+        return any(column["name"] == "changes" for column in columns)
+
+    if not await conn.run_sync(has_changes):
+        await conn.execute(
+            sa.text(f"ALTER TABLE {sessions} ADD COLUMN changes BIGINT NOT NULL DEFAULT 0")
+        )

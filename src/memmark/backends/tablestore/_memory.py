@@ -22,6 +22,10 @@ written before and deleted after the message rows they point to, and the message
 ``marks`` column is what counts, so a stale index row is filtered out. A reader running
 during a delete, relabel, clear or import may see part of it (Tablestore has no multi-row
 transactions here); a crash leaves that part done, and repeating the call completes it.
+``compress`` and ``rewind`` are the exception: they flag the session row while they rewrite
+rows, and readers wait for them (see ``_session``), so a reader sees them whole or not at all.
+A session's version (``version()``) is a column of the session row, checked and advanced
+under the writer lock.
 """
 
 from __future__ import annotations
@@ -43,8 +47,8 @@ from memmark.backends.tablestore._rows import (
 )
 from memmark.backends.tablestore._schema import ensure_tables, table_names
 from memmark.backends.tablestore._sdk import open_client
-from memmark.backends.tablestore._session import Session, Writer
-from memmark.errors import MemmarkError
+from memmark.backends.tablestore._session import Session, SessionRow, Writer
+from memmark.errors import ConflictError, MemmarkError
 from memmark.message import Msg
 
 __all__ = ["TablestoreMemory"]
@@ -175,6 +179,7 @@ class TablestoreMemory(MemoryBase):
         )
         self._owns_client = self._endpoint is not None
         self._names = names
+        self._table_name = table_name
         self._rows = Rows(self._client)
         self._session = Session(self._rows, names, self.user_id, self.session_id)
         self._lock = asyncio.Lock()
@@ -188,6 +193,8 @@ class TablestoreMemory(MemoryBase):
         memories: Msg | list[Msg] | None,
         marks: str | list[str] | None = None,
         allow_duplicates: bool = True,
+        *,
+        expected_version: int | None = None,
         **kwargs: Any,
     ) -> None:
         """Append messages as :meth:`MemoryBase.add` does, with AgentScope's Tablestore signature.
@@ -199,13 +206,14 @@ class TablestoreMemory(MemoryBase):
                 ``True``; a documented no-op: memmark stores each message id once per
                 session and skips an id already stored, whatever this says (AgentScope's
                 Tablestore overwrote the stored message instead).
+            expected_version: Write only if the session is at this version.
             **kwargs: Passed on to :meth:`MemoryBase.add`.
         """
         if not isinstance(allow_duplicates, bool):
             raise TypeError(
                 f"allow_duplicates must be a bool, got {type(allow_duplicates).__name__}"
             )
-        await super().add(memories, marks, **kwargs)
+        await super().add(memories, marks, expected_version=expected_version, **kwargs)
 
     def get_client(self) -> Any:
         """Return the SDK client this memory uses."""
@@ -221,14 +229,25 @@ class TablestoreMemory(MemoryBase):
         return [("session_key", self._session.key), *columns]
 
     @contextlib.asynccontextmanager
-    async def _writing(self) -> AsyncIterator[Writer]:
-        """Hold the session's writer lock; publish the writer's fields on a clean exit."""
+    async def _writing(
+        self, *, rewrite: bool = False, expected: int | None = None
+    ) -> AsyncIterator[Writer]:
+        """Hold the session's writer lock; publish the writer's fields on a clean exit.
+
+        With ``rewrite`` readers wait until the release (see ``_session``): for operations
+        that change published rows and must appear as one step. With ``expected`` a session
+        at another version raises ``ConflictError`` before anything is written.
+        """
         await ensure_tables(self._client, self._names, self._endpoint)
         async with self._lock:
             writer = await self._session.acquire()
             try:
                 if writer.took_over:
                     writer.count = await self._recount(writer.next_seq)
+                if expected is not None and writer.row.version != expected:
+                    raise ConflictError(expected, writer.row.version)
+                if rewrite:
+                    await self._session.begin_rewrite(writer)
                 yield writer
             except BaseException:
                 if not writer.dropped:
@@ -298,8 +317,13 @@ class TablestoreMemory(MemoryBase):
         )
         return [_entry(row) async for row in rows]
 
-    async def _insert(self, records: Sequence[StoredMessage]) -> None:
-        async with self._writing() as writer:
+    async def _version(self) -> int:
+        await ensure_tables(self._client, self._names, self._endpoint)
+        row = await self._session.read()
+        return 0 if row is None else row.version
+
+    async def _insert(self, records: Sequence[StoredMessage], *, expected: int | None) -> None:
+        async with self._writing(expected=expected) as writer:
             await self._append(writer, records)
 
     async def _append(self, writer: Writer, records: Sequence[StoredMessage]) -> None:
@@ -347,21 +371,24 @@ class TablestoreMemory(MemoryBase):
         limit: int | None,
         with_marks: bool,
     ) -> Snapshot:
-        visible = await self._visible_limit()
-        if visible is None:
-            return Snapshot("")
-        summary, next_seq = visible
-        if limit == 0 or next_seq == 0:
-            return Snapshot(summary)
-        if mark is None:
-            newest = await self._newest(next_seq, exclude_mark, limit)
-        else:
-            newest = await self._newest_marked(mark, next_seq, exclude_mark, limit)
-        messages = [
-            StoredMessage(e.msg_id, e.payload, tuple(sorted(e.marks)) if with_marks else ())
-            for e in reversed(newest)
-        ]
-        return Snapshot(summary, messages)
+        await ensure_tables(self._client, self._names, self._endpoint)
+
+        async def read(row: SessionRow) -> Snapshot:
+            summary, next_seq = row.summary, row.next_seq
+            if limit == 0 or next_seq == 0:
+                return Snapshot(summary)
+            if mark is None:
+                newest = await self._newest(next_seq, exclude_mark, limit)
+            else:
+                newest = await self._newest_marked(mark, next_seq, exclude_mark, limit)
+            messages = [
+                StoredMessage(e.msg_id, e.payload, tuple(sorted(e.marks)) if with_marks else ())
+                for e in reversed(newest)
+            ]
+            return Snapshot(summary, messages)
+
+        _, snapshot = await self._session.read_stable(read)
+        return Snapshot("") if snapshot is None else snapshot
 
     async def _newest(self, next_seq: int, exclude: str | None, limit: int | None) -> list[_Entry]:
         """Whole messages below ``next_seq`` without ``exclude``, newest first, up to ``limit``."""
@@ -417,12 +444,12 @@ class TablestoreMemory(MemoryBase):
         row = await self._session.read()
         return 0 if row is None else row.count
 
-    async def _remove_ids(self, msg_ids: tuple[str, ...]) -> int:
-        async with self._writing() as writer:
+    async def _remove_ids(self, msg_ids: tuple[str, ...], *, expected: int | None) -> int:
+        async with self._writing(expected=expected) as writer:
             return await self._remove(writer, await self._by_ids(msg_ids, writer.next_seq))
 
-    async def _remove_marked(self, marks: tuple[str, ...]) -> int:
-        async with self._writing() as writer:
+    async def _remove_marked(self, marks: tuple[str, ...], *, expected: int | None) -> int:
+        async with self._writing(expected=expected) as writer:
             return await self._remove(writer, await self._by_marks(marks, writer.next_seq))
 
     async def _remove(self, writer: Writer, entries: list[_Entry]) -> int:
@@ -448,8 +475,9 @@ class TablestoreMemory(MemoryBase):
         new_mark: str | None,
         old_mark: str | None,
         msg_ids: tuple[str, ...] | None,
+        expected: int | None,
     ) -> int:
-        async with self._writing() as writer:
+        async with self._writing(expected=expected) as writer:
             if msg_ids is not None:
                 scope = await self._by_ids(msg_ids, writer.next_seq)
             elif old_mark is not None:
@@ -463,11 +491,14 @@ class TablestoreMemory(MemoryBase):
                 marks = entry.marks - {old_mark} | ({new_mark} if new_mark is not None else set())
                 if marks != entry.marks:
                     changes.append((entry, frozenset(marks)))
-            await self._apply_marks(changes)
+            await self._apply_marks(writer, changes)
             return len(changes)
 
-    async def _apply_marks(self, changes: list[tuple[_Entry, frozenset[str]]]) -> None:
+    async def _apply_marks(
+        self, writer: Writer, changes: list[tuple[_Entry, frozenset[str]]]
+    ) -> None:
         """Add index rows, then rewrite the messages' marks, then drop stale index rows."""
+        writer.marks_changed = writer.marks_changed or bool(changes)
 
         def index(mark: str, entry: _Entry, kind: str) -> RowOp:
             columns = {"msg_id": entry.msg_id} if kind == "put" else {}
@@ -493,26 +524,28 @@ class TablestoreMemory(MemoryBase):
             [index(m, e, "delete") for e, marks in changes for m in e.marks - marks]
         )
 
-    async def _set_summary(self, summary: str) -> None:
-        async with self._writing() as writer:
+    async def _set_summary(self, summary: str, *, expected: int | None) -> None:
+        async with self._writing(expected=expected) as writer:
             writer.summary = summary
 
-    async def _wipe(self) -> None:
-        async with self._writing() as writer:
+    async def _wipe(self, *, expected: int | None) -> None:
+        async with self._writing(expected=expected) as writer:
             await self._delete_rows(writer)
 
-    async def _replace(self, snapshot: Snapshot) -> None:
-        async with self._writing() as writer:
+    async def _replace(self, snapshot: Snapshot, *, expected: int | None) -> None:
+        async with self._writing(expected=expected) as writer:
+            writer.marks_changed = True
             await self._delete_rows(writer)
             await self._append(writer, snapshot.messages)
             writer.summary = snapshot.summary
             if snapshot.updated_at is not None:
                 writer.updated_at = epoch_ms(snapshot.updated_at)
 
-    async def _pop(self) -> StoredMessage | None:
+    async def _pop(self, *, expected: int | None) -> StoredMessage | None:
         if await self._visible_limit() is None:
+            await self._check_unchanged(expected)
             return None  # never written: taking the lock would create the session
-        async with self._writing() as writer:
+        async with self._writing(expected=expected) as writer:
             if writer.next_seq == 0:
                 return None
             newest = await self._newest(writer.next_seq, None, 1)
@@ -521,6 +554,50 @@ class TablestoreMemory(MemoryBase):
             await self._remove(writer, newest)
             entry = newest[0]
             return StoredMessage(entry.msg_id, entry.payload, tuple(sorted(entry.marks)))
+
+    async def _rewind(self, msg_id: str, *, expected: int | None) -> int:
+        if await self._visible_limit() is None:
+            await self._check_unchanged(expected)
+            return 0
+        async with self._writing(rewrite=True, expected=expected) as writer:
+            found = await self._by_ids([msg_id], writer.next_seq)
+            if not found:
+                return 0
+            rows = self._rows.scan(
+                self._names.message,
+                self._key(("seq", found[0].seq)),
+                self._key(("seq", writer.next_seq)),
+                columns=_META,
+            )
+            return await self._remove(writer, [_entry(row) async for row in rows])
+
+    async def _compress(
+        self, summary: str, msg_ids: tuple[str, ...], mark: str | None, *, expected: int | None
+    ) -> int:
+        async with self._writing(rewrite=True, expected=expected) as writer:
+            writer.summary = summary
+            scope = await self._by_ids(msg_ids, writer.next_seq) if msg_ids else []
+            if mark is None:
+                return await self._remove(writer, scope)
+            changes = [(e, e.marks | {mark}) for e in scope if mark not in e.marks]
+            await self._apply_marks(writer, changes)
+            return len(changes)
+
+    async def _fill(self, snapshot: Snapshot) -> bool:
+        async with self._writing() as writer:
+            if writer.count or writer.summary:
+                return False
+            await self._append(writer, snapshot.messages)
+            writer.summary = snapshot.summary
+            return True
+
+    def _sibling(self, session_id: str) -> TablestoreMemory:
+        return TablestoreMemory(
+            user_id=self.user_id,
+            session_id=session_id,
+            table_name=self._table_name,
+            client=self._client,
+        )
 
     async def _delete_rows(self, writer: Writer) -> None:
         """Delete every row of the session (message rows first), visible or not."""

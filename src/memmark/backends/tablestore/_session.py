@@ -9,6 +9,12 @@ Readers take no lock: they read the session row, then only rows with ``seq < nex
 insert writes its rows above ``next_seq`` and publishes them all at once when the release
 advances ``next_seq``, so a reader sees all of an insert or none of it, and the rows of a
 crashed insert stay invisible until a later insert overwrites them.
+
+An operation that rewrites published rows as one step (``compress``, ``rewind``) first flags
+the row ``rewriting`` and counts it in ``rewrites`` (:meth:`Session.begin_rewrite`); the
+release clears the flag. A reader waits while the flag is up under a live lease, and reads
+again when ``rewrites`` moved during its read, so it sees such an operation whole or not at
+all (a crashed one, whose lease expired, may show half done until it is repeated).
 """
 
 from __future__ import annotations
@@ -19,14 +25,17 @@ import json
 import random
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from memmark.backends.tablestore._rows import RowOp, Rows
 from memmark.backends.tablestore._schema import TableNames
 from memmark.errors import BackendError
 
 __all__ = ["LEASE_SECONDS", "Session", "SessionRow", "Writer", "session_key"]
+
+T = TypeVar("T")
 
 LEASE_SECONDS = 30.0
 """How long a writer may hold a session before another writer may take it over."""
@@ -54,6 +63,14 @@ class SessionRow:
     lock_owner: str | None = None
     lock_until: int = 0
     updated_at: int | None = None
+    rewriting: bool = False
+    rewrites: int = 0
+    version: int = 0
+    """The session's version (``MemoryBase.version``); ``ver`` is the lock's own counter."""
+
+    def rewrite_in_flight(self) -> bool:
+        """Whether a live writer is rewriting published rows right now."""
+        return self.rewriting and self.lock_until > _now_ms()
 
     @classmethod
     def from_columns(cls, columns: dict[str, Any]) -> SessionRow:
@@ -66,6 +83,9 @@ class SessionRow:
             lock_owner=columns.get("lock_owner"),
             lock_until=columns.get("lock_until", 0),
             updated_at=columns.get("updated_at"),
+            rewriting=bool(columns.get("rewriting", 0)),
+            rewrites=columns.get("rewrites", 0),
+            version=columns.get("version", 0),
         )
 
 
@@ -83,6 +103,17 @@ class Writer:
     """The session row was deleted: there is no lock left to release."""
     updated_at: int | None = None
     """The last-update time (ms) to publish instead of now."""
+    marks_changed: bool = False
+    """Set by an operation that changed marks only: the release counts a new version."""
+
+    def changed(self) -> bool:
+        """Whether the session changed under this writer (so its version increases)."""
+        row = self.row
+        return self.marks_changed or (self.summary, self.next_seq, self.count) != (
+            row.summary,
+            row.next_seq,
+            row.count,
+        )
 
 
 class Session:
@@ -155,6 +186,44 @@ class Session:
                 await asyncio.sleep(delay * (0.5 + random.random()))
                 delay = min(delay * 2, _MAX_BACKOFF_SECONDS)
 
+    async def begin_rewrite(self, writer: Writer) -> None:
+        """Flag the session as being rewritten, before the writer touches published rows.
+
+        Raises:
+            BackendError: the lease expired and another writer took the session over.
+        """
+        flagged = await self._rows.update_if(
+            self._names.session,
+            self._pk,
+            expect=("ver", writer.row.ver),
+            put={"ver": writer.row.ver + 1, "rewriting": 1, "rewrites": writer.row.rewrites + 1},
+        )
+        if not flagged:
+            raise BackendError(f"lost the Tablestore writer lock of session {self.key}")
+        writer.row.ver += 1
+        writer.row.rewrites += 1
+
+    async def read_stable(
+        self, read: Callable[[SessionRow], Awaitable[T]]
+    ) -> tuple[SessionRow | None, T | None]:
+        """Run ``read(row)`` on a state no rewrite is changing; ``(None, None)``: no session.
+
+        Waits while a rewrite is in flight and repeats ``read`` when one ran meanwhile.
+        """
+        delay = 0.001
+        while True:
+            row = await self.read()
+            if row is None:
+                return None, None
+            if not row.rewrite_in_flight():
+                result = await read(row)
+                after = await self.read()
+                if after is not None and after.rewrites == row.rewrites:
+                    if not after.rewrite_in_flight():
+                        return row, result
+            await asyncio.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, _MAX_BACKOFF_SECONDS)
+
     async def release(self, writer: Writer) -> None:
         """Publish the writer's fields and drop the lock, in one conditional update.
 
@@ -167,13 +236,14 @@ class Session:
             "next_seq": writer.next_seq,
             "count": writer.count,
             "updated_at": _now_ms() if writer.updated_at is None else writer.updated_at,
+            "version": writer.row.version + writer.changed(),
         }
         released = await self._rows.update_if(
             self._names.session,
             self._pk,
             expect=("ver", writer.row.ver),
             put=put,
-            delete=("lock_owner", "lock_until"),
+            delete=("lock_owner", "lock_until", "rewriting"),
         )
         if not released:
             raise BackendError(

@@ -2,12 +2,24 @@
 -- KEYS: meta, seq, payloads, msg-marks, mark-names of one session (one hash tag), then
 -- optionally the store's user index and the user's session index (single node only).
 -- ARGV[1]: prefix of the per-mark index keys; ARGV[2]: sliding TTL in ms ("0": none);
--- ARGV[3], ARGV[4]: user_id and session_id, for the indexes. The script's own from ARGV[5].
--- A message's marks are stored joined by NUL, which no mark contains.
+-- ARGV[3], ARGV[4]: user_id and session_id, for the indexes; ARGV[5]: the version the
+-- caller expects ("-1": any). The script's own from ARGV[6].
+-- A message's marks are stored joined by NUL, which no mark contains. meta's version field
+-- counts the writes that changed the session (stamp() increases it).
 local meta, seq, payloads, msg_marks, mark_names = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local mark_prefix = ARGV[1]
 local ttl_ms = tonumber(ARGV[2])
 local CHUNK = 1000
+
+local function current_version()
+  return tonumber(redis.call('HGET', meta, 'version') or '0')
+end
+
+-- A write expecting another version changes nothing: the client raises ConflictError.
+local expected_version = tonumber(ARGV[5])
+if expected_version >= 0 and current_version() ~= expected_version then
+  return redis.error_reply('MEMMARK_CONFLICT ' .. current_version())
+end
 
 local function mark_key(mark)
   return mark_prefix .. mark
@@ -72,8 +84,10 @@ local function touch()
   end
 end
 
--- Record the last-update time (ms since the epoch): ``at_ms`` if given, else now.
+-- Record a change: its time (``at_ms``, ms since the epoch, if given, else now) and one
+-- more version.
 local function stamp(at_ms)
+  redis.call('HINCRBY', meta, 'version', 1)
   if at_ms then
     redis.call('HSET', meta, 'updated_at', at_ms)
     return
@@ -130,9 +144,11 @@ local function remove(id)
   return 1
 end
 
--- Delete every key of the session; returns whether it held a message or a summary.
-local function wipe()
+-- Delete every key of the session but its version (unless forget_version); returns
+-- whether it held a message or a summary. A held session's wipe is a change (stamped).
+local function wipe(forget_version)
   local held = redis.call('ZCARD', seq) > 0 or redis.call('HEXISTS', meta, 'summary') == 1
+  local version = redis.call('HGET', meta, 'version')
   local keys = {meta, seq, payloads, msg_marks, mark_names}
   for _, mark in ipairs(redis.call('SMEMBERS', mark_names)) do
     keys[#keys + 1] = mark_key(mark)
@@ -140,6 +156,69 @@ local function wipe()
   for first = 1, #keys, CHUNK do
     redis.call('DEL', unpack(keys, first, math.min(first + CHUNK - 1, #keys)))
   end
+  if version and not forget_version then
+    redis.call('HSET', meta, 'version', version)
+  end
+  if held and not forget_version then
+    stamp()
+  end
   return held
 end
 
+-- The stored ones of the ids ARGV[first..], as {id, score} pairs.
+local function scored_ids(first)
+  local scope = {}
+  for i = first, #ARGV do
+    local score = redis.call('ZSCORE', seq, ARGV[i])
+    if score then
+      scope[#scope + 1] = {ARGV[i], score}
+    end
+  end
+  return scope
+end
+
+-- Update the marks of scope ({id, score} pairs) as update_messages_mark says: new_mark
+-- ("" = none) replaces old_mark ("" = any) or is added. Returns how many messages changed.
+local function relabel_scope(new_mark, old_mark, scope)
+  local changed = 0
+  for _, entry in ipairs(scope) do
+    local id, score = entry[1], entry[2]
+    local marks = split(redis.call('HGET', msg_marks, id))
+    local kept, has_old, has_new = {}, false, false
+    for _, mark in ipairs(marks) do
+      if mark == old_mark then
+        has_old = true
+      else
+        kept[#kept + 1] = mark
+        if mark == new_mark then
+          has_new = true
+        end
+      end
+    end
+    local gains = new_mark ~= '' and not has_new
+    if (old_mark ~= '' and has_old) or (old_mark == '' and gains) then
+      if has_old then
+        redis.call('ZREM', mark_key(old_mark), id)
+      end
+      if gains then
+        kept[#kept + 1] = new_mark
+        redis.call('ZADD', mark_key(new_mark), score, id)
+      end
+      if #kept == 0 then
+        redis.call('HDEL', msg_marks, id)
+      else
+        redis.call('HSET', msg_marks, id, table.concat(kept, '\0'))
+      end
+      changed = changed + 1
+    end
+  end
+  if changed > 0 then
+    if new_mark ~= '' then
+      redis.call('SADD', mark_names, new_mark)
+    end
+    if old_mark ~= '' and redis.call('EXISTS', mark_key(old_mark)) == 0 then
+      redis.call('SREM', mark_names, old_mark)
+    end
+  end
+  return changed
+end

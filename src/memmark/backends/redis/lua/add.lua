@@ -1,5 +1,5 @@
--- ARGV[5]: number of messages; ARGV[6..]: (id, payload, joined marks) per message.
+-- ARGV[6]: number of messages; ARGV[7..]: (id, payload, joined marks) per message.
 register()
-local stored = insert(6, tonumber(ARGV[5]))
+local stored = insert(7, tonumber(ARGV[6]))
 touch()
 return stored

@@ -1,6 +1,6 @@
--- ARGV[5..]: message ids.
+-- ARGV[6..]: message ids.
 local deleted = 0
-for i = 5, #ARGV do
+for i = 6, #ARGV do
   deleted = deleted + remove(ARGV[i])
 end
 if deleted > 0 then

@@ -1,6 +1,6 @@
--- ARGV[5..]: marks; deletes every message carrying any of them.
+-- ARGV[6..]: marks; deletes every message carrying any of them.
 local doomed = {}
-for i = 5, #ARGV do
+for i = 6, #ARGV do
   for _, id in ipairs(redis.call('ZRANGE', mark_key(ARGV[i]), 0, -1)) do
     doomed[#doomed + 1] = id
   end

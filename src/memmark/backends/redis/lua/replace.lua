@@ -1,14 +1,14 @@
--- ARGV[5]: summary; ARGV[6]: number of messages; ARGV[7..]: (id, payload, joined marks);
+-- ARGV[6]: summary; ARGV[7]: number of messages; ARGV[8..]: (id, payload, joined marks);
 -- the last ARGV: the last-update time to record (ms), or '' for now.
 wipe()
-if ARGV[5] ~= '' or ARGV[6] ~= '0' then
+if ARGV[6] ~= '' or ARGV[7] ~= '0' then
   register()
 end
-insert(7, tonumber(ARGV[6]))
-if ARGV[5] ~= '' then
-  redis.call('HSET', meta, 'summary', ARGV[5])
+insert(8, tonumber(ARGV[7]))
+if ARGV[6] ~= '' then
+  redis.call('HSET', meta, 'summary', ARGV[6])
 end
-local at_ms = ARGV[7 + 3 * tonumber(ARGV[6])]
+local at_ms = ARGV[8 + 3 * tonumber(ARGV[7])]
 stamp(at_ms ~= '' and at_ms or nil)
 touch()
 return 1

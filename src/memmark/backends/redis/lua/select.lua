@@ -1,7 +1,7 @@
--- ARGV[5]: mark ("" = any); ARGV[6]: excluded mark ("" = none); ARGV[7]: limit ("-1" =
--- none); ARGV[8]: "1" to return each message's joined marks.
+-- ARGV[6]: mark ("" = any); ARGV[7]: excluded mark ("" = none); ARGV[8]: limit ("-1" =
+-- none); ARGV[9]: "1" to return each message's joined marks.
 -- Returns {summary, ids, payloads, joined marks (or empty)}, oldest first.
-local mark, exclude, limit = ARGV[5], ARGV[6], tonumber(ARGV[7])
+local mark, exclude, limit = ARGV[6], ARGV[7], tonumber(ARGV[8])
 local source = seq
 if mark ~= '' then
   source = mark_key(mark)
@@ -44,7 +44,7 @@ local found = {}
 local joined = {}
 if #ids > 0 then
   found = hmget_all(payloads, ids)
-  if ARGV[8] == '1' then
+  if ARGV[9] == '1' then
     joined = hmget_all(msg_marks, ids)
     for i = 1, #joined do
       joined[i] = joined[i] or ''

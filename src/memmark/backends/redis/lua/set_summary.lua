@@ -1,10 +1,13 @@
--- ARGV[5]: the summary; "" clears it.
-if ARGV[5] == '' then
-  redis.call('HDEL', meta, 'summary')
-else
-  register()
-  redis.call('HSET', meta, 'summary', ARGV[5])
+-- ARGV[6]: the summary; "" clears it.
+local stored = redis.call('HGET', meta, 'summary') or ''
+if ARGV[6] ~= stored then
+  if ARGV[6] == '' then
+    redis.call('HDEL', meta, 'summary')
+  else
+    register()
+    redis.call('HSET', meta, 'summary', ARGV[6])
+  end
+  stamp()
 end
-stamp()
 touch()
 return 1

@@ -1,0 +1,153 @@
+"""The session lifecycle operations against ``add`` of one message, empty and populated.
+
+For each storage URL: p50 of ``add`` (one message) and of ``pop``, ``rewind``, ``compress``,
+``version``, a guarded ``add`` (``expected_version=``) and ``fork`` (of a 20-message
+session), the operations interleaved run by run so they share the machine's background load;
+then the same after storing 200,000 messages in 200 other sessions. Targets: each
+operation's p50 <= 2x ``add``'s, and populated <= 1.2x empty.
+
+    python benchmarks/bench_lifecycle.py [--runs 200] [URL ...]
+
+Default URLs: a temporary SQLite file and ``redis://127.0.0.1:6379/0`` (under a random key
+prefix). Everything written is deleted at the end (the SQLite file with its directory).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import memmark
+from memmark.memory import MemoryBase
+from memmark.message import Msg
+from memmark.store import StoreBase
+
+OTHER_SESSIONS = 200
+MESSAGES_PER_SESSION = 1_000
+SESSION_MESSAGES = 20
+USER = "bench"
+OTHERS = "bench-others"
+
+
+def message(i: int) -> Msg:
+    return Msg("Alice", f"message {i}: " + "lorem ipsum " * 8, "user")
+
+
+class Bench:
+    """The timed operations on one store, each keeping the session at its size."""
+
+    def __init__(self, store: StoreBase) -> None:
+        self.store = store
+        self.memory: MemoryBase = store.memory(USER, "main")
+        self.counter = 0
+
+    async def prepare(self) -> None:
+        await self.memory.add([message(i) for i in range(SESSION_MESSAGES)])
+
+    def next_message(self) -> Msg:
+        self.counter += 1
+        return message(self.counter)
+
+    async def timed(self, work: Callable[[], Awaitable[object]]) -> float:
+        start = time.perf_counter()
+        await work()
+        return (time.perf_counter() - start) * 1e6
+
+    async def round(self) -> dict[str, float]:
+        """One run of every operation; untimed steps restore the session's size."""
+        memory = self.memory
+        times = {"add": await self.timed(lambda: memory.add(self.next_message()))}
+        times["pop"] = await self.timed(memory.pop)
+        newest = self.next_message()
+        await memory.add(newest)
+        times["rewind"] = await self.timed(lambda: memory.rewind(newest.id))
+        marked = self.next_message()
+        await memory.add(marked)
+        times["compress"] = await self.timed(
+            lambda: memory.compress(f"summary {self.counter}", [marked.id])
+        )
+        await memory.delete([marked.id])
+        times["version"] = await self.timed(memory.version)
+        version = await memory.version()
+        guarded = self.next_message()
+        times["add expecting"] = await self.timed(
+            lambda: memory.add(guarded, expected_version=version)
+        )
+        await memory.pop()
+        target = f"fork-{self.counter}"
+        times["fork"] = await self.timed(lambda: memory.fork(target))
+        await self.store.delete_session(USER, target)
+        return times
+
+    async def measure(self, runs: int) -> dict[str, float]:
+        samples: dict[str, list[float]] = {}
+        for _ in range(runs):
+            for name, micros in (await self.round()).items():
+                samples.setdefault(name, []).append(micros)
+        return {name: statistics.median(values) for name, values in samples.items()}
+
+    async def populate(self) -> None:
+        for session in range(OTHER_SESSIONS):
+            memory = self.store.memory(OTHERS, f"s{session}")
+            for first in range(0, MESSAGES_PER_SESSION, 100):
+                await memory.add([message(i) for i in range(first, first + 100)])
+
+
+def report(url: str, empty: dict[str, float], full: dict[str, float]) -> None:
+    print(f"\n{url}")
+    print(
+        f"{'operation':<15}{'p50 empty µs':>14}{'x add':>8}{'p50 200k µs':>14}{'x add':>8}"
+        f"{'full/empty':>12}"
+    )
+    for name in empty:
+        print(
+            f"{name:<15}{empty[name]:>14.0f}{empty[name] / empty['add']:>8.2f}"
+            f"{full[name]:>14.0f}{full[name] / full['add']:>8.2f}"
+            f"{full[name] / empty[name]:>12.2f}"
+        )
+
+
+def options(url: str) -> dict[str, Any]:
+    suffix = uuid.uuid4().hex[:8]
+    if url.startswith(("redis", "rediss")):
+        return {"key_prefix": f"bench-lifecycle-{suffix}"}
+    return {"table_prefix": f"bench_{suffix}_"}
+
+
+async def run(url: str, runs: int) -> None:
+    async with memmark.connect(url, **options(url)) as store:
+        bench = Bench(store)
+        try:
+            await bench.prepare()
+            empty = await bench.measure(runs)
+            await bench.populate()
+            full = await bench.measure(runs)
+            report(url, empty, full)
+        finally:
+            await store.delete_user(USER)
+            await store.delete_user(OTHERS)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("urls", nargs="*")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as directory:
+        urls = args.urls or [
+            f"sqlite+aiosqlite:///{Path(directory) / 'bench.db'}",
+            "redis://127.0.0.1:6379/0",
+        ]
+        for url in urls:
+            await run(url, args.runs)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
