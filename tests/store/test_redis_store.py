@@ -165,16 +165,27 @@ async def test_cluster_store_from_url(redis_cluster: Any) -> None:
             await delete_prefix(store.get_client(), prefix)
 
 
-async def test_clear_and_delete_session_leave_the_same_keys_behind(open_store: Any) -> None:
+async def test_clear_keeps_only_the_version_and_delete_session_leaves_nothing(
+    open_store: Any,
+) -> None:
     async with open_store() as store:
         await _fill(store, [("u", "cleared"), ("u", "deleted"), ("v", "only")])
         memory = store.memory("u", "cleared")
+        before = await memory.version()
         await memory.clear()
+        assert await memory.version() > before  # a version number is never reused
         assert await store.delete_session("u", "deleted")
         await store.memory("v", "only").clear()
         client = store.get_client()
-        leftovers = [key async for key in client.scan_iter(match=f"{store._prefix}:*")]
-        assert leftovers == []
+        leftovers = [key async for key in client.scan_iter(match=f"{store._prefix}:*meta")]
+        assert len(leftovers) == 2
+        assert {b"cleared" in key for key in leftovers} == {True, False}  # and "only"
+        for key in leftovers:
+            assert set(await client.hkeys(key)) <= {b"version", b"updated_at"}
+        assert (await store.list_users()).items == []
+        assert await store.delete_user("u") == 0
+        assert await store.delete_user("v") == 0
+        assert [key async for key in client.scan_iter(match=f"{store._prefix}:*")] == []
         await memory.add(Msg("Alice", "again", "user"))  # the same object registers again
         assert (await store.list_users()).items == ["u"]
         assert [i.session_id for i in (await store.list_sessions("u")).items] == ["cleared"]

@@ -89,16 +89,15 @@ async def clear_session(
     expected: int | None = None,
     forget_version: bool = False,
 ) -> bool:
-    """Empty one session and take it out of the store's indexes; return whether it held data.
+    """Empty one session; return whether it held a message or a summary.
 
-    ``RedisMemory.clear()`` and ``RedisStore.delete_session`` both end here, so an emptied
-    session leaves the same behind in the indexes either way: nothing, and its user leaves
-    ``P:users`` once it has no session left. ``clear()`` keeps the session's version counter
-    (so a version number is never reused); the store's delete also forgets it
-    (``forget_version``). On a single node the clear script removes the index entries in the
-    same atomic step. On a cluster the indexes live in other slots and are removed right
-    after the script; a writer of the same session that registered before that moment and
-    writes after it leaves its session unlisted until its next memory object registers again.
+    ``RedisMemory.clear()`` and ``RedisStore.delete_session`` both end here, and an emptied
+    session is never listed either way. ``clear()`` keeps the session's version counter, so a
+    version number is never reused, and its index entries, so ``delete_user`` still reaches
+    it (as SQL keeps the session's row). The store's delete (``forget_version``) leaves
+    nothing: it forgets the version and takes the session out of the indexes, and its user
+    too with its last session. On a single node that happens in the script's atomic step; on
+    a cluster the indexes live in other slots and are updated right after the script.
     """
     keys = SessionKeys.of(key_prefix, user_id, session_id)
     users, sessions = users_key(key_prefix), sessions_key(key_prefix, user_id)
@@ -113,7 +112,7 @@ async def clear_session(
     held = await run_script(
         scripts, "clear", script_keys, [*header, "1" if forget_version else "0"], expected=expected
     )
-    if cluster:
+    if cluster and forget_version:
         with driver_errors():
             await client.zrem(sessions, session_id)
             if not await client.zcard(sessions):
