@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from memmark._core import SessionInfo, StoreBase
+from memmark._core import ResourceOwner, SessionInfo, StoreBase
 from memmark.backends.sql._errors import map_errors
 from memmark.backends.sql._memory import AsyncSQLAlchemyMemory
 from memmark.backends.sql._queries import Identity, lock_session, wipe
@@ -31,7 +31,7 @@ from memmark.backends.sql._setup import enable_sqlite_wal, ensure_schema
 __all__ = ["SQLStore"]
 
 
-class SQLStore(StoreBase):
+class SQLStore(ResourceOwner[AsyncEngine], StoreBase):
     """Sessions of every user in one SQL database, sharing one engine (connection pool).
 
     Given a URL the store creates the engine and disposes it on :meth:`close`; an engine
@@ -68,16 +68,16 @@ class SQLStore(StoreBase):
             if engine_options:
                 raise TypeError("engine options apply only when SQLStore creates the engine")
             self._engine = engine_or_url
-            self._owns_engine = False
         elif isinstance(engine_or_url, str):
             engine_options.setdefault("pool_reset_on_return", None)
             self._engine = create_async_engine(engine_or_url, **engine_options)
             enable_sqlite_wal(self._engine)
-            self._owns_engine = True
         else:
             raise TypeError(
                 f"engine_or_url must be an AsyncEngine or str, got {type(engine_or_url).__name__}"
             )
+
+        self._adopt(self._engine, owned=isinstance(engine_or_url, str))
 
     @property
     def engine(self) -> AsyncEngine:
@@ -184,6 +184,5 @@ class SQLStore(StoreBase):
             async with self._engine.begin() as conn:
                 return await work(conn)
 
-    async def _close(self) -> None:
-        if self._owns_engine:
-            await self._engine.dispose()
+    async def _release(self, engine: AsyncEngine) -> None:
+        await engine.dispose()

@@ -33,7 +33,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from memmark._core import MemoryBase, Snapshot, StoredMessage
+from memmark._core import ClientOwner, MemoryBase, Snapshot, StoredMessage
 from memmark.backends.tablestore._rows import (
     BATCH_GET_MAX_ROWS,
     HIGHEST,
@@ -75,7 +75,7 @@ def _entry(columns: dict[str, Any]) -> _Entry:
     )
 
 
-class TablestoreMemory(MemoryBase):
+class TablestoreMemory(ClientOwner[Any], MemoryBase):
     """Memory of one (user_id, session_id) in Tablestore, shared by every process using it.
 
     Tables named ``<table_name>_session``, ``_message``, ``_mark``, ``_msg_id`` and ``_index``
@@ -136,21 +136,14 @@ class TablestoreMemory(MemoryBase):
             access_key_secret,
             sts_token,
         )
-        self._owns_client = self._endpoint is not None
+        self._adopt(self._client, owned=self._endpoint is not None)
         self._names = names
         self._rows = Rows(self._client)
         self._session = Session(self._rows, names, self.user_id, self.session_id)
         self._lock = asyncio.Lock()
 
-    def get_client(self) -> Any:
-        """Return the SDK client this memory uses."""
-        return self._client
-
-    async def close(self) -> None:
-        """Close the client if this memory created it; a client passed in stays open."""
-        if self._owns_client:
-            self._owns_client = False
-            await self._client.close()
+    async def _release(self, client: Any) -> None:
+        await client.close()
 
     def _key(self, *columns: tuple[str, Any]) -> list[tuple[str, Any]]:
         return [("session_key", self._session.key), *columns]
