@@ -264,9 +264,7 @@ class AsyncSQLAlchemyMemory(MemoryBase):
 
     async def _wipe(self) -> None:
         async def work(conn: AsyncConnection) -> None:
-            locked = await q.lock_session(conn, self._tables, self._who, create=False, summary="")
-            if locked is not None:
-                await q.wipe(conn, self._tables, locked[0])
+            await q.clear_session(conn, self._tables, self._who, drop=False)
 
         await self._run("clear", work)
 

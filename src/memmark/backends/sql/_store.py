@@ -12,12 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from memmark._core import ResourceOwner, SessionInfo, StoreBase
 from memmark.backends.sql._errors import map_errors
 from memmark.backends.sql._memory import AsyncSQLAlchemyMemory
-from memmark.backends.sql._queries import Identity, lock_session, wipe
+from memmark.backends.sql._queries import Identity, clear_session, holds_something
 from memmark.backends.sql._schema import (
     ExactText,
     Tables,
@@ -89,11 +89,6 @@ class SQLStore(ResourceOwner[AsyncEngine], StoreBase):
             self._engine, user_id=user_id, session_id=session_id, table_prefix=self._prefix
         )
 
-    def _existing(self) -> Any:
-        """Sessions holding a summary or at least one message."""
-        s, m = self._tables.sessions, self._tables.messages
-        return sa.or_(s.c.summary != "", sa.exists().where(m.c.session_ref == s.c.id))
-
     def _sort_keys(self, column: Any) -> list[Any]:
         """Order by ``column``; on PostgreSQL via its indexed prefix first (same order)."""
         if self._engine.dialect.name == "postgresql":
@@ -109,7 +104,7 @@ class SQLStore(ResourceOwner[AsyncEngine], StoreBase):
     async def _user_page(self, *, after: str | None, limit: int) -> list[str]:
         s = self._tables.sessions
         keys = self._sort_keys(s.c.user_id)
-        stmt = sa.select(s.c.user_id).where(self._existing()).group_by(*keys)
+        stmt = sa.select(s.c.user_id).where(holds_something(self._tables)).group_by(*keys)
         if after is not None:
             stmt = stmt.where(s.c.user_id > after, *self._from(s.c.user_id, after))
         stmt = stmt.order_by(*keys).limit(limit)
@@ -130,7 +125,7 @@ class SQLStore(ResourceOwner[AsyncEngine], StoreBase):
             .label("message_count")
         )
         stmt = sa.select(s.c.user_id, s.c.session_id, message_count, s.c.updated_at, s.c.summary)
-        stmt = stmt.where(self._existing())
+        stmt = stmt.where(holds_something(self._tables))
         if user_id is not None:
             stmt = stmt.where(s.c.user_id == user_id, *self._from(s.c.user_id, user_id))
         if after is not None:
@@ -160,29 +155,10 @@ class SQLStore(ResourceOwner[AsyncEngine], StoreBase):
 
     async def _drop_session(self, user_id: str, session_id: str) -> bool:
         who = Identity(user_id, session_id, session_key(user_id, session_id))
-        t = self._tables
-
-        async def work(conn: AsyncConnection) -> bool:
-            locked = await lock_session(conn, t, who, create=False)
-            if locked is None:
-                return False
-            ref = locked[0]
-            held = (
-                await conn.execute(
-                    sa.select(
-                        t.sessions.c.summary != "",
-                        sa.exists().where(t.messages.c.session_ref == ref),
-                    ).where(t.sessions.c.id == ref)
-                )
-            ).one()
-            await wipe(conn, t, ref)
-            await conn.execute(sa.delete(t.sessions).where(t.sessions.c.id == ref))
-            return bool(held[0]) or bool(held[1])
-
         with map_errors("delete_session"):
             await ensure_schema(self._engine, self._tables)
             async with self._engine.begin() as conn:
-                return await work(conn)
+                return await clear_session(conn, self._tables, who, drop=True)
 
     async def _release(self, engine: AsyncEngine) -> None:
         await engine.dispose()

@@ -46,7 +46,7 @@ from memmark.backends.tablestore._sdk import open_client
 from memmark.backends.tablestore._session import Session, Writer
 from memmark.errors import MemmarkError
 
-__all__ = ["TablestoreMemory"]
+__all__ = ["TablestoreMemory", "drop_session"]
 
 PAYLOAD_COLUMN_BYTES = 2_000_000
 """Tablestore holds at most 2 MB in one attribute value: longer payloads span p0, p1, ..."""
@@ -453,17 +453,20 @@ class TablestoreMemory(ClientOwner[Any], MemoryBase):
         writer.summary = ""
         writer.count = 0
 
-    async def _drop(self) -> bool:
-        """Delete the session entirely, its session row and index entry included.
 
-        Returns:
-            Whether it held a message or a summary.
-        """
-        row = await self._visible_limit()
-        if row is None:
-            return False
-        async with self._writing() as writer:
-            held = writer.count > 0 or bool(writer.summary)
-            await self._delete_rows(writer)
-            await self._session.drop(writer)
-        return held
+async def drop_session(memory: TablestoreMemory) -> bool:
+    """Delete ``memory``'s session entirely, its session row and index entry included.
+
+    What :class:`~memmark.store.TablestoreStore` does for ``delete_session``: unlike
+    ``clear()`` it also removes the session from the listings.
+
+    Returns:
+        Whether it held a message or a summary.
+    """
+    if await memory._visible_limit() is None:
+        return False
+    async with memory._writing() as writer:
+        held = writer.count > 0 or bool(writer.summary)
+        await memory._delete_rows(writer)
+        await memory._session.drop(writer)
+    return held

@@ -21,7 +21,7 @@ from typing import Any
 from typing_extensions import Self
 
 from memmark._core import ClientOwner, SessionInfo, StoreBase
-from memmark.backends.tablestore._memory import TablestoreMemory
+from memmark.backends.tablestore._memory import TablestoreMemory, drop_session
 from memmark.backends.tablestore._rows import HIGHEST, LOWEST, Rows
 from memmark.backends.tablestore._schema import ensure_tables, table_names
 from memmark.backends.tablestore._sdk import open_client
@@ -182,7 +182,7 @@ class TablestoreStore(ClientOwner[Any], StoreBase):
         return await self._sessions(start, end, skip=after, limit=limit, distinct_users=False)
 
     async def _drop_session(self, user_id: str, session_id: str) -> bool:
-        return await self._open_memory(user_id, session_id)._drop()
+        return await drop_session(self._open_memory(user_id, session_id))
 
     async def _release(self, client: Any) -> None:
         await client.close()
