@@ -32,7 +32,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from memmark.backends.sql._schema import session_key, tables
+from memmark._core import session_key
+from memmark.backends.sql._schema import tables
 from memmark.memory import AsyncSQLAlchemyMemory
 from memmark.message import Msg
 from memmark.store import SQLStore

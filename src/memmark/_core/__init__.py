@@ -18,6 +18,7 @@ from memmark._core._record import (
     encode_payload,
 )
 from memmark._core._retry import backoff_delay, retrying
+from memmark._core._session_key import session_key
 from memmark._core._state import decode_state, encode_state
 from memmark._core._store_base import Page, SessionInfo, StoreBase
 from memmark._core._validation import (
@@ -62,4 +63,5 @@ __all__ = [
     "encode_payload",
     "encode_state",
     "retrying",
+    "session_key",
 ]

@@ -11,16 +11,16 @@ The key layout is described in :mod:`memmark.backends.redis._keys`.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from memmark._core import ClientOwner, MemoryBase, Snapshot, StoredMessage
 from memmark._optional import require
-from memmark.backends.redis._keys import SessionKeys, sessions_key, users_key
+from memmark.backends.redis._keys import SessionKeys, key_ttl_ms, sessions_key, users_key
 from memmark.backends.redis._scripts import (
     EncodableArg,
     ScriptRunner,
+    as_text,
     driver_errors,
     reconnect_once,
 )
@@ -34,26 +34,8 @@ __all__ = ["RedisMemory"]
 _MARK_SEPARATOR = "\x00"
 
 
-def as_text(value: bytes | str) -> str:
-    """Decode a reply, whether or not the client was created with ``decode_responses``."""
-    return value.decode("utf-8") if isinstance(value, bytes) else value
-
-
 def _split_marks(joined: str) -> tuple[str, ...]:
     return tuple(joined.split(_MARK_SEPARATOR)) if joined else ()
-
-
-def key_ttl_ms(key_ttl: float | None) -> int:
-    """Convert ``key_ttl`` (seconds, or ``None``) to whole milliseconds (``0``: none)."""
-    if key_ttl is None:
-        return 0
-    if isinstance(key_ttl, bool) or not isinstance(key_ttl, (int, float)):
-        raise TypeError(
-            f"key_ttl must be a number of seconds or None, got {type(key_ttl).__name__}"
-        )
-    if not (math.isfinite(key_ttl) and key_ttl > 0):
-        raise ValueError(f"key_ttl must be a positive number of seconds, got {key_ttl}")
-    return max(1, round(key_ttl * 1000))
 
 
 class RedisMemory(ClientOwner["Redis | RedisCluster"], MemoryBase):

@@ -19,7 +19,7 @@ from memmark.errors import BackendError, StorageUnavailableError
 if TYPE_CHECKING:
     from redis.commands.core import AsyncScript
 
-__all__ = ["ScriptRunner", "driver_errors", "reconnect_once"]
+__all__ = ["ScriptRunner", "as_text", "driver_errors", "reconnect_once"]
 
 EncodableArg = str | bytes | int | float
 
@@ -61,6 +61,11 @@ def driver_errors() -> Iterator[None]:
         raise BackendError(f"Redis failed: {exc}") from exc
     except OSError as exc:
         raise StorageUnavailableError(f"Redis is unavailable: {exc}") from exc
+
+
+def as_text(value: bytes | str) -> str:
+    """Decode a reply, whether or not the client was created with ``decode_responses``."""
+    return value.decode("utf-8") if isinstance(value, bytes) else value
 
 
 def reconnect_once() -> Any:

@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, Any
 
 from memmark._core import ClientOwner, SessionInfo, StoreBase
 from memmark._optional import require
-from memmark.backends.redis._keys import SessionKeys, sessions_key, users_key
-from memmark.backends.redis._memory import RedisMemory, as_text, key_ttl_ms
-from memmark.backends.redis._scripts import ScriptRunner, driver_errors, reconnect_once
+from memmark.backends.redis._keys import SessionKeys, key_ttl_ms, sessions_key, users_key
+from memmark.backends.redis._memory import RedisMemory
+from memmark.backends.redis._scripts import ScriptRunner, as_text, driver_errors, reconnect_once
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis

@@ -16,14 +16,14 @@ from typing import TypeVar
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from memmark._core import MemoryBase, Snapshot, StoredMessage, retrying
+from memmark._core import MemoryBase, Snapshot, StoredMessage, retrying, session_key
 from memmark.backends.sql import _mysql as mysql
 from memmark.backends.sql import _queries as q
 from memmark.backends.sql import _sqlite as sqlite
 from memmark.backends.sql._driver import DriverAdd, on_driver
 from memmark.backends.sql._errors import is_retryable, map_errors
 from memmark.backends.sql._postgres import add_in_one_statement
-from memmark.backends.sql._schema import check_prefix, session_key, tables
+from memmark.backends.sql._schema import check_prefix, tables
 from memmark.backends.sql._setup import ensure_schema
 
 __all__ = ["AsyncSQLAlchemyMemory"]

@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from memmark._core import ResourceOwner, SessionInfo, StoreBase
+from memmark._core import ResourceOwner, SessionInfo, StoreBase, session_key
 from memmark.backends.sql._errors import map_errors
 from memmark.backends.sql._memory import AsyncSQLAlchemyMemory
 from memmark.backends.sql._queries import Identity, clear_session, holds_something
@@ -23,7 +23,6 @@ from memmark.backends.sql._schema import (
     Tables,
     check_prefix,
     id_prefix,
-    session_key,
     tables,
 )
 from memmark.backends.sql._setup import enable_sqlite_wal, ensure_schema

@@ -279,7 +279,7 @@ class TablestoreMemory(ClientOwner[Any], MemoryBase):
         if visible is None:
             return Snapshot("")
         summary, next_seq = visible
-        if limit == 0 or next_seq == 0:
+        if next_seq == 0:
             return Snapshot(summary)
         if mark is None:
             newest = await self._newest(next_seq, exclude_mark, limit)

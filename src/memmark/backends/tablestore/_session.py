@@ -13,29 +13,21 @@ crashed insert stay invisible until a later insert overwrites them.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from memmark._core import retrying
+from memmark._core import retrying, session_key
 from memmark.backends.tablestore._rows import RowOp, Rows
 from memmark.backends.tablestore._schema import TableNames
 from memmark.errors import BackendError
 
-__all__ = ["LEASE_SECONDS", "Session", "SessionRow", "Writer", "session_key"]
+__all__ = ["LEASE_SECONDS", "Session", "SessionRow", "Writer"]
 
 LEASE_SECONDS = 30.0
 """How long a writer may hold a session before another writer may take it over."""
 _MAX_BACKOFF_SECONDS = 0.05
-
-
-def session_key(user_id: str, session_id: str) -> str:
-    """SHA-256 hex of the JSON pair: injective before hashing, fixed-size after."""
-    pair = json.dumps([user_id, session_id], ensure_ascii=True)
-    return hashlib.sha256(pair.encode("ascii")).hexdigest()
 
 
 class _LockBusy(Exception):
