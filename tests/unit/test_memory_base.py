@@ -75,6 +75,12 @@ class DictMemory(MemoryBase):
                 changed += 1
         return changed
 
+    async def _pop(self) -> StoredMessage | None:
+        self.calls.append(("pop", None))
+        if not self.records:
+            return None
+        return self.records.pop(next(reversed(self.records)))
+
     async def _set_summary(self, summary: str) -> None:
         self.calls.append(("set_summary", summary))
         self.summary = summary
@@ -164,9 +170,11 @@ async def test_the_default_replace_wipes_inserts_then_sets_the_summary() -> None
     assert await target.export_state() == state
 
 
-async def test_size_and_clear_are_their_primitives() -> None:
+async def test_size_pop_and_clear_are_their_primitives() -> None:
     memory = DictMemory()
-    await memory.add([msg("a"), msg("b")])
+    await memory.add([msg("a"), msg("b"), msg("c")])
+    popped = await memory.pop()
+    assert popped is not None and popped.content == "c"
     assert await memory.size() == 2
     await memory.clear()
     assert await memory.size() == 0
