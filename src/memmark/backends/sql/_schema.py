@@ -61,8 +61,20 @@ def check_prefix(prefix: object) -> str:
     return prefix
 
 
+class _TextInBytes(mysql.VARBINARY):
+    """VARBINARY whose parameters are sent as text (see :class:`ExactText`)."""
+
+    def bind_processor(self, dialect: Dialect) -> None:
+        return None
+
+
 class ExactText(sa.types.TypeDecorator[str]):
-    """A string compared byte for byte: VARBINARY holding UTF-8 on MySQL/MariaDB."""
+    """A string compared byte for byte: VARBINARY holding UTF-8 on MySQL/MariaDB.
+
+    It is bound as ``str`` on every driver: the server converts it from the connection's
+    utf8mb4 to the column's bytes, and a comparison with a binary column is byte-wise. (A
+    ``bytes`` parameter breaks aiomysql 0.3.2 with PyMySQL >= 1.2.)
+    """
 
     impl = sa.String
     cache_ok = True
@@ -73,15 +85,10 @@ class ExactText(sa.types.TypeDecorator[str]):
 
     def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
         if dialect.name in _MYSQL:
-            return dialect.type_descriptor(mysql.VARBINARY(4 * self.chars))
+            return dialect.type_descriptor(_TextInBytes(4 * self.chars))
         if dialect.name == "postgresql":
             return dialect.type_descriptor(postgresql.VARCHAR(self.chars, collation="C"))
         return dialect.type_descriptor(sa.String(self.chars))
-
-    def process_bind_param(self, value: str | None, dialect: Dialect) -> Any:
-        if value is not None and dialect.name in _MYSQL:
-            return value.encode("utf-8")
-        return value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
         if isinstance(value, (bytes, bytearray)):
