@@ -34,8 +34,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from memmark._core import session_key
 from memmark.backends.sql import _memory
-from memmark.backends.sql._schema import session_key, tables
+from memmark.backends.sql._schema import tables
 from memmark.memory import AsyncSQLAlchemyMemory
 from memmark.message import Msg
 from memmark.store import SQLStore

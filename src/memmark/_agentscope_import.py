@@ -28,14 +28,12 @@ Usage::
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from memmark._connect import storage_kind
 from memmark._core import StoreBase
 from memmark._optional import require
-from memmark.errors import BackendError, StorageUnavailableError
 from memmark.store import ImportReport, import_sessions
 
 __all__ = ["agentscope_records", "import_agentscope"]
@@ -43,6 +41,8 @@ __all__ = ["agentscope_records", "import_agentscope"]
 _SESSION_PATTERN = "user_id:*:session:*:messages"
 _MARK_PATTERN = "user_id:*:session:*:mark:*"
 _MGET_BATCH = 500
+_SQL_SOURCE = "reading the AgentScope database"
+"""Names the operation in the SQL backend's error messages (``... failed: <cause>``)."""
 
 
 async def import_agentscope(
@@ -101,25 +101,11 @@ def _as_dict(value: Any) -> Any:
     return value
 
 
-@contextmanager
-def _sql_errors() -> Iterator[None]:
-    from sqlalchemy.exc import DBAPIError, DisconnectionError, SQLAlchemyError
-
-    try:
-        yield
-    except (OSError, TimeoutError, DisconnectionError) as exc:
-        raise StorageUnavailableError(f"AgentScope database unreachable: {exc}") from exc
-    except DBAPIError as exc:
-        if exc.connection_invalidated or isinstance(exc.orig, OSError):
-            raise StorageUnavailableError(f"AgentScope database unreachable: {exc}") from exc
-        raise BackendError(f"reading the AgentScope database failed: {exc.orig}") from exc
-    except SQLAlchemyError as exc:
-        raise BackendError(f"reading the AgentScope database failed: {exc}") from exc
-
-
 async def _sql_records(url: str, page_size: int) -> AsyncIterator[dict[str, Any]]:
     from sqlalchemy import JSON, BigInteger, Column, MetaData, String, Table, and_, or_, select
     from sqlalchemy.ext.asyncio import create_async_engine
+
+    from memmark.backends.sql import map_errors
 
     metadata = MetaData()
     session = Table("session", metadata, Column("id", String(255)), Column("user_id", String(255)))
@@ -148,11 +134,11 @@ async def _sql_records(url: str, page_size: int) -> AsyncIterator[dict[str, Any]
                         and_(session.c.user_id == after[0], session.c.id > after[1]),
                     )
                 )
-            with _sql_errors():
+            with map_errors(_SQL_SOURCE):
                 async with engine.connect() as conn:
                     sessions = (await conn.execute(query.limit(page_size))).all()
             for user_id, session_id in sessions:
-                with _sql_errors():
+                with map_errors(_SQL_SOURCE):
                     async with engine.connect() as conn:
                         rows = (
                             await conn.execute(
@@ -183,18 +169,6 @@ async def _sql_records(url: str, page_size: int) -> AsyncIterator[dict[str, Any]
         await engine.dispose()
 
 
-@contextmanager
-def _redis_errors() -> Iterator[None]:
-    from redis.exceptions import ConnectionError, RedisError, TimeoutError
-
-    try:
-        yield
-    except (ConnectionError, TimeoutError, OSError) as exc:
-        raise StorageUnavailableError(f"AgentScope Redis unreachable: {exc}") from exc
-    except RedisError as exc:
-        raise BackendError(f"reading the AgentScope Redis failed: {exc}") from exc
-
-
 def _split_session_key(key: str) -> tuple[str, str] | None:
     """``user_id:{u}:session:{s}:messages`` -> (u, s), split at the first ``:session:``."""
     prefix, suffix = "user_id:", ":messages"
@@ -207,9 +181,11 @@ def _split_session_key(key: str) -> tuple[str, str] | None:
 
 async def _redis_records(url: str) -> AsyncIterator[dict[str, Any]]:
     redis = require("redis.asyncio", extra="redis", feature="Importing from AgentScope's Redis")
+    from memmark.backends.redis import driver_errors
+
     client = redis.from_url(url, decode_responses=True)
     try:
-        with _redis_errors():
+        with driver_errors():
             session_keys = sorted(
                 {key async for key in client.scan_iter(match=_SESSION_PATTERN, count=1000)}
             )
@@ -224,7 +200,7 @@ async def _redis_records(url: str) -> AsyncIterator[dict[str, Any]]:
             if ids is None:
                 continue
             mark_keys = mark_keys_of.get(session_key[: -len("messages")] + "mark:", [])
-            with _redis_errors():
+            with driver_errors():
                 entries = await _redis_session(client, session_key, mark_keys)
             if entries:
                 yield _record(ids[0], ids[1], entries)

@@ -72,51 +72,6 @@ async def test_newer_schema_version_is_refused(sql_url: str) -> None:
         await second.dispose()
 
 
-ADVERSARIAL_PAIRS = [
-    ("a", "b-c"),
-    ("a-b", "c"),
-    ("a:b", "c"),
-    ("a", "b:c"),
-    ("a/b", "c"),
-    ("a", "b/c"),
-    ('a"', "'c"),
-    ("%", "_"),
-    ("%%", "x"),
-    ("用户", "会话 😀"),
-    ("alice", "default"),
-    ("bob", "default"),
-    ("a", "a"),
-    ("A", "a"),
-    ("a ", "a"),
-    ("a", "a "),
-    ('["a", "b"]', "c"),
-]
-
-
-async def test_adversarial_ids_are_isolated(engine: AsyncEngine) -> None:
-    prefix = fresh_prefix()
-    memories = [
-        AsyncSQLAlchemyMemory(engine, user_id=u, session_id=s, table_prefix=prefix)
-        for u, s in ADVERSARIAL_PAIRS
-    ]
-    for index, memory in enumerate(memories):
-        message = Msg("n", f"content {index}", "user")
-        message.id = "same-id"
-        await memory.add(message, marks=["a", "A", "a "][index % 3])
-        await memory.update_compressed_summary(f"summary {index}")
-    for index, memory in enumerate(memories):
-        assert [m.content for m in await memory.get_memory()] == [
-            f"summary {index}",
-            f"content {index}",
-        ]
-        assert await memory.size() == 1
-        other = ["a", "A", "a "][(index + 1) % 3]
-        assert await memory.get_memory(mark=other, prepend_summary=False) == []
-        assert await memory.delete_by_mark(other) == 0
-    assert await memories[0].delete(["same-id"]) == 1
-    assert [await m.size() for m in memories] == [0] + [1] * (len(memories) - 1)
-
-
 async def test_marks_and_ids_differing_in_case_or_trailing_space_are_distinct(
     engine: AsyncEngine,
 ) -> None:
@@ -131,27 +86,6 @@ async def test_marks_and_ids_differing_in_case_or_trailing_space_are_distinct(
     assert await memory.update_messages_mark("b", old_mark="a ") == 1
     assert await memory.delete(["A"]) == 1
     assert [m.content for m in await memory.get_memory(mark="b")] == ["a "]
-
-
-async def test_persistence_across_engines_includes_the_summary(sql_url: str) -> None:
-    prefix = fresh_prefix()
-    first = create_async_engine(sql_url)
-    try:
-        writer = AsyncSQLAlchemyMemory(first, "s", "u", table_prefix=prefix)
-        await writer.add([Msg("a", "one", "user"), Msg("a", "two", "user")], marks="m")
-        await writer.update_compressed_summary("kept \x00 summary ü")
-    finally:
-        await first.dispose()
-    second = create_async_engine(sql_url)
-    try:
-        reader = AsyncSQLAlchemyMemory(second, "s", "u", table_prefix=prefix)
-        assert [m.content for m in await reader.get_memory(mark="m")] == [
-            "kept \x00 summary ü",
-            "one",
-            "two",
-        ]
-    finally:
-        await second.dispose()
 
 
 async def test_caller_session_is_never_committed_or_closed(engine: AsyncEngine) -> None:

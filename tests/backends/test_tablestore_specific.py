@@ -12,51 +12,17 @@ import json
 import pytest
 
 from memmark import BackendError, ContentTooLargeError, Msg, StorageUnavailableError
+from memmark._core import session_key
 from memmark.backends.tablestore import _rows
-from memmark.backends.tablestore._session import session_key
 from memmark.memory import TablestoreMemory
-from tests.conformance.helpers import contents, marks_by_content, msg
+from tests.conformance.helpers import contents, msg
 from tests.fakes.tablestore import FakeTablestoreClient
 
 from tablestore import OTSServiceError  # isort: skip  (loaded quietly by tests.fakes)
 
-PAIRS = [
-    ("a", "b:c"),
-    ("a:b", "c"),
-    ('a", "b', "c"),
-    ("a", '"b", "c'),
-    ("ü", "s"),
-    ("u", "s"),
-    ("s", "u"),
-]
-
 
 def _memory(client: FakeTablestoreClient, user_id: str = "u", session_id: str = "s", **kw):
     return TablestoreMemory(user_id=user_id, session_id=session_id, client=client, **kw)
-
-
-async def test_isolation_matrix_of_adversarial_pairs() -> None:
-    client = FakeTablestoreClient()
-    assert len({session_key(u, s) for u, s in PAIRS}) == len(PAIRS)
-    memories = [_memory(client, u, s) for u, s in PAIRS]
-    for index, memory in enumerate(memories):
-        await memory.add([msg(f"{index}-a"), msg(f"{index}-b")], marks=f"m{index % 2}")
-        await memory.update_compressed_summary(f"summary {index}")
-    await memories[0].delete_by_mark("m0")
-    await memories[1].update_messages_mark("moved", old_mark="m1")
-    await memories[2].clear()
-    for index, memory in enumerate(_memory(client, u, s) for u, s in PAIRS):
-        if index == 0:
-            assert await contents(memory) == []
-        elif index == 2:
-            assert await memory.get_memory() == []
-        else:
-            mark = "moved" if index == 1 else f"m{index % 2}"
-            assert await marks_by_content(memory) == [
-                (f"{index}-a", [mark]),
-                (f"{index}-b", [mark]),
-            ]
-            assert (await memory.get_memory())[0].content == f"summary {index}"
 
 
 async def test_session_row_of_another_pair_is_refused() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from tests.conformance.helpers import contents, msg
+from tests.conformance.helpers import contents, marks_by_content, msg
 
 ADVERSARIAL_IDS = [
     "default",
@@ -62,6 +62,15 @@ async def test_adversarial_id_pairs_never_share_data(memory_factory) -> None:
         ("a", "b:c"),
         ("ab", "c"),
         ("a", "bc"),
+        ("用户", "会话 😀"),
+        ("A", "a"),
+        ("a ", "a"),
+        ("a", "a "),
+        ('["a", "b"]', "c"),
+        ('a", "b', "c"),
+        ("a", '"b", "c'),
+        ("s", "u"),
+        ("u", "s"),
     ]
     memories = {}
     for index, (user, session) in enumerate(pairs):
@@ -95,3 +104,54 @@ async def test_operations_are_scoped_to_their_session(memory_factory) -> None:
     for memory, session in itertools.islice(zip(memories, ids, strict=True), 1, None):
         assert await contents(memory, mark="hint") == [f"{session}-1", f"{session}-2"]
     assert [await m.size() for m in others] == [2, 2, 2]
+
+
+ADVERSARIAL_PAIRS = [
+    ("a", "b:c"),
+    ("a:b", "c"),
+    ('a", "b', "c"),
+    ("a", '"b", "c'),
+    ("用户", "会话 😀"),
+    ("A", "a"),
+    ("a ", "a"),
+    ("a", "a "),
+    ("u", "s"),
+    ("s", "u"),
+]
+
+
+async def test_changes_to_adversarial_pairs_stay_with_their_pair_for_new_objects(
+    persistent_memory_factory,
+) -> None:
+    """Each pair's deletes, relabels and clears reach only it, as objects opened afresh see."""
+    memories = [
+        await persistent_memory_factory(user_id=u, session_id=s) for u, s in ADVERSARIAL_PAIRS
+    ]
+    marks = ["a", "A", "a "]
+    for index, memory in enumerate(memories):
+        await memory.add(
+            [msg(f"{index}-a", msg_id="same-id"), msg(f"{index}-b")], marks=marks[index % 3]
+        )
+        await memory.update_compressed_summary(f"summary {index}")
+    await memories[0].delete_by_mark(marks[0])
+    await memories[1].update_messages_mark("moved", old_mark=marks[1])
+    await memories[2].clear()
+    assert await memories[3].delete(["same-id"]) == 1
+    for index, (user, session) in enumerate(ADVERSARIAL_PAIRS):
+        memory = await persistent_memory_factory(user_id=user, session_id=session)
+        other = marks[(index + 1) % 3]
+        assert await memory.get_memory(mark=other, prepend_summary=False) == [], index
+        if index == 0:
+            assert await contents(memory) == []
+            assert (await memory.get_memory())[0].content == "summary 0"
+        elif index == 2:
+            assert await memory.get_memory() == []
+        elif index == 3:
+            assert await marks_by_content(memory) == [("3-b", [marks[0]])]
+        else:
+            mark = "moved" if index == 1 else marks[index % 3]
+            assert await marks_by_content(memory) == [
+                (f"{index}-a", [mark]),
+                (f"{index}-b", [mark]),
+            ], index
+            assert (await memory.get_memory())[0].content == f"summary {index}"

@@ -16,9 +16,10 @@ import signal
 import socket
 import subprocess
 import tempfile
-import time
 from abc import ABC, abstractmethod
 from pathlib import Path
+
+from tests.waiting import wait_until
 
 __all__ = [
     "PrivateMariaDB",
@@ -102,12 +103,18 @@ class PrivateServer(ABC):
                 user=None if self._user is None else self._user.pw_uid,
                 group=None if self._user is None else self._user.pw_gid,
             )
-        deadline = time.monotonic() + READY_TIMEOUT
-        while not self._ready():
-            if not self.running or time.monotonic() > deadline:
-                self.kill()
-                raise ServerUnavailable(f"{self.name} did not start:\n{self.log_tail()}")
-            time.sleep(POLL_INTERVAL)
+        try:
+            wait_until(
+                lambda: not self.running or self._ready(),
+                f"{self.name} to answer",
+                timeout=READY_TIMEOUT,
+                interval=POLL_INTERVAL,
+            )
+        except AssertionError:
+            pass
+        if not (self.running and self._ready()):
+            self.kill()
+            raise ServerUnavailable(f"{self.name} did not start:\n{self.log_tail()}")
 
     def kill(self) -> None:
         """SIGKILL the whole server process tree and wait until it is gone."""

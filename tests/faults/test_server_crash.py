@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from tests.faults.servers import PrivateServer
-from tests.faults.sync import wait_until
 from tests.faults.targets import Target, opened
 from tests.faults.writers import UNAVAILABLE, check_survivors, run_writer
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.faults
 

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from tests.faults.sync import wait_until
 from tests.faults.targets import Target, opened
 from tests.faults.writers import (
     batch,
@@ -21,6 +20,7 @@ from tests.faults.writers import (
     run_writer,
     run_writer_blocked_at_commit,
 )
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.faults
 

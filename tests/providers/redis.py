@@ -13,7 +13,6 @@ import signal
 import socket
 import subprocess
 import tempfile
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -27,6 +26,7 @@ from redis.asyncio.cluster import ClusterNode, RedisCluster
 from memmark.memory import MemoryBase, RedisMemory
 from tests.registry import MemoryFactory, Provider
 from tests.servers import require_server, unavailable
+from tests.waiting import wait_until
 
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 
@@ -158,14 +158,6 @@ def start_redis_server(directory: str, port: int, *extra: str) -> subprocess.Pop
     )
 
 
-def wait_until(check: Any, what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
 def redis_cli(port: int, *args: str) -> str:
     result = subprocess.run(
         ["redis-cli", "-h", "127.0.0.1", "-p", str(port), *args],
@@ -194,7 +186,9 @@ def start_cluster() -> PrivateCluster:
     cluster = PrivateCluster(ports, processes, directory)
     try:
         for port in ports:
-            wait_until(lambda port=port: redis_cli(port, "ping").strip() == "PONG", "redis")
+            wait_until(
+                lambda port=port: redis_cli(port, "ping").strip() == "PONG", "redis", timeout=30
+            )
         subprocess.run(
             [
                 "redis-cli",
@@ -213,6 +207,7 @@ def start_cluster() -> PrivateCluster:
             wait_until(
                 lambda port=port: "cluster_state:ok" in redis_cli(port, "cluster", "info"),
                 "cluster_state:ok",
+                timeout=30,
             )
     except BaseException:
         cluster.stop()

@@ -7,8 +7,9 @@ from datetime import datetime, timezone
 
 import pytest
 
+from memmark._core import session_key
 from memmark.backends.sql._queries import encode_summary
-from memmark.backends.sql._schema import session_key, tables
+from memmark.backends.sql._schema import tables
 from memmark.message import Msg
 from memmark.store import SQLStore, StoreBase, export_sessions
 from tests.store.stores import STORE_KINDS, OpenStore

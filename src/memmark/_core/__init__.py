@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from memmark._core._closing import AsyncClosing
 from memmark._core._memory_base import MemoryBase
+from memmark._core._owning import ClientOwner, ResourceOwner
 from memmark._core._record import (
     PAYLOAD_MAX_DEPTH,
     Snapshot,
@@ -17,6 +18,8 @@ from memmark._core._record import (
     encode_payload,
     epoch_ms,
 )
+from memmark._core._retry import backoff_delay, retrying
+from memmark._core._session_key import session_key
 from memmark._core._state import decode_state, encode_state
 from memmark._core._store_base import Page, SessionInfo, StoreBase
 from memmark._core._telemetry import configure as configure_telemetry
@@ -43,12 +46,15 @@ __all__ = [
     "MSG_ID_MAX_LENGTH",
     "PAYLOAD_MAX_DEPTH",
     "AsyncClosing",
+    "ClientOwner",
     "MemoryBase",
     "Page",
+    "ResourceOwner",
     "SessionInfo",
     "Snapshot",
     "StoreBase",
     "StoredMessage",
+    "backoff_delay",
     "check_expected_version",
     "check_identity",
     "check_limit",
@@ -66,4 +72,6 @@ __all__ = [
     "encode_state",
     "epoch_ms",
     "refuse_duplicates",
+    "retrying",
+    "session_key",
 ]

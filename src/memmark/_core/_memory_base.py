@@ -10,7 +10,8 @@ primitive              contract
 ``_insert``            append messages after all stored ones, in order, each with its own
                        marks; skip any whose ``msg_id`` is already stored; atomic
 ``_select``            one consistent read: the summary and the messages filtered by
-                       ``mark`` / ``exclude_mark``, the newest ``limit`` ones, oldest first
+                       ``mark`` / ``exclude_mark``, the newest ``limit`` (None or >= 1)
+                       ones, oldest first
 ``_count``             number of stored messages
 ``_remove_ids``        delete these messages and their marks; return how many existed
 ``_remove_marked``     delete every message carrying any of these marks; return the count
@@ -183,10 +184,12 @@ class MemoryBase(AsyncClosing):
         mark = check_optional_mark("mark", mark)
         exclude_mark = check_optional_mark("exclude_mark", exclude_mark)
         limit = check_limit(limit)
+        # ``_select`` never sees ``limit=0``: it reads one message here, for the summary.
         snapshot = await self._select(
-            mark=mark, exclude_mark=exclude_mark, limit=limit, with_marks=False
+            mark=mark, exclude_mark=exclude_mark, limit=1 if limit == 0 else limit, with_marks=False
         )
-        msgs = [decode_payload(stored.payload) for stored in snapshot.messages]
+        kept = snapshot.messages if limit != 0 else []
+        msgs = [decode_payload(stored.payload) for stored in kept]
         if prepend_summary and snapshot.summary:
             msgs.insert(0, Msg("user", snapshot.summary, "user"))
         return msgs

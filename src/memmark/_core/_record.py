@@ -8,8 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from memmark.message import Msg
-from memmark.message._msg import check_msg_fields
+from memmark.message import Msg, check_msg_fields
 
 __all__ = [
     "PAYLOAD_MAX_DEPTH",

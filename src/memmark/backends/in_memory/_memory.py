@@ -68,7 +68,7 @@ class InMemoryMemory(MemoryBase):
             if (mark is None or mark in marks) and exclude_mark not in marks
         ]
         if limit is not None:
-            selected = selected[max(0, len(selected) - limit) :] if limit else []
+            selected = selected[max(0, len(selected) - limit) :]
         return Snapshot(self._summary, selected)
 
     def _load(self, snapshot: Snapshot) -> None:

@@ -7,6 +7,7 @@ redis-py.
 from __future__ import annotations
 
 from memmark.backends.redis._memory import RedisMemory
+from memmark.backends.redis._scripts import driver_errors
 from memmark.backends.redis._store import RedisStore
 
-__all__ = ["RedisMemory", "RedisStore"]
+__all__ = ["RedisMemory", "RedisStore", "driver_errors"]

@@ -30,9 +30,10 @@ the mark keys of a session are listed in its ``mark-names`` set.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
-__all__ = ["SessionKeys", "escape", "sessions_key", "users_key"]
+__all__ = ["SessionKeys", "escape", "key_ttl_ms", "sessions_key", "users_key"]
 
 _ESCAPES = str.maketrans({"%": "%25", ":": "%3A", "{": "%7B", "}": "%7D"})
 
@@ -85,3 +86,16 @@ class SessionKeys:
     def mark(self, mark: str) -> str:
         """The sorted set of the messages carrying ``mark``."""
         return self.mark_prefix + mark
+
+
+def key_ttl_ms(key_ttl: float | None) -> int:
+    """Convert ``key_ttl`` (seconds, or ``None``) to whole milliseconds (``0``: none)."""
+    if key_ttl is None:
+        return 0
+    if isinstance(key_ttl, bool) or not isinstance(key_ttl, (int, float)):
+        raise TypeError(
+            f"key_ttl must be a number of seconds or None, got {type(key_ttl).__name__}"
+        )
+    if not (math.isfinite(key_ttl) and key_ttl > 0):
+        raise ValueError(f"key_ttl must be a positive number of seconds, got {key_ttl}")
+    return max(1, round(key_ttl * 1000))

@@ -11,14 +11,26 @@ The key layout is described in :mod:`memmark.backends.redis._keys`.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
-from memmark._core import MemoryBase, Snapshot, StoredMessage, epoch_ms, refuse_duplicates
+from memmark._core import (
+    ClientOwner,
+    MemoryBase,
+    Snapshot,
+    StoredMessage,
+    epoch_ms,
+    refuse_duplicates,
+)
 from memmark._optional import require
-from memmark.backends.redis._keys import SessionKeys, sessions_key, users_key
-from memmark.backends.redis._scripts import EncodableArg, ScriptRunner, driver_errors
+from memmark.backends.redis._keys import SessionKeys, key_ttl_ms, sessions_key, users_key
+from memmark.backends.redis._scripts import (
+    EncodableArg,
+    ScriptRunner,
+    as_text,
+    driver_errors,
+    reconnect_once,
+)
 from memmark.errors import BackendError, ConflictError
 from memmark.message import Msg
 
@@ -33,26 +45,8 @@ _CONFLICT = "MEMMARK_CONFLICT "
 """Start of the error a script replies when the session is not at the expected version."""
 
 
-def as_text(value: bytes | str) -> str:
-    """Decode a reply, whether or not the client was created with ``decode_responses``."""
-    return value.decode("utf-8") if isinstance(value, bytes) else value
-
-
 def _split_marks(joined: str) -> tuple[str, ...]:
     return tuple(joined.split(_MARK_SEPARATOR)) if joined else ()
-
-
-def key_ttl_ms(key_ttl: float | None) -> int:
-    """Convert ``key_ttl`` (seconds, or ``None``) to whole milliseconds (``0``: none)."""
-    if key_ttl is None:
-        return 0
-    if isinstance(key_ttl, bool) or not isinstance(key_ttl, (int, float)):
-        raise TypeError(
-            f"key_ttl must be a number of seconds or None, got {type(key_ttl).__name__}"
-        )
-    if not (math.isfinite(key_ttl) and key_ttl > 0):
-        raise ValueError(f"key_ttl must be a positive number of seconds, got {key_ttl}")
-    return max(1, round(key_ttl * 1000))
 
 
 async def run_script(
@@ -120,19 +114,7 @@ async def clear_session(
     return bool(held)
 
 
-def _retry_once() -> Any:
-    """redis-py retry policy of the clients memmark creates: once more, on a new connection.
-
-    A pooled connection the server dropped (idle timeout, ``CLIENT KILL``, failover) then
-    costs one reconnect instead of a failed call. Scripts are atomic and ``add`` skips ids
-    already stored, so repeating a command whose reply was lost cannot tear or duplicate.
-    """
-    retry = require("redis.asyncio.retry", extra="redis", feature="RedisMemory")
-    backoff = require("redis.backoff", extra="redis", feature="RedisMemory")
-    return retry.Retry(backoff.NoBackoff(), 1)
-
-
-class RedisMemory(MemoryBase):
+class RedisMemory(ClientOwner["Redis | RedisCluster"], MemoryBase):
     """Memory of one (user_id, session_id) in Redis, atomic per call, Cluster-ready.
 
     Each write is one Lua script (one round trip, atomic, deduplicated by message id on the
@@ -213,21 +195,22 @@ class RedisMemory(MemoryBase):
             raise ValueError(f"client options {sorted(kwargs)} cannot apply to a client passed in")
         connection_kwargs = kwargs
         self.key_ttl = key_ttl
-        self._owns_client = client is None and connection_pool is None
         self._client_passed_in = client is not None
+        self._client: Redis | RedisCluster
         if client is not None:
-            self._client: Redis | RedisCluster = client
+            self._client = client
         elif connection_pool is not None:
             self._client = redis_asyncio.Redis(connection_pool=connection_pool, **kwargs)
         elif url is not None:
-            connection_kwargs.setdefault("retry", _retry_once())
+            connection_kwargs.setdefault("retry", reconnect_once())
             self._client = redis_asyncio.Redis.from_url(url, **connection_kwargs)
         else:
-            connection_kwargs.setdefault("retry", _retry_once())
+            connection_kwargs.setdefault("retry", reconnect_once())
             self._client = redis_asyncio.Redis(
                 host=host, port=port, db=db, password=password, **connection_kwargs
             )
         self._key_prefix = key_prefix
+        self._adopt(self._client, owned=client is None and connection_pool is None)
         self._keys = SessionKeys.of(key_prefix, self.user_id, self.session_id)
         self._index_keys = (users_key(key_prefix), sessions_key(key_prefix, self.user_id))
         self._scripts = ScriptRunner(self._client)
@@ -246,13 +229,13 @@ class RedisMemory(MemoryBase):
         self._ttl_ms = key_ttl_ms(value)
         self._key_ttl = value
 
-    def get_client(self) -> Redis | RedisCluster:
-        """Return the redis-py client this memory talks through."""
-        return self._client
-
     @property
     def _telemetry_backend(self) -> str:
         return "redis_cluster" if self._cluster else "redis"
+
+    async def _release(self, client: Redis | RedisCluster) -> None:
+        with driver_errors():
+            await client.aclose()
 
     async def add(  # type: ignore[override]  # AgentScope's third parameter here: skip_duplicated
         self,
@@ -290,9 +273,7 @@ class RedisMemory(MemoryBase):
                 closes a client passed in never, and a cluster client has no such pool).
         """
         if close_connection_pool is None:
-            if self._owns_client:
-                with driver_errors():
-                    await self._client.aclose()
+            await super().close()
             return
         if not isinstance(close_connection_pool, bool):
             raise TypeError(
@@ -305,6 +286,7 @@ class RedisMemory(MemoryBase):
                 "connection_pool; a client passed in stays the caller's to close"
             )
         client = cast("Redis", self._client)  # memmark creates only single-node clients
+        self._owns_resource = False
         with driver_errors():
             await client.aclose(close_connection_pool=close_connection_pool)
 

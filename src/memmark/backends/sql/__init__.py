@@ -6,8 +6,9 @@ shares one engine between many; tables and the schema version live in ``_schema`
 
 from __future__ import annotations
 
+from memmark.backends.sql._errors import map_errors
 from memmark.backends.sql._memory import AsyncSQLAlchemyMemory
 from memmark.backends.sql._schema import SCHEMA_VERSION
 from memmark.backends.sql._store import SQLStore
 
-__all__ = ["SCHEMA_VERSION", "AsyncSQLAlchemyMemory", "SQLStore"]
+__all__ = ["SCHEMA_VERSION", "AsyncSQLAlchemyMemory", "SQLStore", "map_errors"]

@@ -10,6 +10,7 @@ driver exception is always kept as ``__cause__``.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -24,12 +25,23 @@ _RETRYABLE_MYSQL_CODES = {1205, 1213}  # lock wait timeout, deadlock
 _UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03"}  # shut down, crashed, starting up
 _UNAVAILABLE_MYSQL_CODES = {2002, 2003, 2006, 2013, 2055}  # cannot connect, server gone
 _REFUSED_MYSQL_CODES = {1044, 1045, 1049, 1698}  # access denied, unknown database: not transient
+_SQLITE_SQL_ERROR = 1  # SQLITE_ERROR: a statement SQLite rejects (no such table, ...)
 
 
 def _mysql_code(error: BaseException) -> int | None:
     orig = getattr(error, "orig", None)
     args = getattr(orig, "args", ())
     return args[0] if args and isinstance(args[0], int) else None
+
+
+def _sqlite_rejected(error: sa_exc.DBAPIError) -> bool:
+    orig = error.orig
+    if not isinstance(orig, sqlite3.Error):
+        return False
+    code = getattr(orig, "sqlite_errorcode", None)  # Python >= 3.11
+    if code is not None:
+        return bool(code == _SQLITE_SQL_ERROR)
+    return str(orig).startswith("no such ")
 
 
 def is_retryable(error: BaseException) -> bool:
@@ -53,6 +65,8 @@ def _unavailable(error: BaseException) -> bool:
             return True
         if _mysql_code(error) in _REFUSED_MYSQL_CODES:
             return False  # the server answered: wrong account or database, as on PostgreSQL
+        if _sqlite_rejected(error):
+            return False  # a wrong statement or a missing table, as on PostgreSQL
         if isinstance(error, (sa_exc.OperationalError, sa_exc.InterfaceError)):
             return True
         if _mysql_code(error) in _UNAVAILABLE_MYSQL_CODES:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import random
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
@@ -19,14 +18,21 @@ from typing import Any, TypeVar
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from memmark._core import MemoryBase, Snapshot, StoredMessage, refuse_duplicates
+from memmark._core import (
+    MemoryBase,
+    Snapshot,
+    StoredMessage,
+    refuse_duplicates,
+    retrying,
+    session_key,
+)
 from memmark.backends.sql import _mysql as mysql
 from memmark.backends.sql import _postgres as postgres
 from memmark.backends.sql import _queries as q
 from memmark.backends.sql import _sqlite as sqlite
 from memmark.backends.sql._driver import AddTarget, DriverAdd, FastAdd, on_driver
 from memmark.backends.sql._errors import is_retryable, map_errors
-from memmark.backends.sql._schema import check_prefix, session_key, tables, telemetry_backend
+from memmark.backends.sql._schema import check_prefix, tables, telemetry_backend
 from memmark.backends.sql._setup import ensure_schema
 from memmark.message import Msg
 
@@ -341,13 +347,7 @@ class AsyncSQLAlchemyMemory(MemoryBase):
 
     async def _wipe(self, *, expected: int | None) -> None:
         async def work(conn: AsyncConnection) -> None:
-            locked = await q.lock_session(conn, self._tables, self._who, create=False)
-            ref = None if locked is None else locked[0]
-            await q.check_version(conn, self._tables, ref, expected)
-            if ref is not None and await q.holds_anything(conn, self._tables, ref):
-                await self._store_summary(conn, ref, "")
-                await q.wipe(conn, self._tables, ref)
-                await q.count_change(conn, self._tables, ref)
+            await q.clear_session(conn, self._tables, self._who, drop=False, expected=expected)
 
         await self._run("clear", work)
 
@@ -447,23 +447,22 @@ async def _with_retries(attempt: Callable[[], Awaitable[T]], repeatable: Callabl
 
     A deadlock or a busy database repeats it, up to :data:`_ATTEMPTS` times. A connection
     dropped before COMMIT was sent (a pooled connection the server closed, say) rolled the
-    transaction back, so it is repeated once on a new connection; one lost while
+    transaction back, so it is repeated once more on a new connection; one lost while
     ``repeatable()`` is false (during COMMIT) may have committed, and is raised. A repeated
     ``add`` skips the ids already stored.
     """
-    tries = 1
     reconnected = False
-    while True:
-        try:
-            return await attempt()
-        except sa_exc.DBAPIError as exc:
-            if exc.connection_invalidated and repeatable() and not reconnected:
-                reconnected = True
-                continue
-            if tries >= _ATTEMPTS or not is_retryable(exc):
-                raise
-        await asyncio.sleep(random.uniform(0, 0.01 * 2**tries))
-        tries += 1
+
+    def is_repeatable(exc: BaseException) -> bool:
+        nonlocal reconnected
+        if not isinstance(exc, sa_exc.DBAPIError):
+            return False
+        if exc.connection_invalidated and repeatable() and not reconnected:
+            reconnected = True
+            return True
+        return is_retryable(exc)
+
+    return await retrying(attempt, is_retryable=is_repeatable, attempts=_ATTEMPTS + 1)
 
 
 def _engine_of(session: AsyncSession) -> AsyncEngine:

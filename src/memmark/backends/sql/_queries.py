@@ -26,12 +26,14 @@ __all__ = [
     "add_marks",
     "check_owner",
     "check_version",
+    "clear_session",
     "collision",
     "count",
     "count_change",
     "decode_summary",
     "encode_summary",
     "holds_anything",
+    "holds_something",
     "insert_messages",
     "lock_session",
     "pop_newest",
@@ -411,6 +413,40 @@ async def wipe(conn: AsyncConnection, t: Tables, ref: int) -> None:
     await conn.execute(sa.delete(t.messages).where(t.messages.c.session_ref == ref))
 
 
+def holds_something(t: Tables) -> Any:
+    """Whether a row of ``t.sessions`` is a session that exists: a summary or a message."""
+    s, m = t.sessions, t.messages
+    return sa.or_(s.c.summary != "", sa.exists().where(m.c.session_ref == s.c.id))
+
+
+async def clear_session(
+    conn: AsyncConnection, t: Tables, who: Identity, *, drop: bool, expected: int | None = None
+) -> bool:
+    """Delete every message, mark and the summary of the session, under its row lock.
+
+    ``clear()`` keeps the emptied session row, so its version goes on increasing (a cleared
+    session counts as one change); with ``drop`` (a store's ``delete_session``) the row goes
+    too. ``expected`` is checked as :func:`check_version` does, before anything changes.
+
+    Returns:
+        Whether the session held a message or a summary.
+    """
+    locked = await lock_session(conn, t, who, create=False)
+    ref = None if locked is None else locked[0]
+    await check_version(conn, t, ref, expected)
+    if ref is None:
+        return False
+    held = await holds_anything(conn, t, ref)
+    if drop:
+        await wipe(conn, t, ref)
+        await conn.execute(sa.delete(t.sessions).where(t.sessions.c.id == ref))
+    elif held:
+        await lock_session(conn, t, who, create=False, summary="")
+        await wipe(conn, t, ref)
+        await count_change(conn, t, ref)
+    return held
+
+
 async def pop_newest(conn: AsyncConnection, t: Tables, ref: int) -> StoredMessage | None:
     """Delete the session's newest message and its marks; return it (``None``: empty).
 
@@ -451,11 +487,8 @@ async def rewind(conn: AsyncConnection, t: Tables, ref: int, msg_id: str) -> int
 
 
 async def holds_anything(conn: AsyncConnection, t: Tables, ref: int) -> bool:
-    """Whether the session has a message or a summary."""
-    s, m = t.sessions, t.messages
-    message = sa.exists().where(m.c.session_ref == ref)
-    summary = sa.select(s.c.summary).where(s.c.id == ref).scalar_subquery()
-    held = sa.select(sa.or_(message, summary != ""))
+    """Whether the session ``ref`` has a message or a summary (:func:`holds_something`)."""
+    held = sa.select(holds_something(t)).where(t.sessions.c.id == ref)
     return bool((await conn.execute(held)).scalar())
 
 

@@ -1,7 +1,7 @@
 """The tables of the SQL backend, named with a configurable prefix, and the schema version.
 
 ``{prefix}sessions``  one row per (user_id, session_id): a surrogate ``id``, the unique
-                      ``session_key`` (SHA-256 of an injective encoding of both ids), the ids
+                      ``session_key`` (:func:`memmark._core.session_key`), the ids
                       themselves (checked on every read, so a digest collision cannot leak),
                       the summary, the per-session sequence counter ``next_seq`` and
                       ``changes``, counting the writes other than ``add`` that changed the
@@ -20,8 +20,6 @@ PostgreSQL, VARBINARY on MySQL/MariaDB (whose text collations fold case and trai
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -38,7 +36,6 @@ __all__ = [
     "UTCDateTime",
     "check_prefix",
     "id_prefix",
-    "session_key",
     "tables",
     "telemetry_backend",
 ]
@@ -68,12 +65,6 @@ def check_prefix(prefix: object) -> str:
             f"with a digit; got {prefix!r}"
         )
     return prefix
-
-
-def session_key(user_id: str, session_id: str) -> str:
-    """Return the hex SHA-256 of the JSON pair (an injective encoding of both ids)."""
-    encoded = json.dumps([user_id, session_id], ensure_ascii=False).encode("utf-8")
-    return hashlib.sha256(encoded).hexdigest()
 
 
 class _TextInBytes(mysql.VARBINARY):

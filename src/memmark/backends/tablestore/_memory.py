@@ -37,7 +37,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from memmark._core import MemoryBase, Snapshot, StoredMessage, epoch_ms
+from memmark._core import ClientOwner, MemoryBase, Snapshot, StoredMessage, epoch_ms
 from memmark.backends.tablestore._rows import (
     BATCH_GET_MAX_ROWS,
     HIGHEST,
@@ -51,7 +51,7 @@ from memmark.backends.tablestore._session import Session, SessionRow, Writer
 from memmark.errors import ConflictError, MemmarkError
 from memmark.message import Msg
 
-__all__ = ["TablestoreMemory"]
+__all__ = ["TablestoreMemory", "drop_session"]
 
 PAYLOAD_COLUMN_BYTES = 2_000_000
 """Tablestore holds at most 2 MB in one attribute value: longer payloads span p0, p1, ..."""
@@ -101,7 +101,7 @@ def _refuse_search_index(
         )
 
 
-class TablestoreMemory(MemoryBase):
+class TablestoreMemory(ClientOwner[Any], MemoryBase):
     """Memory of one (user_id, session_id) in Tablestore, shared by every process using it.
 
     Tables named ``<table_name>_session``, ``_message``, ``_mark``, ``_msg_id`` and ``_index``
@@ -177,7 +177,7 @@ class TablestoreMemory(MemoryBase):
             access_key_secret,
             sts_token,
         )
-        self._owns_client = self._endpoint is not None
+        self._adopt(self._client, owned=self._endpoint is not None)
         self._names = names
         self._table_name = table_name
         self._rows = Rows(self._client)
@@ -215,15 +215,8 @@ class TablestoreMemory(MemoryBase):
             )
         await super().add(memories, marks, expected_version=expected_version, **kwargs)
 
-    def get_client(self) -> Any:
-        """Return the SDK client this memory uses."""
-        return self._client
-
-    async def close(self) -> None:
-        """Close the client if this memory created it; a client passed in stays open."""
-        if self._owns_client:
-            self._owns_client = False
-            await self._client.close()
+    async def _release(self, client: Any) -> None:
+        await client.close()
 
     def _key(self, *columns: tuple[str, Any]) -> list[tuple[str, Any]]:
         return [("session_key", self._session.key), *columns]
@@ -375,7 +368,7 @@ class TablestoreMemory(MemoryBase):
 
         async def read(row: SessionRow) -> Snapshot:
             summary, next_seq = row.summary, row.next_seq
-            if limit == 0 or next_seq == 0:
+            if next_seq == 0:
                 return Snapshot(summary)
             if mark is None:
                 newest = await self._newest(next_seq, exclude_mark, limit)
@@ -617,17 +610,20 @@ class TablestoreMemory(MemoryBase):
         writer.summary = ""
         writer.count = 0
 
-    async def _drop(self) -> bool:
-        """Delete the session entirely, its session row and index entry included.
 
-        Returns:
-            Whether it held a message or a summary.
-        """
-        row = await self._visible_limit()
-        if row is None:
-            return False
-        async with self._writing() as writer:
-            held = writer.count > 0 or bool(writer.summary)
-            await self._delete_rows(writer)
-            await self._session.drop(writer)
-        return held
+async def drop_session(memory: TablestoreMemory) -> bool:
+    """Delete ``memory``'s session entirely, its session row and index entry included.
+
+    What :class:`~memmark.store.TablestoreStore` does for ``delete_session``: unlike
+    ``clear()`` it also removes the session from the listings.
+
+    Returns:
+        Whether it held a message or a summary.
+    """
+    if await memory._visible_limit() is None:
+        return False
+    async with memory._writing() as writer:
+        held = writer.count > 0 or bool(writer.summary)
+        await memory._delete_rows(writer)
+        await memory._session.drop(writer)
+    return held

@@ -9,11 +9,11 @@ Rows come back as one dict of primary-key and attribute columns. Every SDK call 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from memmark._core import retrying
 from memmark.backends.tablestore._errors import CONDITION_FAILED, sdk_errors
 from memmark.backends.tablestore._sdk import load_sdk
 from memmark.errors import BackendError
@@ -33,6 +33,15 @@ _RETRYABLE_ROW_CODES = frozenset(
     {"OTSServerBusy", "OTSNotEnoughCapacityUnit", "OTSOperationThrottled", "OTSTimeout"}
 )
 _ROW_RETRIES = 5
+
+
+class _RowsFailed(Exception):
+    """Rows of one BatchWriteRow request that the service did not write."""
+
+    def __init__(self, failed: list[tuple[RowOp, str, str]]) -> None:
+        super().__init__(failed)
+        self.failed = failed
+        self.throttled = {code for _, code, _ in failed} <= _RETRYABLE_ROW_CODES
 
 
 class _Infinity:
@@ -221,19 +230,27 @@ class Rows:
             await self._write_batch(batch)
 
     async def _write_batch(self, batch: list[RowOp]) -> None:
+        """Send ``batch``, then again only the rows the service throttled, with backoff."""
         pending = batch
-        for attempt in range(_ROW_RETRIES + 1):
+
+        async def send_pending() -> None:
+            nonlocal pending
             failed = await self._send(pending)
-            if not failed:
-                return
-            codes = {code for _, code, _ in failed}
-            if not codes <= _RETRYABLE_ROW_CODES or attempt == _ROW_RETRIES:
-                _, code, message = failed[0]
-                raise BackendError(
-                    f"Tablestore failed writing {len(failed)} row(s): {code}: {message}"
-                )
-            pending = [op for op, _, _ in failed]
-            await asyncio.sleep(0.01 * 2**attempt)
+            if failed:
+                pending = [op for op, _, _ in failed]
+                raise _RowsFailed(failed)
+
+        try:
+            await retrying(
+                send_pending,
+                is_retryable=lambda exc: isinstance(exc, _RowsFailed) and exc.throttled,
+                attempts=_ROW_RETRIES + 1,
+            )
+        except _RowsFailed as exc:
+            _, code, message = exc.failed[0]
+            raise BackendError(
+                f"Tablestore failed writing {len(exc.failed)} row(s): {code}: {message}"
+            ) from None
 
     async def _send(self, batch: list[RowOp]) -> list[tuple[RowOp, str, str]]:
         sdk = self._sdk

@@ -19,21 +19,18 @@ all (a crashed one, whose lease expired, may show half done until it is repeated
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import json
-import random
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from memmark._core import retrying, session_key
 from memmark.backends.tablestore._rows import RowOp, Rows
 from memmark.backends.tablestore._schema import TableNames
 from memmark.errors import BackendError
 
-__all__ = ["LEASE_SECONDS", "Session", "SessionRow", "Writer", "session_key"]
+__all__ = ["LEASE_SECONDS", "Session", "SessionRow", "Writer"]
 
 T = TypeVar("T")
 
@@ -42,10 +39,12 @@ LEASE_SECONDS = 30.0
 _MAX_BACKOFF_SECONDS = 0.05
 
 
-def session_key(user_id: str, session_id: str) -> str:
-    """SHA-256 hex of the JSON pair: injective before hashing, fixed-size after."""
-    pair = json.dumps([user_id, session_id], ensure_ascii=True)
-    return hashlib.sha256(pair.encode("ascii")).hexdigest()
+class _RewriteInFlight(Exception):
+    """A rewrite was in flight, or ran, while a read was taken: read again."""
+
+
+class _LockBusy(Exception):
+    """Another writer holds the session, or won the race for it."""
 
 
 def _now_ms() -> int:
@@ -151,40 +150,46 @@ class Session:
         that failed before releasing (callers serialise their operations), so it is taken
         over at once, as is a lock whose lease expired.
         """
-        delay = 0.001
-        while True:
-            row = await self.read()
-            now = _now_ms()
-            lease = {"lock_owner": self._owner, "lock_until": now + int(LEASE_SECONDS * 1000)}
-            if row is None:
-                await self._register()
-                created = SessionRow(ver=1)
-                columns = {
-                    "user_id": self.user_id,
-                    "session_id": self.session_id,
-                    "summary": "",
-                    "next_seq": 0,
-                    "count": 0,
-                    "ver": 1,
-                    "updated_at": now,
-                    **lease,
-                }
-                if await self._rows.put_if_absent(self._names.session, self._pk, columns):
-                    return Writer(created, False, "", 0, 0)
-            elif row.lock_owner in (None, self._owner) or row.lock_until <= now:
-                acquired = await self._rows.update_if(
-                    self._names.session,
-                    self._pk,
-                    expect=("ver", row.ver),
-                    put={**lease, "ver": row.ver + 1},
-                )
-                if acquired:
-                    row.ver += 1
-                    took_over = row.lock_owner is not None
-                    return Writer(row, took_over, row.summary, row.next_seq, row.count)
-            else:
-                await asyncio.sleep(delay * (0.5 + random.random()))
-                delay = min(delay * 2, _MAX_BACKOFF_SECONDS)
+        return await retrying(
+            self._try_acquire,
+            is_retryable=lambda exc: isinstance(exc, _LockBusy),
+            attempts=None,  # a live holder releases, or its lease expires
+            base_delay=0.001,
+            max_delay=_MAX_BACKOFF_SECONDS,
+        )
+
+    async def _try_acquire(self) -> Writer:
+        """Take the writer lock in one conditional write, or raise :class:`_LockBusy`."""
+        row = await self.read()
+        now = _now_ms()
+        lease = {"lock_owner": self._owner, "lock_until": now + int(LEASE_SECONDS * 1000)}
+        if row is None:
+            await self._register()
+            created = SessionRow(ver=1)
+            columns = {
+                "user_id": self.user_id,
+                "session_id": self.session_id,
+                "summary": "",
+                "next_seq": 0,
+                "count": 0,
+                "ver": 1,
+                "updated_at": now,
+                **lease,
+            }
+            if await self._rows.put_if_absent(self._names.session, self._pk, columns):
+                return Writer(created, False, "", 0, 0)
+        elif row.lock_owner in (None, self._owner) or row.lock_until <= now:
+            acquired = await self._rows.update_if(
+                self._names.session,
+                self._pk,
+                expect=("ver", row.ver),
+                put={**lease, "ver": row.ver + 1},
+            )
+            if acquired:
+                row.ver += 1
+                took_over = row.lock_owner is not None
+                return Writer(row, took_over, row.summary, row.next_seq, row.count)
+        raise _LockBusy
 
     async def begin_rewrite(self, writer: Writer) -> None:
         """Flag the session as being rewritten, before the writer touches published rows.
@@ -210,8 +215,8 @@ class Session:
 
         Waits while a rewrite is in flight and repeats ``read`` when one ran meanwhile.
         """
-        delay = 0.001
-        while True:
+
+        async def attempt() -> tuple[SessionRow | None, T | None]:
             row = await self.read()
             if row is None:
                 return None, None
@@ -221,8 +226,15 @@ class Session:
                 if after is not None and after.rewrites == row.rewrites:
                     if not after.rewrite_in_flight():
                         return row, result
-            await asyncio.sleep(delay * (0.5 + random.random()))
-            delay = min(delay * 2, _MAX_BACKOFF_SECONDS)
+            raise _RewriteInFlight
+
+        return await retrying(
+            attempt,
+            is_retryable=lambda exc: isinstance(exc, _RewriteInFlight),
+            attempts=None,  # a rewrite finishes, or its writer's lease expires
+            base_delay=0.001,
+            max_delay=_MAX_BACKOFF_SECONDS,
+        )
 
     async def release(self, writer: Writer) -> None:
         """Publish the writer's fields and drop the lock, in one conditional update.

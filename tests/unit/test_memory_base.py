@@ -1,0 +1,193 @@
+"""``MemoryBase``'s own semantics, proven on a minimal dict-backed subclass, apart from any backend.
+
+The subclass stores exactly what its primitives receive and logs every primitive call, so a
+test can say both what the base class hands to a backend and what it never hands over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from memmark.memory import MemoryBase, Snapshot, StoredMessage
+from memmark.message import Msg
+
+
+class DictMemory(MemoryBase):
+    """The smallest backend: an ordered dict of records and a summary."""
+
+    def __init__(self, **ids: str) -> None:
+        super().__init__(**ids)
+        self.records: dict[str, StoredMessage] = {}
+        self.summary = ""
+        self.calls: list[tuple[str, object]] = []
+
+    async def _insert(self, records: Sequence[StoredMessage]) -> None:
+        self.calls.append(("insert", [r.msg_id for r in records]))
+        for record in records:
+            self.records.setdefault(record.msg_id, record)
+
+    async def _select(
+        self, *, mark: str | None, exclude_mark: str | None, limit: int | None, with_marks: bool
+    ) -> Snapshot:
+        self.calls.append(("select", limit))
+        assert limit is None or limit >= 1
+        found = [
+            r
+            for r in self.records.values()
+            if (mark is None or mark in r.marks) and exclude_mark not in r.marks
+        ]
+        if limit is not None:
+            found = found[-limit:]
+        return Snapshot(self.summary, found)
+
+    async def _count(self) -> int:
+        self.calls.append(("count", None))
+        return len(self.records)
+
+    async def _remove_ids(self, msg_ids: tuple[str, ...]) -> int:
+        self.calls.append(("remove_ids", msg_ids))
+        return sum(self.records.pop(i, None) is not None for i in msg_ids)
+
+    async def _remove_marked(self, marks: tuple[str, ...]) -> int:
+        self.calls.append(("remove_marked", marks))
+        doomed = [i for i, r in self.records.items() if set(r.marks) & set(marks)]
+        for msg_id in doomed:
+            del self.records[msg_id]
+        return len(doomed)
+
+    async def _relabel(
+        self, *, new_mark: str | None, old_mark: str | None, msg_ids: tuple[str, ...] | None
+    ) -> int:
+        self.calls.append(("relabel", (new_mark, old_mark, msg_ids)))
+        changed = 0
+        for msg_id, record in list(self.records.items()):
+            if msg_ids is not None and msg_id not in msg_ids:
+                continue
+            if old_mark is not None and old_mark not in record.marks:
+                continue
+            marks = [m for m in record.marks if m != old_mark]
+            if new_mark is not None and new_mark not in marks:
+                marks.append(new_mark)
+            if set(marks) != set(record.marks):
+                self.records[msg_id] = StoredMessage(msg_id, record.payload, tuple(marks))
+                changed += 1
+        return changed
+
+    async def _pop(self) -> StoredMessage | None:
+        self.calls.append(("pop", None))
+        if not self.records:
+            return None
+        return self.records.pop(next(reversed(self.records)))
+
+    async def _set_summary(self, summary: str) -> None:
+        self.calls.append(("set_summary", summary))
+        self.summary = summary
+
+    async def _wipe(self) -> None:
+        self.calls.append(("wipe", None))
+        self.records.clear()
+        self.summary = ""
+
+
+def msg(text: str, msg_id: str | None = None) -> Msg:
+    message = Msg("Alice", text, "user")
+    if msg_id is not None:
+        message.id = msg_id
+    return message
+
+
+async def test_add_hands_over_each_id_once_with_the_calls_marks() -> None:
+    memory = DictMemory()
+    first = msg("a", "1")
+    await memory.add([first, msg("b", "2"), msg("again", "1")], marks=["x", "y", "x"])
+    assert memory.calls == [("insert", ["1", "2"])]
+    assert [r.marks for r in memory.records.values()] == [("x", "y"), ("x", "y")]
+    first.content = "changed later"
+    assert [m.content for m in await memory.get_memory()] == ["a", "b"]
+
+
+async def test_nothing_to_do_reaches_no_primitive() -> None:
+    memory = DictMemory()
+    await memory.add(None)
+    await memory.add([])
+    assert await memory.delete([]) == 0
+    assert await memory.delete_by_mark([]) == 0
+    assert await memory.update_messages_mark("m", "m") == 0
+    assert await memory.update_messages_mark("m", msg_ids=[]) == 0
+    assert memory.calls == []
+
+
+async def test_bad_arguments_are_refused_before_any_primitive() -> None:
+    memory = DictMemory()
+    with pytest.raises(TypeError):
+        await memory.add(["not a Msg"])  # type: ignore[list-item]
+    with pytest.raises(ValueError):
+        await memory.add(msg("a"), marks="")
+    with pytest.raises(TypeError):
+        await memory.delete_by_mark(None)  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        await memory.get_memory(limit=-1)
+    with pytest.raises(TypeError):
+        await memory.update_compressed_summary(3)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        await memory.import_state({"_compressed_summary": "", "content": [["not a msg", []]]})
+    assert memory.calls == []
+    with pytest.raises(ValueError):
+        DictMemory(user_id="")
+
+
+async def test_limit_zero_reads_only_the_summary() -> None:
+    memory = DictMemory()
+    await memory.add([msg("a"), msg("b")])
+    await memory.update_compressed_summary("gist")
+    memory.calls.clear()
+    assert [m.content for m in await memory.get_memory(limit=0)] == ["gist"]
+    assert await memory.get_memory(limit=0, prepend_summary=False) == []
+    assert memory.calls == [("select", 1), ("select", 1)]
+
+
+async def test_the_summary_is_prepended_as_a_user_message_unless_asked_not_to() -> None:
+    memory = DictMemory()
+    await memory.add([msg("a"), msg("b"), msg("c")])
+    await memory.update_compressed_summary("gist")
+    newest = await memory.get_memory(limit=2)
+    assert [(m.role, m.content) for m in newest] == [("user", "gist"), ("user", "b"), ("user", "c")]
+    assert [m.content for m in await memory.get_memory(prepend_summary=False)] == ["a", "b", "c"]
+
+
+async def test_the_default_replace_wipes_inserts_then_sets_the_summary() -> None:
+    source = DictMemory()
+    await source.add(msg("a", "1"), marks="x")
+    await source.update_compressed_summary("gist")
+    state = await source.export_state()
+    target = DictMemory()
+    await target.add(msg("old", "9"))
+    target.calls.clear()
+    await target.import_state(state)
+    assert target.calls == [("wipe", None), ("insert", ["1"]), ("set_summary", "gist")]
+    assert await target.export_state() == state
+
+
+async def test_size_pop_and_clear_are_their_primitives() -> None:
+    memory = DictMemory()
+    await memory.add([msg("a"), msg("b"), msg("c")])
+    popped = await memory.pop()
+    assert popped is not None and popped.content == "c"
+    assert await memory.size() == 2
+    await memory.clear()
+    assert await memory.size() == 0
+    assert ("wipe", None) in memory.calls
+
+
+async def test_a_payload_over_the_backends_limit_is_refused_before_insert() -> None:
+    from memmark.errors import ContentTooLargeError
+
+    class Tiny(DictMemory):
+        max_payload_bytes = 64
+
+    memory = Tiny()
+    with pytest.raises(ContentTooLargeError):
+        await memory.add([msg("small"), msg("x" * 100)])
+    assert memory.calls == []
