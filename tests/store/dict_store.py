@@ -16,8 +16,8 @@ class _DictMemory(InMemoryMemory):
 
     updated_at = DEFAULT_UPDATED_AT
 
-    async def _replace(self, snapshot: Snapshot) -> None:
-        await super()._replace(snapshot)
+    async def _replace(self, snapshot: Snapshot, *, expected: int | None) -> None:
+        await super()._replace(snapshot, expected=expected)
         if snapshot.updated_at is not None:
             self.updated_at = snapshot.updated_at
 

@@ -10,21 +10,30 @@ from collections.abc import Sequence
 
 import pytest
 
+from memmark.errors import ConflictError
 from memmark.memory import MemoryBase, Snapshot, StoredMessage
 from memmark.message import Msg
 
 
 class DictMemory(MemoryBase):
-    """The smallest backend: an ordered dict of records and a summary."""
+    """The smallest backend: an ordered dict of records, a summary and a version counter."""
 
     def __init__(self, **ids: str) -> None:
         super().__init__(**ids)
         self.records: dict[str, StoredMessage] = {}
         self.summary = ""
+        self.version_number = 0
         self.calls: list[tuple[str, object]] = []
 
-    async def _insert(self, records: Sequence[StoredMessage]) -> None:
+    def _write(self, expected: int | None) -> None:
+        """Check ``expected`` as every write primitive must, then count the write."""
+        if expected is not None and expected != self.version_number:
+            raise ConflictError(expected, self.version_number)
+        self.version_number += 1
+
+    async def _insert(self, records: Sequence[StoredMessage], *, expected: int | None) -> None:
         self.calls.append(("insert", [r.msg_id for r in records]))
+        self._write(expected)
         for record in records:
             self.records.setdefault(record.msg_id, record)
 
@@ -46,21 +55,29 @@ class DictMemory(MemoryBase):
         self.calls.append(("count", None))
         return len(self.records)
 
-    async def _remove_ids(self, msg_ids: tuple[str, ...]) -> int:
+    async def _remove_ids(self, msg_ids: tuple[str, ...], *, expected: int | None) -> int:
         self.calls.append(("remove_ids", msg_ids))
+        self._write(expected)
         return sum(self.records.pop(i, None) is not None for i in msg_ids)
 
-    async def _remove_marked(self, marks: tuple[str, ...]) -> int:
+    async def _remove_marked(self, marks: tuple[str, ...], *, expected: int | None) -> int:
         self.calls.append(("remove_marked", marks))
+        self._write(expected)
         doomed = [i for i, r in self.records.items() if set(r.marks) & set(marks)]
         for msg_id in doomed:
             del self.records[msg_id]
         return len(doomed)
 
     async def _relabel(
-        self, *, new_mark: str | None, old_mark: str | None, msg_ids: tuple[str, ...] | None
+        self,
+        *,
+        new_mark: str | None,
+        old_mark: str | None,
+        msg_ids: tuple[str, ...] | None,
+        expected: int | None,
     ) -> int:
         self.calls.append(("relabel", (new_mark, old_mark, msg_ids)))
+        self._write(expected)
         changed = 0
         for msg_id, record in list(self.records.items()):
             if msg_ids is not None and msg_id not in msg_ids:
@@ -75,18 +92,66 @@ class DictMemory(MemoryBase):
                 changed += 1
         return changed
 
-    async def _pop(self) -> StoredMessage | None:
+    async def _pop(self, *, expected: int | None) -> StoredMessage | None:
         self.calls.append(("pop", None))
+        self._write(expected)
         if not self.records:
             return None
         return self.records.pop(next(reversed(self.records)))
 
-    async def _set_summary(self, summary: str) -> None:
+    async def _rewind(self, msg_id: str, *, expected: int | None) -> int:
+        self.calls.append(("rewind", msg_id))
+        self._write(expected)
+        ids = list(self.records)
+        if msg_id not in ids:
+            return 0
+        doomed = ids[ids.index(msg_id) :]
+        for doomed_id in doomed:
+            del self.records[doomed_id]
+        return len(doomed)
+
+    async def _compress(
+        self, summary: str, msg_ids: tuple[str, ...], mark: str | None, *, expected: int | None
+    ) -> int:
+        self.calls.append(("compress", (summary, msg_ids, mark)))
+        self._write(expected)
+        self.summary = summary
+        changed = 0
+        for msg_id in msg_ids:
+            record = self.records.get(msg_id)
+            if record is None:
+                continue
+            if mark is None:
+                del self.records[msg_id]
+                changed += 1
+            elif mark not in record.marks:
+                self.records[msg_id] = StoredMessage(msg_id, record.payload, (*record.marks, mark))
+                changed += 1
+        return changed
+
+    async def _fill(self, snapshot: Snapshot) -> bool:
+        self.calls.append(("fill", len(snapshot.messages)))
+        if self.records or self.summary:
+            return False
+        self.records = {r.msg_id: r for r in snapshot.messages}
+        self.summary = snapshot.summary
+        self.version_number += 1
+        return True
+
+    def _sibling(self, session_id: str) -> DictMemory:
+        return DictMemory(user_id=self.user_id, session_id=session_id)
+
+    async def _version(self) -> int:
+        return self.version_number
+
+    async def _set_summary(self, summary: str, *, expected: int | None) -> None:
         self.calls.append(("set_summary", summary))
+        self._write(expected)
         self.summary = summary
 
-    async def _wipe(self) -> None:
+    async def _wipe(self, *, expected: int | None) -> None:
         self.calls.append(("wipe", None))
+        self._write(expected)
         self.records.clear()
         self.summary = ""
 
