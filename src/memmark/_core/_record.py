@@ -21,7 +21,7 @@ PAYLOAD_MAX_DEPTH = 64
 """Deepest nesting of lists and dicts in a serialised message; the message dict itself is 1."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StoredMessage:
     """One message as a backend stores it.
 
@@ -101,7 +101,11 @@ def _check_json_exact(msg_id: str, data: dict[str, Any]) -> None:
             )
 
 
+_decode_json = json.JSONDecoder().decode
+"""``json.loads`` without its argument checks: a payload is always a str."""
+
+
 def decode_payload(payload: str) -> Msg:
     """Rebuild the message stored by :func:`encode_payload`."""
-    data: dict[str, Any] = json.loads(payload)
+    data: dict[str, Any] = _decode_json(payload)
     return Msg.from_dict(data)

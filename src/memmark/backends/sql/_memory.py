@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from memmark._core import MemoryBase, Snapshot, StoredMessage
 from memmark.backends.sql import _mysql as mysql
 from memmark.backends.sql import _queries as q
+from memmark.backends.sql import _reads as reads
 from memmark.backends.sql import _sqlite as sqlite
 from memmark.backends.sql._driver import DriverAdd, on_driver
 from memmark.backends.sql._errors import is_retryable, map_errors
@@ -197,6 +198,11 @@ class AsyncSQLAlchemyMemory(MemoryBase):
         limit: int | None,
         with_marks: bool,
     ) -> Snapshot:
+        if self._session is None and reads.has_driver_read(self._engine.dialect):
+            return await self._select_on_driver(
+                mark=mark, exclude_mark=exclude_mark, limit=limit, with_marks=with_marks
+            )
+
         async def work(conn: AsyncConnection) -> Snapshot:
             return await q.select_snapshot(
                 conn,
@@ -209,6 +215,39 @@ class AsyncSQLAlchemyMemory(MemoryBase):
             )
 
         return await self._run("get_memory", work)
+
+    async def _select_on_driver(
+        self,
+        *,
+        mark: str | None,
+        exclude_mark: str | None,
+        limit: int | None,
+        with_marks: bool,
+    ) -> Snapshot:
+        """Read in one statement sent through the driver, outside any transaction."""
+        shape = q.read_shape(
+            mark=mark, exclude_mark=exclude_mark, limit=limit, with_marks=with_marks
+        )
+        with map_errors("get_memory"):
+            await ensure_schema(self._engine, self._tables)
+            result: list[Snapshot] = []
+            read = reads.driver_read(
+                self._engine.dialect,
+                self._tables,
+                self._who,
+                shape,
+                result,
+                mark=mark,
+                exclude_mark=exclude_mark,
+                limit=limit,
+            )
+
+            async def attempt() -> None:
+                result.clear()
+                await on_driver(self._engine, read)
+
+            await _with_retries(attempt, lambda: True)
+        return result[0]
 
     async def _count(self) -> int:
         async def work(conn: AsyncConnection) -> int:
