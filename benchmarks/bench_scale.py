@@ -145,6 +145,7 @@ def free_port() -> int:
 @asynccontextmanager
 async def redis_stores() -> AsyncIterator[tuple[Store, Store]]:
     from redis.asyncio import Redis
+    from redis.exceptions import ConnectionError as RedisConnectionError
 
     directory = tempfile.mkdtemp(prefix="memmark-scale-redis-")
     port = free_port()
@@ -155,7 +156,7 @@ async def redis_stores() -> AsyncIterator[tuple[Store, Store]]:
             try:
                 await clients[0].ping()
                 break
-            except OSError:
+            except (OSError, RedisConnectionError):
                 await asyncio.sleep(0.1)
 
         def store(client: Redis) -> Store:
