@@ -53,7 +53,9 @@ class AsyncSQLAlchemyMemory(MemoryBase):
     several processes may write the same session at once. An ``add`` is one round trip on
     PostgreSQL (one statement) and, in engine mode, on MariaDB >= 10.6 with asyncmy (one
     ``CALL`` of a procedure memmark creates beside its tables, if the account may) and one
-    hop to aiosqlite's thread on SQLite; these paths run beneath SQLAlchemy's statement
+    hop to aiosqlite's thread on SQLite. In engine mode a read (``get_memory``,
+    ``export_state``) is one statement sent straight through asyncpg, aiosqlite, asyncmy or
+    aiomysql, outside any transaction. These paths run beneath SQLAlchemy's statement
     layer, so its statement events and echo do not see them.
 
     SQLite: every write transaction starts with a write (the session-row upsert), so it takes
