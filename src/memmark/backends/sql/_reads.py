@@ -33,18 +33,33 @@ from memmark.backends.sql._schema import Tables
 
 __all__ = ["driver_read", "has_driver_read"]
 
-Fetch = Callable[[Any, str, Sequence[Any]], Awaitable[Sequence[Any]]]
+Fetch = Callable[[Any, Any, str, Sequence[Any]], Awaitable[Sequence[Any]]]
+"""``fetch(dbapi, driver_connection, sql, args)``: the rows; errors as the DBAPI's."""
 
 
-async def _fetch_asyncpg(conn: Any, sql: str, args: Sequence[Any]) -> Sequence[Any]:
-    return await conn.fetch(sql, *args)  # type: ignore[no-any-return]
+def _asyncpg_adapter() -> Any:
+    """SQLAlchemy's asyncpg connection adapter, which translates asyncpg's exceptions."""
+    from sqlalchemy.dialects.postgresql import asyncpg
+
+    return asyncpg.AsyncAdapt_asyncpg_connection
 
 
-async def _fetch_aiosqlite(conn: Any, sql: str, args: Sequence[Any]) -> Sequence[Any]:
+async def _fetch_asyncpg(dbapi: Any, conn: Any, sql: str, args: Sequence[Any]) -> Sequence[Any]:
+    """Fetch on asyncpg, whose own exceptions become the DBAPI errors SQLAlchemy raises."""
+    try:
+        return await conn.fetch(sql, *args)  # type: ignore[no-any-return]
+    except Exception as exc:
+        if isinstance(exc, dbapi.Error):
+            raise
+        _asyncpg_adapter()._handle_exception_no_connection(dbapi, exc)  # raises
+        raise
+
+
+async def _fetch_aiosqlite(dbapi: Any, conn: Any, sql: str, args: Sequence[Any]) -> Sequence[Any]:
     return await conn.execute_fetchall(sql, args)  # type: ignore[no-any-return]
 
 
-async def _fetch_cursor(conn: Any, sql: str, args: Sequence[Any]) -> Sequence[Any]:
+async def _fetch_cursor(dbapi: Any, conn: Any, sql: str, args: Sequence[Any]) -> Sequence[Any]:
     """Asyncmy / aiomysql; the transaction the SELECT opens ends as the pool resets it."""
     async with conn.cursor() as cursor:
         await cursor.execute(sql, args)
@@ -80,7 +95,11 @@ _compiled: weakref.WeakKeyDictionary[Dialect, dict[tuple[Tables, ReadShape], _Co
 
 def has_driver_read(dialect: Dialect) -> bool:
     """Whether reads on this dialect can bypass SQLAlchemy's statement layer."""
-    return dialect.driver in _FETCHES and dialect.positional
+    if dialect.driver not in _FETCHES or not dialect.positional:
+        return False
+    if dialect.driver == "asyncpg":  # a private SQLAlchemy helper: take it only if present
+        return callable(getattr(_asyncpg_adapter(), "_handle_exception_no_connection", None))
+    return True
 
 
 def _compile(dialect: Dialect, t: Tables, shape: ReadShape) -> _Compiled:
@@ -123,8 +142,9 @@ def driver_read(
         values[name] = process(values[name])
     args = [values[name] for name in compiled.names]
     fetch = _FETCHES[dialect.driver]
+    dbapi = dialect.loaded_dbapi
 
     async def run(conn: Any) -> None:
-        result.append(snapshot_of(await fetch(conn, compiled.sql, args)))
+        result.append(snapshot_of(await fetch(dbapi, conn, compiled.sql, args)))
 
     return DriverAdd(compiled.sql, run)
