@@ -218,6 +218,13 @@ async def sql_libraries(kind: str) -> AsyncIterator[list[Library]]:
                     if kind == "postgres":
                         await conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
                     else:
+                        # AgentScope leaves sessions unreturned: end them, or DROP waits forever.
+                        ids = await conn.execute(
+                            text("SELECT id FROM information_schema.processlist WHERE db = :db"),
+                            {"db": name},
+                        )
+                        for (thread,) in ids.all():
+                            await conn.execute(text(f"KILL {int(thread)}"))
                         await conn.execute(text(f"DROP DATABASE `{name}`"))
             await admin.dispose()
         shutil.rmtree(directory, ignore_errors=True)
@@ -368,7 +375,7 @@ def write_page(
     lines = [
         "# Benchmarks: memmark, AgentScope 1.0.21 and the raw driver",
         "",
-        f"Measured {datetime.date.today().isoformat()} on {platform.platform()}, "
+        f"Measured {datetime.date.today().isoformat()} on {platform.system()}, "
         f"{os.cpu_count()} cores ({platform.processor() or platform.machine()}), Python "
         f"{platform.python_version()}; the machine was shared with other work (load average "
         f"{load:.1f} at the end of the run), so read ratios within a row rather than absolute "
