@@ -1,17 +1,19 @@
-"""AsyncSQLAlchemyMemory against the raw driver, on empty and populated databases.
+"""AsyncSQLAlchemyMemory against each driver's raw statements, on empty and populated databases.
 
-    python benchmarks/bench_sql.py [sqlite] [postgres] [mysql]
+    python benchmarks/bench_sql.py [sqlite] [asyncpg] [psycopg] [asyncmy] [aiomysql]
 
-For each database: p50 latency (ms) of a single add (one mark), a batch add of 100,
-get_memory() and get_memory(mark=) on a 100-message session, for memmark and for the raw
-driver doing the minimal equivalent (one INSERT + COMMIT per message; one SELECT). Measured
-on an empty database, then with 2,000 other sessions x 100 messages present. Also
-get_memory(mark=) on a 10,000-message session where 100 carry the mark.
+For each (database, driver) pair: single add (one mark), batch add of 100 and get_memory() of
+a 100-message session, for memmark and for the same driver doing the minimal equivalent
+(BEGIN + INSERT + COMMIT; one SELECT and ``json.loads`` of the payloads). Each memmark call is
+followed by its raw counterpart, so the machine's load hits both alike; the figure quoted is
+the median of the per-pair ratios memmark / raw, beside both p50s (ms).
 
-memmark runs on the engine ``SQLStore`` creates from a URL (as ``memmark.connect`` does),
-whose pool skips the rollback-on-return. The single add is also shown on an engine of the
-caller's (``create_async_engine(url)``, default pool), where that rollback costs one more
-round trip (a thread hop on SQLite) per call.
+Headline: memmark on an engine the caller made with ``create_async_engine(url)`` (default pool,
+which rolls back on return), as the tutorial does. Also on the engine ``SQLStore(url)`` makes
+(as ``memmark.connect`` does, no rollback on return). Each is measured on an empty database
+and on one holding 2,000 other sessions x 100 messages (200,000), targets: single add <= 2x
+raw, populated <= 1.2x empty. Last, per pair: single add with the dialect's fast path
+(``FastAdd``) against the portable statements, alternated; a fast path stays only if it pays.
 """
 
 from __future__ import annotations
@@ -30,25 +32,26 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from memmark.backends.sql import _memory
 from memmark.backends.sql._schema import session_key, tables
 from memmark.memory import AsyncSQLAlchemyMemory
 from memmark.message import Msg
 from memmark.store import SQLStore
 
 OTHER_SESSIONS, PER_SESSION = 2_000, 100
-SINGLE_RUNS, BATCH_RUNS, READ_RUNS = 150, 15, 60
+RUNS = {"single add": 150, "batch 100": 15, "get_memory": 60}
+WARMUP = 3
 PAYLOAD = Msg("bench", "x" * 200, "user")
-
-
-async def p50(op: Callable[[], Awaitable[Any]], runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        await op()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
+PAIRS = {  # driver -> database
+    "sqlite": "sqlite",
+    "asyncpg": "postgres",
+    "psycopg": "postgres",
+    "asyncmy": "mysql",
+    "aiomysql": "mysql",
+}
+Op = Callable[[], Awaitable[Any]]
 
 
 def msgs(n: int) -> list[Msg]:
@@ -56,62 +59,61 @@ def msgs(n: int) -> list[Msg]:
 
 
 class Raw:
-    """The raw driver: a plain table, one INSERT + COMMIT per message."""
+    """One driver, used directly: a plain table, BEGIN + INSERT + COMMIT per add."""
 
-    def __init__(self, kind: str, target: str, table: str) -> None:
-        self.kind, self.target, self.table, self.seq = kind, target, table, 0
+    def __init__(self, driver: str, target: str, table: str) -> None:
+        self.driver, self.target, self.table = driver, target, table
+        self.seq = uuid.uuid4().int % 10**12  # several drivers append to one table
         self.conn: Any = None
 
-    async def open(self) -> None:
-        if self.kind == "sqlite":
+    async def open(self, *, create: bool) -> None:
+        if self.driver == "sqlite":
             import aiosqlite
 
             self.conn = await aiosqlite.connect(self.target)
-        elif self.kind == "postgres":
+        elif self.driver == "asyncpg":
             import asyncpg
 
             self.conn = await asyncpg.connect(self.target)
-        else:
-            import asyncmy
+        elif self.driver == "psycopg":
+            import psycopg
 
-            self.conn = await asyncmy.connect(host="127.0.0.1", user="root", db=self.target)
-        await self.run(
-            f"CREATE TABLE {self.table} (session_ref BIGINT, seq BIGINT, "
-            "msg_id VARCHAR(64), payload TEXT, PRIMARY KEY (session_ref, seq))"
-        )
+            self.conn = await psycopg.AsyncConnection.connect(self.target)
+        else:
+            module = __import__(self.driver)
+            self.conn = await module.connect(host="127.0.0.1", user="root", db=self.target)
+        if create:
+            await self.write(
+                f"CREATE TABLE {self.table} (session_ref BIGINT, seq BIGINT, "
+                "msg_id VARCHAR(64), payload TEXT, PRIMARY KEY (session_ref, seq))",
+                [],
+            )
 
     def sql(self, statement: str) -> str:
-        if self.kind == "postgres":
+        if self.driver == "asyncpg":
             count = 0
             while "?" in statement:
                 count += 1
                 statement = statement.replace("?", f"${count}", 1)
-        elif self.kind == "mysql":
+        elif self.driver != "sqlite":
             statement = statement.replace("?", "%s")
         return statement
 
-    async def run(self, statement: str, *args: Any) -> None:
-        if self.kind == "postgres":
-            await self.conn.execute(self.sql(statement), *args)
-        elif self.kind == "sqlite":
-            await self.conn.execute(statement, args)
-            await self.conn.commit()
-        else:
-            async with self.conn.cursor() as cursor:
-                await cursor.execute(self.sql(statement), args)
-            await self.conn.commit()
-
-    async def insert(self, rows: list[tuple[int, int, str, str]]) -> None:
-        statement = f"INSERT INTO {self.table} VALUES (?, ?, ?, ?)"
-        if self.kind == "postgres":
+    async def write(self, statement: str, rows: list[tuple[Any, ...]]) -> None:
+        """One transaction: BEGIN, the statement (once per row; once if no rows), COMMIT."""
+        sql = self.sql(statement)
+        if self.driver == "asyncpg":
             async with self.conn.transaction():
-                await self.conn.executemany(self.sql(statement), rows)
-        elif self.kind == "sqlite":
-            await self.conn.executemany(statement, rows)
+                await (self.conn.executemany(sql, rows) if rows else self.conn.execute(sql))
+        elif self.driver == "psycopg":
+            async with self.conn.transaction(), self.conn.cursor() as cursor:
+                await (cursor.executemany(sql, rows) if rows else cursor.execute(sql))
+        elif self.driver == "sqlite":
+            await (self.conn.executemany(sql, rows) if rows else self.conn.execute(sql))
             await self.conn.commit()
         else:
             async with self.conn.cursor() as cursor:
-                await cursor.executemany(self.sql(statement), rows)
+                await (cursor.executemany(sql, rows) if rows else cursor.execute(sql))
             await self.conn.commit()
 
     async def add(self, session: int, n: int) -> None:
@@ -119,31 +121,37 @@ class Raw:
         for _ in range(n):
             self.seq += 1
             rows.append((session, self.seq, uuid.uuid4().hex, json.dumps(PAYLOAD.to_dict())))
-        await self.insert(rows)
+        await self.write(f"INSERT INTO {self.table} VALUES (?, ?, ?, ?)", rows)
 
     async def read(self, session: int) -> list[Any]:
-        statement = f"SELECT payload FROM {self.table} WHERE session_ref = ? ORDER BY seq"
-        if self.kind == "postgres":
-            return list(await self.conn.fetch(self.sql(statement), session))
-        if self.kind == "sqlite":
-            async with self.conn.execute(statement, (session,)) as cursor:
-                return list(await cursor.fetchall())
-        async with self.conn.cursor() as cursor:
-            await cursor.execute(self.sql(statement), (session,))
-            rows = list(await cursor.fetchall())
-        await self.conn.commit()
-        return rows
+        sql = self.sql(f"SELECT payload FROM {self.table} WHERE session_ref = ? ORDER BY seq")
+        if self.driver == "asyncpg":
+            rows = list(await self.conn.fetch(sql, session))
+        elif self.driver == "psycopg":
+            async with self.conn.cursor() as cursor:
+                await cursor.execute(sql, (session,))
+                rows = list(await cursor.fetchall())
+            await self.conn.commit()
+        elif self.driver == "sqlite":
+            async with self.conn.execute(sql, (session,)) as cursor:
+                rows = list(await cursor.fetchall())
+        else:
+            async with self.conn.cursor() as cursor:
+                await cursor.execute(sql, (session,))
+                rows = list(await cursor.fetchall())
+            await self.conn.commit()
+        return [json.loads(row[0]) for row in rows]
 
     async def close(self) -> None:
-        if self.kind == "mysql":
+        if self.driver in ("asyncmy", "aiomysql"):
             self.conn.close()
         else:
             await self.conn.close()
 
 
-async def populate(store: SQLStore, prefix: str, raw: Raw) -> None:
+async def populate(engine: AsyncEngine, prefix: str, raw: Raw) -> None:
     """2,000 other sessions x 100 messages (every 10th marked), in memmark's and the raw table."""
-    await store.memory("warm", "up").size()  # creates the tables
+    await AsyncSQLAlchemyMemory(engine, "warm", "up", table_prefix=prefix).size()  # the tables
     t = tables(prefix)
     now = datetime.now(timezone.utc)
     rows = [
@@ -157,19 +165,19 @@ async def populate(store: SQLStore, prefix: str, raw: Raw) -> None:
         }
         for n in range(OTHER_SESSIONS)
     ]
-    async with store.engine.begin() as conn:
+    async with engine.begin() as conn:
         await conn.execute(sa.insert(t.sessions), rows)
         refs = dict((await conn.execute(sa.select(t.sessions.c.session_id, t.sessions.c.id))).all())
     payload = json.dumps(PAYLOAD.to_dict())
     messages: list[dict[str, Any]] = []
     marks: list[dict[str, Any]] = []
-    raw_rows: list[tuple[int, int, str, str]] = []
+    raw_rows: list[tuple[Any, ...]] = []
 
     async def flush() -> None:
-        async with store.engine.begin() as conn:
+        async with engine.begin() as conn:
             await conn.execute(sa.insert(t.messages), messages)
             await conn.execute(sa.insert(t.marks), marks)
-        await raw.insert(raw_rows)
+        await raw.write(f"INSERT INTO {raw.table} VALUES (?, ?, ?, ?)", raw_rows)
         messages.clear()
         marks.clear()
         raw_rows.clear()
@@ -188,129 +196,120 @@ async def populate(store: SQLStore, prefix: str, raw: Raw) -> None:
         await flush()
 
 
-class Env:
-    """One side of the comparison: memmark's tables and the raw table, empty or populated."""
-
-    def __init__(self, store: SQLStore, raw: Raw) -> None:
-        self.store, self.raw = store, raw
-        tag = uuid.uuid4().hex[:8]
-        self.single = store.memory("bench", f"single-{tag}")
-        self.batch = store.memory("bench", f"batch-{tag}")
-        self.reads = store.memory("bench", f"reads-{tag}")
-
-    async def prepare(self) -> None:
-        for i in range(PER_SESSION):
-            await self.reads.add(msgs(1), marks="hint" if i % 5 == 0 else None)
-        await self.raw.add(1, PER_SESSION)
-        await self.single.add(msgs(1), marks="hint")  # the session row exists, as in steady use
-        await self.batch.add(msgs(1), marks="hint")
-
-    def ops(self) -> dict[str, Callable[[], Awaitable[Any]]]:
-        return {
-            "single add": lambda: self.single.add(msgs(1), marks="hint"),
-            "single add raw": lambda: self.raw.add(2, 1),
-            "batch 100": lambda: self.batch.add(msgs(100), marks="hint"),
-            "batch 100 raw": lambda: self.raw.add(3, 100),
-            "get_memory": self.reads.get_memory,
-            "get_memory raw": lambda: self.raw.read(1),
-            "get_memory(mark)": lambda: self.reads.get_memory(mark="hint"),
-        }
-
-
-async def interleaved(envs: dict[str, Env]) -> dict[str, dict[str, float]]:
-    """p50 of every operation in every env, run round-robin so machine load hits all alike."""
-    ops = {label: env.ops() for label, env in envs.items()}
-    results: dict[str, dict[str, float]] = {label: {} for label in envs}
-    for name in ops["empty"]:
-        runs = SINGLE_RUNS if name.startswith("single") else READ_RUNS
-        runs = BATCH_RUNS if name.startswith("batch") else runs
-        times: dict[str, list[float]] = {label: [] for label in envs}
-        for run in range(runs + 3):
-            for label in envs:
-                start = time.perf_counter()
-                await ops[label][name]()
-                if run >= 3:  # the first runs warm caches and prepared statements
-                    times[label].append(time.perf_counter() - start)
-        for label in envs:
-            results[label][name] = statistics.median(times[label]) * 1000
-    return results
-
-
-async def alternated(
-    first: Callable[[], Awaitable[Any]], second: Callable[[], Awaitable[Any]], runs: int
-) -> tuple[float, float]:
-    """p50 (ms) of two operations run turn about, so machine load hits both alike."""
+async def paired(ours: Op, theirs: Op, runs: int) -> tuple[float, float, float]:
+    """p50 (ms) of each, and the median ratio ours / theirs, run turn about."""
     times: tuple[list[float], list[float]] = ([], [])
-    for run in range(runs + 3):
-        for op, kept in ((first, times[0]), (second, times[1])):
+    for run in range(runs + WARMUP):
+        for op, kept in ((ours, times[0]), (theirs, times[1])):
             start = time.perf_counter()
             await op()
-            if run >= 3:
+            if run >= WARMUP:  # the first runs warm caches and prepared statements
                 kept.append(time.perf_counter() - start)
-    return statistics.median(times[0]) * 1000, statistics.median(times[1]) * 1000
+    ratio = statistics.median(a / b for a, b in zip(*times, strict=True))
+    return statistics.median(times[0]) * 1000, statistics.median(times[1]) * 1000, ratio
 
 
-async def on_callers_engine(url: str, raw: Raw) -> tuple[float, float]:
-    """Single add on an engine made with ``create_async_engine(url)``, and the raw one."""
-    engine = create_async_engine(url)
-    try:
-        memory = AsyncSQLAlchemyMemory(engine, "bench", "yours", table_prefix="yours_")
-        return await alternated(
-            lambda: memory.add(msgs(1), marks="hint"), lambda: raw.add(2, 1), SINGLE_RUNS
-        )
-    finally:
-        await engine.dispose()
+async def against_raw(engine: AsyncEngine, prefix: str, raw: Raw) -> dict[str, tuple[float, ...]]:
+    """Each operation on memmark's tables under ``prefix`` against ``raw``, alternated."""
+    tag = uuid.uuid4().hex[:8]
+
+    def memory(name: str) -> AsyncSQLAlchemyMemory:
+        return AsyncSQLAlchemyMemory(engine, "bench", f"{name}-{tag}", table_prefix=prefix)
+
+    single, batch, reads = memory("single"), memory("batch"), memory("reads")
+    for i in range(PER_SESSION):
+        await reads.add(msgs(1), marks="hint" if i % 5 == 0 else None)
+    read_session = 1_000 + int(tag, 16) % 1_000
+    await raw.add(read_session, PER_SESSION)
+    await single.add(msgs(1), marks="hint")  # the session row exists, as in steady use
+    await batch.add(msgs(1), marks="hint")
+    ops: dict[str, tuple[Op, Op]] = {
+        "single add": (lambda: single.add(msgs(1), marks="hint"), lambda: raw.add(2, 1)),
+        "batch 100": (lambda: batch.add(msgs(100), marks="hint"), lambda: raw.add(3, 100)),
+        "get_memory": (reads.get_memory, lambda: raw.read(read_session)),
+    }
+    return {name: await paired(*pair, RUNS[name]) for name, pair in ops.items()}
 
 
-async def big_session(store: SQLStore) -> tuple[float, float]:
-    """get_memory(mark) on 10,000 messages with 100 marked vs a session of just those 100."""
-    big, small = store.memory("bench", "big"), store.memory("bench", "small")
-    for _ in range(100):
-        await big.add(msgs(99))
-        await big.add(msgs(1), marks="needle")
-        await small.add(msgs(1), marks="needle")
-    return (
-        await p50(lambda: big.get_memory(mark="needle"), READ_RUNS),
-        await p50(lambda: small.get_memory(mark="needle"), READ_RUNS),
+async def fast_against_portable(engine: AsyncEngine, prefix: str) -> tuple[float, float, float]:
+    """Single add with the dialect's fast path, and by the portable statements, alternated."""
+    memory = AsyncSQLAlchemyMemory(
+        engine, "bench", f"paths-{uuid.uuid4().hex[:8]}", table_prefix=prefix
     )
+    fast_adds = _memory._FAST_ADDS
+
+    async def portable() -> None:
+        _memory._FAST_ADDS = ()
+        try:
+            await memory.add(msgs(1), marks="hint")
+        finally:
+            _memory._FAST_ADDS = fast_adds
+
+    return await paired(lambda: memory.add(msgs(1), marks="hint"), portable, RUNS["single add"])
 
 
-async def bench(kind: str) -> None:
-    from tests.providers.sql import _admin, mysql_url, postgres_url
+def url_of(driver: str, database: str, tmp: Path) -> tuple[str, str]:
+    """The SQLAlchemy URL and the raw driver's target for ``driver`` on ``database``."""
+    if driver == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp / 'bench.db'}", str(tmp / "bench.db")
+    if driver in ("asyncpg", "psycopg"):
+        return (
+            f"postgresql+{driver}://postgres@127.0.0.1:5432/{database}",
+            f"postgresql://postgres@127.0.0.1:5432/{database}",
+        )
+    return f"mysql+{driver}://root@127.0.0.1:3306/{database}?charset=utf8mb4", database
+
+
+async def bench_database(kind: str, drivers: list[str]) -> None:
+    """Populate one database once, then measure every requested driver on it."""
+    from tests.providers.sql import _admin
 
     database = f"memmark_bench_{uuid.uuid4().hex[:8]}"
     tmp = Path(tempfile.mkdtemp())
-    if kind == "sqlite":
-        url, raw_target = f"sqlite+aiosqlite:///{tmp / 'bench.db'}", str(tmp / "bench.db")
-    elif kind == "postgres":
+    if kind == "postgres":
         _admin("postgres", f'CREATE DATABASE "{database}"')
-        url = postgres_url(database)
-        raw_target = f"postgresql://postgres@127.0.0.1:5432/{database}"
-    else:
+    elif kind == "mysql":
         _admin("mysql", f"CREATE DATABASE `{database}` CHARACTER SET utf8mb4")
-        url, raw_target = mysql_url(database), database
+    empty, full, tag = (
+        f"e{uuid.uuid4().hex[:6]}_",
+        f"f{uuid.uuid4().hex[:6]}_",
+        uuid.uuid4().hex[:6],
+    )
     try:
-        async with (
-            SQLStore(url, table_prefix=f"e{uuid.uuid4().hex[:6]}_") as empty_store,
-            SQLStore(url, table_prefix=(full_prefix := f"f{uuid.uuid4().hex[:6]}_")) as full_store,
-        ):
-            raws = [Raw(kind, raw_target, f"raw_{side}_{uuid.uuid4().hex[:6]}") for side in "ef"]
-            for raw in raws:
-                await raw.open()
+        url, target = url_of(drivers[0], database, tmp)
+        loader = create_async_engine(url)
+        raw_full = Raw(drivers[0], target, f"raw_f_{tag}")
+        await raw_full.open(create=True)
+        try:
+            await populate(loader, full, raw_full)
+        finally:
+            await raw_full.close()
+            await loader.dispose()
+        for number, driver in enumerate(drivers):
+            url, target = url_of(driver, database, tmp)
+            raws = [Raw(driver, target, f"raw_{side}_{tag}") for side in "ef"]
+            await raws[0].open(create=number == 0)
+            await raws[1].open(create=False)
+            results: dict[str, dict[str, tuple[float, ...]]] = {}
             try:
-                await populate(full_store, full_prefix, raws[1])
-                envs = {"empty": Env(empty_store, raws[0]), "populated": Env(full_store, raws[1])}
-                for env in envs.values():
-                    await env.prepare()
-                results = await interleaved(envs)
-                yours, raw_alongside = await on_callers_engine(url, raws[0])
-                results["yours"] = {"single add": yours, "single add raw": raw_alongside}
-                big, small = await big_session(full_store)
-                results["needle"] = {"10k": big, "100": small}
+                yours = create_async_engine(url)
+                try:
+                    results["your engine, empty"] = await against_raw(yours, empty, raws[0])
+                    results["your engine, populated"] = await against_raw(yours, full, raws[1])
+                    paths = await fast_against_portable(yours, empty)
+                finally:
+                    await yours.dispose()
+                async with SQLStore(url, table_prefix=empty) as store:
+                    results["SQLStore engine, empty"] = await against_raw(
+                        store.engine, empty, raws[0]
+                    )
+                    results["SQLStore engine, populated"] = await against_raw(
+                        store.engine, full, raws[1]
+                    )
             finally:
                 for raw in raws:
                     await raw.close()
-        print_table(kind, results)
+            print_table(f"{kind}/{driver}", results, paths)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         if kind == "postgres":
@@ -319,30 +318,38 @@ async def bench(kind: str) -> None:
             _admin("mysql", f"DROP DATABASE IF EXISTS `{database}`")
 
 
-def print_table(kind: str, results: dict[str, dict[str, float]]) -> None:
-    empty, full = results["empty"], results["populated"]
-    print(f"\n{kind}: p50 ms (2,000 x 100 other messages in 'populated')")
-    print(f"{'operation':<18}{'empty':>9}{'populated':>11}{'pop/empty':>11}{'vs raw e/p':>14}")
-    for op in ("single add", "batch 100", "get_memory", "get_memory(mark)"):
-        ratio = full[op] / empty[op]
-        raw = f"{op} raw"
-        vs_raw = f"{empty[op] / empty[raw]:.2f}/{full[op] / full[raw]:.2f}" if raw in empty else "-"
-        print(f"{op:<18}{empty[op]:>9.2f}{full[op]:>11.2f}{ratio:>11.2f}{vs_raw:>14}")
-        if raw in empty:
-            print(f"{'  raw driver':<18}{empty[raw]:>9.2f}{full[raw]:>11.2f}")
-    yours = results["yours"]
+def print_table(
+    pair: str, results: dict[str, dict[str, tuple[float, ...]]], paths: tuple[float, ...]
+) -> None:
+    print(f"\n{pair}: p50 ms; x raw = median of per-call ratios memmark / raw driver")
+    header = ("engine, database", "operation", "memmark", "raw", "x raw", "pop/empty")
     print(
-        f"single add on an engine of yours (default pool): {yours['single add']:.2f} ms, "
-        f"{yours['single add'] / yours['single add raw']:.2f}x raw"
+        f"{header[0]:<28}{header[1]:<13}{header[2]:>9}{header[3]:>8}{header[4]:>7}{header[5]:>11}"
     )
-    needle = results["needle"]
+    for label, ops in results.items():
+        empty = results[label.replace("populated", "empty")]
+        for op, (ours, raw, ratio) in ops.items():
+            growth = f"{ours / empty[op][0]:.2f}" if "populated" in label else ""
+            print(f"{label:<28}{op:<13}{ours:>9.2f}{raw:>8.2f}{ratio:>7.2f}{growth:>11}")
+    fast, portable, ratio = paths
     print(
-        f"get_memory(mark) on 10,000 msgs / 100 marked: {needle['10k']:.2f} ms; "
-        f"on a 100-message session: {needle['100']:.2f} ms"
+        f"single add, your engine: fast path {fast:.2f} ms, portable statements {portable:.2f} ms"
+        f" (median ratio fast / portable {ratio:.2f})"
     )
+
+
+async def main(drivers: list[str]) -> None:
+    by_database: dict[str, list[str]] = {}
+    for driver in drivers:
+        by_database.setdefault(PAIRS[driver], []).append(driver)
+    for kind, of_kind in by_database.items():
+        await bench_database(kind, of_kind)
 
 
 if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    for kind in sys.argv[1:] or ["sqlite", "postgres", "mysql"]:
-        asyncio.run(bench(kind))
+    chosen = sys.argv[1:] or list(PAIRS)
+    unknown = [name for name in chosen if name not in PAIRS]
+    if unknown:
+        sys.exit(f"unknown driver(s) {unknown}; choose from {list(PAIRS)}")
+    asyncio.run(main(chosen))

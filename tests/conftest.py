@@ -15,6 +15,7 @@ pytest_plugins = [
     "tests.providers.sql",
     "tests.providers.redis",
     "tests.providers.tablestore",
+    "tests.otel",
 ]
 
 settings.register_profile(

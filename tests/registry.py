@@ -41,13 +41,64 @@ class Backend:
     persistent: bool
     """Whether two memory objects on the same (user, session) share their data."""
     marks: tuple[Any, ...] = field(default=())
+    repeat_share: float = 1.0
+    """Share of the randomised scenarios' examples (the stateful test) it runs: another
+    driver or mode of a database already in the suite runs every test, with fewer random
+    sequences, so the matrix stays affordable."""
 
+
+EXTRA = 0.25
+"""``repeat_share`` of the SQL pairs and modes beyond the first of each database."""
 
 BACKENDS: tuple[Backend, ...] = (
     Backend("inmemory", "inmemory_provider", persistent=False),
+    # SQL: every (database, driver) pair, on memmark's engine and in the caller's AsyncSession
     Backend("sqlite", "sqlite_provider", persistent=True),
+    Backend("sqlite_session", "sqlite_session_provider", persistent=True, repeat_share=EXTRA),
     Backend("postgres", "postgres_provider", persistent=True, marks=(pytest.mark.postgres,)),
+    Backend(
+        "postgres_session",
+        "postgres_session_provider",
+        persistent=True,
+        marks=(pytest.mark.postgres,),
+        repeat_share=EXTRA,
+    ),
+    Backend(
+        "postgres_psycopg",
+        "postgres_psycopg_provider",
+        persistent=True,
+        marks=(pytest.mark.postgres,),
+        repeat_share=EXTRA,
+    ),
+    Backend(
+        "postgres_psycopg_session",
+        "postgres_psycopg_session_provider",
+        persistent=True,
+        marks=(pytest.mark.postgres,),
+        repeat_share=EXTRA,
+    ),
     Backend("mysql", "mysql_provider", persistent=True, marks=(pytest.mark.mysql,)),
+    Backend(
+        "mysql_session",
+        "mysql_session_provider",
+        persistent=True,
+        marks=(pytest.mark.mysql,),
+        repeat_share=EXTRA,
+    ),
+    Backend(
+        "mysql_aiomysql",
+        "mysql_aiomysql_provider",
+        persistent=True,
+        marks=(pytest.mark.mysql,),
+        repeat_share=EXTRA,
+    ),
+    Backend(
+        "mysql_aiomysql_session",
+        "mysql_aiomysql_session_provider",
+        persistent=True,
+        marks=(pytest.mark.mysql,),
+        repeat_share=EXTRA,
+    ),
     Backend(  # an account without CREATE ROUTINE: add by statements, not the procedure
         "mysql_statements",
         "mysql_statements_provider",

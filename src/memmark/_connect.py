@@ -15,18 +15,24 @@ any other ``dialect+asyncdriver``   ``SQLStore``, if SQLAlchemy knows the async 
 ==================================  =========================================================
 
 Stores are imported only when their scheme is used, so a missing driver is reported as
-``ImportError`` with the ``pip install`` command, and only for the backend asked for.
+``ImportError`` with the ``pip install`` command, and only for the backend asked for. A URL
+memmark cannot parse (a port that is not a number, say) is a ``ValueError`` starting
+"cannot open storage URL", and a SQLite file in a directory that does not exist is a
+``FileNotFoundError`` naming that path, raised before any connection is tried.
 """
 
 from __future__ import annotations
 
+import errno
 import importlib.util
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from memmark._optional import require
 from memmark.store import StoreBase
 
-__all__ = ["ACCEPTED_SCHEMES", "connect", "storage_kind"]
+__all__ = ["ACCEPTED_SCHEMES", "connect", "sqlite_path", "storage_kind"]
 
 ACCEPTED_SCHEMES = (
     "sqlite+aiosqlite://",
@@ -66,6 +72,7 @@ def connect(url: str, **options: Any) -> StoreBase:
         TypeError: ``url`` is not a str.
         ValueError: the URL's scheme is not one memmark accepts; the message lists them.
         ImportError: the backend's driver is missing; the message has the ``pip install``.
+        FileNotFoundError: a SQLite file's directory does not exist (``filename`` names it).
     """
     kind, url = storage_kind(url)
     if kind == "redis":
@@ -74,6 +81,11 @@ def connect(url: str, **options: Any) -> StoreBase:
         return _store("RedisStore")(url, cluster=True, **options)  # type: ignore[no-any-return]
     if kind == "tablestore":
         return _store("TablestoreStore").from_env(**options)  # type: ignore[no-any-return]
+    path = sqlite_path(url)
+    if path is not None and not path.parent.is_dir():
+        raise FileNotFoundError(
+            errno.ENOENT, "the directory of this SQLite file does not exist", str(path)
+        )
     from sqlalchemy.exc import ArgumentError, InvalidRequestError
 
     try:
@@ -100,9 +112,11 @@ def storage_kind(url: str) -> tuple[str, str]:
         raise _unknown_scheme(f"{url!r} has no scheme")
     if scheme in {"redis", "rediss"}:
         _require_installed("redis", extra="redis", feature=f"A {scheme}:// URL")
+        _check_port(url)
         return "redis", url
     if scheme in {"redis+cluster", "rediss+cluster"}:
         _require_installed("redis", extra="redis", feature=f"A {scheme}:// URL")
+        _check_port(url)
         return "redis-cluster", f"{scheme.partition('+')[0]}://{rest}"
     if scheme == "tablestore":
         _require_installed("tablestore", extra="tablestore", feature="A tablestore:// URL")
@@ -118,6 +132,31 @@ def storage_kind(url: str) -> tuple[str, str]:
         module, extra = _SQL_DRIVERS[driver]
         _require_installed(module, extra=extra, feature=f"A {scheme}:// URL")
     return "sql", url
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The database file of a SQLite URL, or ``None`` (another backend, in-memory, a URI)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):  # not a URL SQLAlchemy parses, so no SQLite file
+        return None
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    if parsed.query.get("uri") == "true":
+        return None
+    return Path(database)
+
+
+def _check_port(url: str) -> None:
+    """Reject a port that is not a number before redis-py words it its own way."""
+    try:
+        urlsplit(url).port  # noqa: B018 (parsing the port is the check)
+    except ValueError:
+        raise _bad_url("its port is not a number from 0 to 65535") from None
 
 
 def _require_installed(module: str, *, extra: str, feature: str) -> None:
@@ -140,9 +179,13 @@ def _store(name: str) -> Any:
         raise ImportError(f"{name} is not available in this memmark build") from None
 
 
+def _bad_url(reason: str) -> ValueError:
+    """The error for a URL memmark cannot parse; never echoes the URL's credentials."""
+    return ValueError(f"cannot open storage URL: {reason}")
+
+
 def _unknown_scheme(reason: str) -> ValueError:
-    """The error for a URL memmark cannot open; never echoes the URL's credentials."""
-    return ValueError(
-        f"cannot open storage URL: {reason}. "
-        f"Accepted: {', '.join(ACCEPTED_SCHEMES)} or another SQLAlchemy async URL"
+    """The error for a URL whose scheme memmark cannot open; lists the accepted ones."""
+    return _bad_url(
+        f"{reason}. Accepted: {', '.join(ACCEPTED_SCHEMES)} or another SQLAlchemy async URL"
     )

@@ -132,9 +132,9 @@ def test_import_of_a_bad_file_is_one_error_line(
 def test_copy_with_filters_then_resume(stores: dict[str, DictStore]) -> None:
     fill(stores.setdefault("a", DictStore()))
     first = invoke("copy", "dict://a", "dict://b", "--user", "bob")
-    assert first.exit_code == 0 and "1 imported, 0 already there" in first.stderr
+    assert first.exit_code == 0 and "1 copied, 0 already there" in first.stderr
     rest = invoke("copy", "dict://a", "dict://b")
-    assert "2 imported, 1 already there" in rest.stderr
+    assert "2 copied, 1 already there" in rest.stderr
     assert invoke("export", "dict://b").stdout == invoke("export", "dict://a").stdout
 
 
@@ -185,9 +185,27 @@ def test_forget_user_leaves_other_users_intact(stores: dict[str, DictStore]) -> 
         (["sessions", "redis://127.0.0.1:1/0"], "error: StorageUnavailableError"),
         (["users", "mysql+asyncmy://root@127.0.0.1:1/x"], "error: StorageUnavailableError"),
         (
-            ["users", "sqlite+aiosqlite:////nonexistent-memmark-dir/x.db"],
-            "error: StorageUnavailableError: list_users: database unavailable",
+            ["import", "sqlite+aiosqlite:////nonexistent-memmark-dir/x.db", "-"],
+            "error: /nonexistent-memmark-dir/x.db: the directory of this SQLite file does not",
         ),
+        (
+            ["users", "sqlite+aiosqlite:////nonexistent-memmark-dir/x.db"],
+            "error: /nonexistent-memmark-dir/x.db: no such SQLite database",
+        ),
+        (
+            ["sessions", "redis://127.0.0.1:abc/15"],
+            "error: cannot open storage URL: its port is not a number from 0 to 65535",
+        ),
+        (["users", "dict://a", "--key-prefix", "p"], "error: cannot open storage URL: unknown"),
+        (
+            ["users", "redis://127.0.0.1:1/0", "--table-prefix", "p"],
+            "error: --table-prefix applies to SQL and tablestore:// URLs only",
+        ),
+        (
+            ["users", "sqlite+aiosqlite:///x.db", "--key-prefix", "p"],
+            "error: --key-prefix applies to redis:// URLs only",
+        ),
+        (["show", "dict://a", "-u", "alice", "-s", "nope"], "error: no session 'nope' of user"),
     ],
 )
 def test_errors_are_one_line_without_traceback(
@@ -235,7 +253,7 @@ def test_ctrl_c_stops_between_sessions(
     monkeypatch.setattr(cli_app, "export_sessions", interrupted_export)
     result = invoke("copy", "dict://a", "dict://b")
     assert result.exit_code == 130
-    assert "interrupted after whole sessions (1 imported, 0 already there)" in result.stderr
+    assert "interrupted after whole sessions (1 copied, 0 already there)" in result.stderr
     assert list(stores["b"].sessions) == [("alice", "s-1")]
 
 

@@ -10,11 +10,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 import memmark
 from memmark._cli._app import app
-from tests.store.test_transfer import fill
+from tests.providers.redis import REDIS_HOST, REDIS_PORT, delete_prefix, random_prefix
+from tests.store.test_transfer import LONG_AGO, fill
 
 SRC = Path(__file__).parents[2] / "src"
 MSG_REPR = re.compile(
@@ -97,3 +99,88 @@ def test_export_import_export_between_sqlite_files_is_byte_identical(tmp_path: P
     assert "3 imported" in runner.invoke(app, ["import", dst, str(dump)]).stderr
     assert runner.invoke(app, ["export", dst]).stdout == first.stdout
     assert "3 already there" in runner.invoke(app, ["copy", src, dst]).stderr
+
+
+def test_read_only_commands_never_create_a_sqlite_file(tmp_path: Path) -> None:
+    typo = tmp_path / "typo.db"
+    url = f"sqlite+aiosqlite:///{typo}"
+    for args in (
+        ["users", url],
+        ["sessions", url],
+        ["show", url, "-u", "u", "-s", "s"],
+        ["export", url],
+        ["delete-session", url, "-u", "u", "-s", "s", "--yes"],
+        ["forget-user", url, "-u", "u", "--yes"],
+        ["copy", url, f"sqlite+aiosqlite:///{tmp_path / 'dst.db'}"],
+        ["import-agentscope", url, f"sqlite+aiosqlite:///{tmp_path / 'dst.db'}"],
+    ):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 1, args
+        assert f"error: {typo}: no such SQLite database" in result.stderr, args
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_show_of_a_missing_session_fails(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'a.db'}"
+    asyncio.run(_fill_url(url))
+    result = runner.invoke(app, ["show", url, "-u", "alice", "-s", "typo"])
+    assert result.exit_code == 1
+    assert "error: no session 'typo' of user 'alice'" in result.stderr
+    assert runner.invoke(app, ["show", url, "-u", "alice", "-s", "s:2"]).exit_code == 0
+
+
+def test_copy_keeps_the_sources_updated_time_and_says_copied(tmp_path: Path) -> None:
+    src, dst = (f"sqlite+aiosqlite:///{tmp_path / name}" for name in ("a.db", "b.db"))
+    asyncio.run(_fill_url(src))
+    copied = runner.invoke(app, ["copy", src, dst])
+    assert copied.exit_code == 0 and "done: 3 copied, 0 already there" in copied.stderr
+    listed = runner.invoke(app, ["sessions", dst, "--user", "alice"]).stdout
+    assert LONG_AGO.strftime("%Y-%m-%d %H:%M:%S") in listed
+    dump = tmp_path / "dump.jsonl"
+    dump.write_text(runner.invoke(app, ["export", src]).stdout)
+    third = f"sqlite+aiosqlite:///{tmp_path / 'c.db'}"
+    assert "3 imported" in runner.invoke(app, ["import", third, str(dump)]).stderr
+    assert LONG_AGO.strftime("%Y-%m-%d %H:%M:%S") in runner.invoke(app, ["sessions", third]).stdout
+
+
+def test_prefix_options_reach_a_sql_store_with_another_table_prefix(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'a.db'}"
+
+    async def fill_prefixed() -> None:
+        async with memmark.connect(url, table_prefix="app_") as store:
+            await fill(store)
+
+    asyncio.run(fill_prefixed())
+    assert "alice" not in runner.invoke(app, ["users", url]).stdout
+    assert "alice" in runner.invoke(app, ["users", url, "--table-prefix", "app_"]).stdout
+    dst = f"sqlite+aiosqlite:///{tmp_path / 'b.db'}"
+    copied = runner.invoke(
+        app, ["copy", url, dst, "--table-prefix", "app_", "--to-table-prefix", "other_"]
+    )
+    assert "3 copied" in copied.stderr
+    assert "bob:x-y" in runner.invoke(app, ["users", dst, "--table-prefix", "other_"]).stdout
+
+
+@pytest.mark.redis
+def test_key_prefix_option_reaches_a_redis_store(redis_server: None) -> None:
+    prefix = random_prefix()
+    url = f"redis://{REDIS_HOST}:{REDIS_PORT}/0"
+
+    async def fill_prefixed() -> None:
+        async with memmark.connect(url, key_prefix=prefix) as store:
+            await fill(store)
+
+    async def cleanup() -> None:
+        async with memmark.connect(url) as store:
+            await delete_prefix(store.get_client(), prefix)  # type: ignore[attr-defined]
+
+    asyncio.run(fill_prefixed())
+    try:
+        listed = runner.invoke(app, ["sessions", url, "--key-prefix", prefix]).stdout
+        assert "s:2" in listed and "only" in listed
+        shown = runner.invoke(
+            app, ["show", url, "-u", "alice", "-s", "s:2", "--key-prefix", prefix]
+        )
+        assert shown.exit_code == 0 and "second" in shown.stdout
+    finally:
+        asyncio.run(cleanup())

@@ -7,13 +7,14 @@ import uuid
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
 
 from memmark.memory import MemoryBase
 from memmark.message import Msg
-from tests.registry import Provider
+from tests.registry import Backend, Provider
 
 T = TypeVar("T")
 IDS = [f"id{i}" for i in range(8)]
@@ -149,7 +150,11 @@ def _machine(run: Any, factory: Any) -> type[RuleBasedStateMachine]:
     return MemoryMachine
 
 
-def test_random_operation_sequences_match_the_model(backend_provider: Provider) -> None:
+def test_random_operation_sequences_match_the_model(
+    backend_provider: Provider, request: pytest.FixtureRequest
+) -> None:
+    backend: Backend = request.node.callspec.params["backend_provider"]
+    examples = max(10, round(settings.default.max_examples * backend.repeat_share))
     with asyncio.Runner() as runner:
 
         def run(coro: Coroutine[Any, Any, T]) -> T:
@@ -160,7 +165,8 @@ def test_random_operation_sequences_match_the_model(backend_provider: Provider) 
         try:
             machine = _machine(run, factory)
             run_state_machine_as_test(
-                machine, settings=settings(settings.default, stateful_step_count=30)
+                machine,
+                settings=settings(settings.default, max_examples=examples, stateful_step_count=30),
             )
         finally:
             run(context.__aexit__(None, None, None))

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 from memmark.memory import InMemoryMemory
@@ -107,3 +109,17 @@ async def test_bad_state_is_rejected_before_anything_changes(memory_factory, sta
     with pytest.raises(error):
         await memory.import_state(state)
     assert await marks_by_content(memory) == [("kept", ["k"])]
+
+
+@pytest.mark.parametrize(
+    ("updated_at", "error"),
+    [("2020-01-01T00:00:00+00:00", TypeError), (datetime(2020, 1, 1), ValueError)],
+)
+async def test_import_state_rejects_a_bad_updated_at_before_writing(
+    memory_factory, updated_at, error
+) -> None:
+    memory = await memory_factory()
+    await memory.add(msg("kept"))
+    with pytest.raises(error, match="updated_at"):
+        await memory.import_state({"_compressed_summary": "", "content": []}, updated_at=updated_at)
+    assert await contents(memory) == ["kept"]

@@ -13,10 +13,12 @@ from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
-from memmark.memory import MemoryBase
+from memmark.memory import AsyncSQLAlchemyMemory, MemoryBase
 from memmark.store import SQLStore
 from tests.registry import MemoryFactory, Provider
 from tests.servers import port_open, require_server
@@ -25,12 +27,12 @@ PG_HOST, PG_PORT = "127.0.0.1", 5432
 MYSQL_HOST, MYSQL_PORT = "127.0.0.1", 3306
 
 
-def postgres_url(database: str) -> str:
-    return f"postgresql+asyncpg://postgres@{PG_HOST}:{PG_PORT}/{database}"
+def postgres_url(database: str, driver: str = "asyncpg") -> str:
+    return f"postgresql+{driver}://postgres@{PG_HOST}:{PG_PORT}/{database}"
 
 
-def mysql_url(database: str, user: str = "root") -> str:
-    return f"mysql+asyncmy://{user}@{MYSQL_HOST}:{MYSQL_PORT}/{database}?charset=utf8mb4"
+def mysql_url(database: str, user: str = "root", driver: str = "asyncmy") -> str:
+    return f"mysql+{driver}://{user}@{MYSQL_HOST}:{MYSQL_PORT}/{database}?charset=utf8mb4"
 
 
 def fresh_prefix() -> str:
@@ -125,33 +127,11 @@ def mysql_database() -> Iterator[_ServerDatabase]:
         database.drop()
 
 
-@pytest.fixture
-def postgres_url_for_test(postgres_database: _ServerDatabase) -> str:
-    return postgres_url(postgres_database.require())
-
-
-@pytest.fixture
-def mysql_url_for_test(mysql_database: _ServerDatabase) -> str:
-    return mysql_url(mysql_database.require())
-
-
-@pytest.fixture
-def mysql_statements_url_for_test(mysql_database: _ServerDatabase) -> str:
-    """MariaDB through an account without CREATE ROUTINE: ``add`` takes plain statements."""
-    user = mysql_database.require_user_without_routines()
-    return mysql_url(mysql_database.require(), user)
-
-
-@pytest.fixture
-def sqlite_url_for_test(tmp_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'memmark.db'}"
-
-
 def _provider(url: str) -> Provider:
     """Memories on an engine ``SQLStore`` creates, tuned as ``memmark.connect`` gives it.
 
     Its pool takes connections back without a rollback, so a transaction memmark left open
-    would show. Engines of the caller's are covered by the SQL-specific tests.
+    would show.
     """
 
     @asynccontextmanager
@@ -176,24 +156,100 @@ def _provider(url: str) -> Provider:
     return open_storage
 
 
+def _session_provider(url: str) -> Provider:
+    """Memories in the caller's ``AsyncSession``, on an engine made as the tutorial makes it.
+
+    The engine is ``create_async_engine(url)`` (default pool, rollback on return). Every
+    memory of a test works in one ``AsyncSession``, one transaction the caller commits at
+    the end: memory objects share it as a request handler's memories would, so they see
+    each other's writes and take turns on it.
+    """
+
+    @asynccontextmanager
+    async def open_storage() -> AsyncIterator[MemoryFactory]:
+        engine = create_async_engine(url)
+        session = AsyncSession(engine)
+        prefix = fresh_prefix()
+        memories: list[MemoryBase] = []
+
+        async def factory(
+            *, user_id: str = "default_user", session_id: str = "default_session"
+        ) -> MemoryBase:
+            memory = AsyncSQLAlchemyMemory(session, user_id, session_id, table_prefix=prefix)
+            memories.append(memory)
+            return memory
+
+        try:
+            yield factory
+            await session.commit()
+        finally:
+            for memory in memories:
+                await memory.close()
+            await session.close()
+            await engine.dispose()
+
+    return open_storage
+
+
+# One URL fixture per (database, driver) pair; each pair runs in both modes.
 @pytest.fixture
-def sqlite_provider(sqlite_url_for_test: str) -> Provider:
-    return _provider(sqlite_url_for_test)
+def sqlite_url_for_test(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'memmark.db'}"
 
 
 @pytest.fixture
-def postgres_provider(postgres_url_for_test: str) -> Provider:
-    return _provider(postgres_url_for_test)
+def postgres_url_for_test(postgres_database: _ServerDatabase) -> str:
+    return postgres_url(postgres_database.require())
 
 
 @pytest.fixture
-def mysql_provider(mysql_url_for_test: str) -> Provider:
-    return _provider(mysql_url_for_test)
+def postgres_psycopg_url_for_test(postgres_database: _ServerDatabase) -> str:
+    return postgres_url(postgres_database.require(), driver="psycopg")
 
 
 @pytest.fixture
-def mysql_statements_provider(mysql_statements_url_for_test: str) -> Provider:
-    return _provider(mysql_statements_url_for_test)
+def mysql_url_for_test(mysql_database: _ServerDatabase) -> str:
+    return mysql_url(mysql_database.require())
+
+
+@pytest.fixture
+def mysql_aiomysql_url_for_test(mysql_database: _ServerDatabase) -> str:
+    return mysql_url(mysql_database.require(), driver="aiomysql")
+
+
+@pytest.fixture
+def mysql_statements_url_for_test(mysql_database: _ServerDatabase) -> str:
+    """MariaDB through an account without CREATE ROUTINE: ``add`` takes plain statements."""
+    user = mysql_database.require_user_without_routines()
+    return mysql_url(mysql_database.require(), user)
+
+
+def _engine_and_session_providers(pair: str) -> tuple[Any, Any]:
+    """The two provider fixtures of a pair: ``<pair>_provider``, ``<pair>_session_provider``."""
+    url_fixture = f"{pair}_url_for_test"
+
+    def engine_mode(request: pytest.FixtureRequest) -> Provider:
+        return _provider(str(request.getfixturevalue(url_fixture)))
+
+    def session_mode(request: pytest.FixtureRequest) -> Provider:
+        return _session_provider(str(request.getfixturevalue(url_fixture)))
+
+    return (
+        pytest.fixture(name=f"{pair}_provider")(engine_mode),
+        pytest.fixture(name=f"{pair}_session_provider")(session_mode),
+    )
+
+
+sqlite_provider, sqlite_session_provider = _engine_and_session_providers("sqlite")
+postgres_provider, postgres_session_provider = _engine_and_session_providers("postgres")
+postgres_psycopg_provider, postgres_psycopg_session_provider = _engine_and_session_providers(
+    "postgres_psycopg"
+)
+mysql_provider, mysql_session_provider = _engine_and_session_providers("mysql")
+mysql_aiomysql_provider, mysql_aiomysql_session_provider = _engine_and_session_providers(
+    "mysql_aiomysql"
+)
+mysql_statements_provider = _engine_and_session_providers("mysql_statements")[0]
 
 
 @pytest.fixture(

@@ -4,21 +4,35 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from memmark._core import Snapshot
 from memmark.memory import InMemoryMemory, MemoryBase
 from memmark.store import SessionInfo, StoreBase
+
+DEFAULT_UPDATED_AT = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+class _DictMemory(InMemoryMemory):
+    """An InMemoryMemory that remembers the last-update time an import asks it to keep."""
+
+    updated_at = DEFAULT_UPDATED_AT
+
+    async def _replace(self, snapshot: Snapshot) -> None:
+        await super()._replace(snapshot)
+        if snapshot.updated_at is not None:
+            self.updated_at = snapshot.updated_at
 
 
 class DictStore(StoreBase):
     """Sessions in a dict of this process; memories of one session share one object."""
 
     def __init__(self) -> None:
-        self.sessions: dict[tuple[str, str], InMemoryMemory] = {}
+        self.sessions: dict[tuple[str, str], _DictMemory] = {}
         self.closed = False
 
     def _open_memory(self, user_id: str, session_id: str) -> MemoryBase:
         key = (user_id, session_id)
         if key not in self.sessions:
-            self.sessions[key] = InMemoryMemory(user_id=user_id, session_id=session_id)
+            self.sessions[key] = _DictMemory(user_id=user_id, session_id=session_id)
         return self.sessions[key]
 
     def _existing(self) -> list[tuple[str, str]]:
@@ -48,7 +62,7 @@ class DictStore(StoreBase):
                     key[0],
                     key[1],
                     len(state["content"]),
-                    datetime(2026, 1, 1, tzinfo=timezone.utc),
+                    self.sessions[key].updated_at,
                     bool(state["_compressed_summary"]),
                 )
             )

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import pytest
 
 import memmark
-from memmark._connect import storage_kind
+from memmark._connect import sqlite_path, storage_kind
 
 
 @pytest.mark.parametrize(
@@ -113,3 +114,32 @@ async def test_tablestore_url_reads_the_environment(monkeypatch: pytest.MonkeyPa
         assert type(store).__name__ == "TablestoreStore"
     finally:
         await store.close()
+
+
+@pytest.mark.parametrize("url", ["redis://127.0.0.1:abc/15", "redis+cluster://h:99999"])
+def test_a_bad_redis_port_gets_the_cannot_open_prefix(url: str) -> None:
+    with pytest.raises(ValueError, match=r"^cannot open storage URL: its port is not a number"):
+        memmark.connect(url)
+
+
+def test_a_sqlite_file_in_a_missing_directory_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "missing" / "x.db"
+    with pytest.raises(FileNotFoundError) as raised:
+        memmark.connect(f"sqlite+aiosqlite:///{path}")
+    assert raised.value.filename == str(path)
+    assert not path.parent.exists()
+
+
+@pytest.mark.parametrize(
+    ("url", "path"),
+    [
+        ("sqlite+aiosqlite:///a/b.db", "a/b.db"),
+        ("sqlite+aiosqlite://", None),
+        ("sqlite+aiosqlite:///:memory:", None),
+        ("sqlite+aiosqlite:///file:b.db?uri=true", None),
+        ("postgresql+asyncpg://u@h/db", None),
+        ("redis://h:abc/0", None),
+    ],
+)
+def test_sqlite_path(url: str, path: str | None) -> None:
+    assert sqlite_path(url) == (None if path is None else Path(path))

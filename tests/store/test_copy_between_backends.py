@@ -9,7 +9,7 @@ import pytest
 
 from memmark.store import ImportReport, copy, dump_record, export_sessions, import_sessions
 from tests.store.stores import STORE_KINDS, OpenStore
-from tests.store.test_transfer import export_lines, fill
+from tests.store.test_transfer import LONG_AGO, export_lines, fill
 
 PAIRS = [
     pytest.param(a.values[0], b.values[0], id=f"{a.id}-to-{b.id}", marks=[*a.marks, *b.marks])
@@ -28,6 +28,8 @@ async def test_copy_is_lossless_and_resumable(
         assert first == ImportReport(imported=2, skipped=0)
         assert await copy(src, dst) == ImportReport(imported=1, skipped=2)
         assert await export_lines(dst) == await export_lines(src)
+        times = {i.session_id: i.updated_at for i in (await dst.list_sessions("alice")).items}
+        assert times["s:2"] == LONG_AGO
 
 
 @pytest.mark.parametrize("kind", STORE_KINDS)

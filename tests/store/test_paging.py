@@ -105,3 +105,24 @@ async def test_forget_user_leaves_other_users_intact(kind: str, open_store: Open
         assert remaining == [("keep-1", "a"), ("keep-1", "b"), ("keep-2", "a"), ("keep-2", "b")]
         async with store.memory("keep-2", "b") as memory:
             assert [m.content for m in await memory.get_memory()] == ["keep-2/b"]
+
+
+@pytest.mark.parametrize("kind", STORE_KINDS)
+async def test_cleared_and_deleted_sessions_leave_the_same_listings(
+    kind: str, open_store: OpenStore
+) -> None:
+    async with open_store(kind) as store:
+        for user_id, session_id in (("u", "cleared"), ("u", "deleted"), ("v", "only")):
+            async with store.memory(user_id, session_id) as memory:
+                await memory.add(Msg("a", "x", "user"))
+                await memory.update_compressed_summary("s")
+        async with store.memory("u", "cleared") as memory:
+            await memory.clear()
+        assert await store.delete_session("u", "deleted")
+        assert [i.session_id for i in (await store.list_sessions("u")).items] == []
+        assert (await store.list_users()).items == ["v"]
+        async with store.memory("v", "only") as memory:
+            await memory.clear()
+        assert (await store.list_users()).items == []
+        assert not await store.delete_session("u", "cleared")
+        assert await store.delete_user("u") == 0

@@ -163,3 +163,18 @@ async def test_cluster_store_from_url(redis_cluster: Any) -> None:
             assert await store.delete_user("u") == 20
         finally:
             await delete_prefix(store.get_client(), prefix)
+
+
+async def test_clear_and_delete_session_leave_the_same_keys_behind(open_store: Any) -> None:
+    async with open_store() as store:
+        await _fill(store, [("u", "cleared"), ("u", "deleted"), ("v", "only")])
+        memory = store.memory("u", "cleared")
+        await memory.clear()
+        assert await store.delete_session("u", "deleted")
+        await store.memory("v", "only").clear()
+        client = store.get_client()
+        leftovers = [key async for key in client.scan_iter(match=f"{store._prefix}:*")]
+        assert leftovers == []
+        await memory.add(Msg("Alice", "again", "user"))  # the same object registers again
+        assert (await store.list_users()).items == ["u"]
+        assert [i.session_id for i in (await store.list_sessions("u")).items] == ["cleared"]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import pytest
 
 from memmark.message import Msg
@@ -14,6 +16,9 @@ from memmark.store._transfer import (
 )
 from tests.store.dict_store import DictStore
 
+LONG_AGO = datetime(2020, 2, 3, 4, 5, 6, tzinfo=timezone.utc)
+"""The last-update time of ``fill``'s session ("alice", "s:2"), kept by every copy."""
+
 
 async def fill(store: StoreBase) -> None:
     """Three users, unicode and ids with '-' and ':', marks and a summary."""
@@ -23,6 +28,7 @@ async def fill(store: StoreBase) -> None:
         await memory.update_compressed_summary("we said hello")
     async with store.memory("alice", "s:2") as memory:
         await memory.add(Msg("Alice", "second", "user"), marks="hint")
+        await memory.import_state(await memory.export_state(), updated_at=LONG_AGO)
     async with store.memory("bob:x-y", "only") as memory:
         await memory.update_compressed_summary("summary only")
 

@@ -1,9 +1,13 @@
 """The ``memmark`` commands: a thin layer over ``memmark.connect`` and the store API.
 
 Every command opens the store of a storage URL (see ``memmark.connect``), does its work in
-one event loop and closes the store. Failures the user can act on (a bad URL, an unreachable
-server, a missing driver, a malformed file) end with one ``error:`` line on stderr and exit
-code 1, never a traceback; Ctrl-C during a transfer stops between sessions (exit code 130).
+one event loop and closes the store. Commands that read or delete (``users``, ``sessions``,
+``show``, ``export``, ``delete-session``, ``forget-user`` and the source of ``copy`` /
+``import-agentscope``) never create storage: a SQLite file that does not exist is an error
+naming it. ``--table-prefix`` / ``--key-prefix`` reach stores created with a non-default
+prefix. Failures the user can act on (a bad URL, an unreachable server, a missing driver, a
+malformed file, a missing session) end with one ``error:`` line on stderr and exit code 1,
+never a traceback; Ctrl-C during a transfer stops between sessions (exit code 130).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from rich.console import Console
 
 from memmark._agentscope_import import agentscope_records
 from memmark._cli import _render
-from memmark._connect import connect
+from memmark._connect import connect, sqlite_path, storage_kind
 from memmark.errors import MemmarkError
 from memmark.message import Msg
 from memmark.store import (
@@ -65,6 +69,11 @@ SessionsFilter = Annotated[
 LimitOpt = Annotated[int, typer.Option("--limit", "-n", help="Rows per page.", min=1, max=10_000)]
 CursorOpt = Annotated[str | None, typer.Option("--cursor", help="Page to show, from a hint.")]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+TablePrefixOpt = Annotated[
+    str | None,
+    typer.Option(help="Table prefix of a SQL store (default memmark_) or Tablestore's (memmark)."),
+]
+KeyPrefixOpt = Annotated[str | None, typer.Option(help="Key prefix of a Redis store (memmark).")]
 
 
 def _stdout() -> Console:
@@ -104,6 +113,8 @@ def _run(work: Callable[[], Awaitable[ResultT]]) -> ResultT:
 async def _guarded(work: Callable[[], Awaitable[ResultT]]) -> ResultT:
     try:
         return await work()
+    except _Failure:
+        raise
     except MemmarkError as exc:
         message = f"{type(exc).__name__}: {exc}"
     except (ImportError, ValueError, TypeError) as exc:
@@ -117,11 +128,51 @@ async def _guarded(work: Callable[[], Awaitable[ResultT]]) -> ResultT:
     raise _Failure(message)
 
 
-def _on_store(url: str, work: Callable[[StoreBase], Awaitable[ResultT]]) -> ResultT:
-    """Open the store of ``url``, run ``work`` on it, close it; errors as :func:`_run` says."""
+class _Target:
+    """A storage URL with the prefix options given for it, opened on demand."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        table_prefix: str | None = None,
+        key_prefix: str | None = None,
+        must_exist: bool = False,
+    ) -> None:
+        self.url = url
+        self._table_prefix = table_prefix
+        self._key_prefix = key_prefix
+        self._must_exist = must_exist
+
+    def open(self) -> StoreBase:
+        """Connect, refusing a prefix option the URL's backend has no use for.
+
+        Raises:
+            _Failure: the command must not create storage and the SQLite file does not exist.
+            ValueError: a prefix option does not apply to this URL's backend.
+        """
+        options: dict[str, str] = {}
+        path = sqlite_path(self.url)
+        plain = path is None and self._table_prefix is self._key_prefix is None
+        kind = "" if plain else storage_kind(self.url)[0]  # a bad URL fails here first
+        if self._table_prefix is not None:
+            if kind not in {"sql", "tablestore"}:
+                raise ValueError("--table-prefix applies to SQL and tablestore:// URLs only")
+            options["table_name" if kind == "tablestore" else "table_prefix"] = self._table_prefix
+        if self._key_prefix is not None:
+            if kind not in {"redis", "redis-cluster"}:
+                raise ValueError("--key-prefix applies to redis:// URLs only")
+            options["key_prefix"] = self._key_prefix
+        if self._must_exist and path is not None and not path.is_file():
+            raise _Failure(f"{path}: no such SQLite database (this command never creates one)")
+        return connect(self.url, **options)
+
+
+def _on_store(target: _Target, work: Callable[[StoreBase], Awaitable[ResultT]]) -> ResultT:
+    """Open the store of ``target``, run ``work`` on it, close it; errors as :func:`_run` says."""
 
     async def opened() -> ResultT:
-        async with connect(url) as store:
+        async with target.open() as store:
             return await work(store)
 
     return _run(opened)
@@ -156,18 +207,23 @@ async def _transfer(
     title: str,
     dst: StoreBase,
     records: Callable[[], AsyncIterable[dict[str, Any]]],
+    *,
+    done: str = "imported",
 ) -> None:
-    """Import ``records`` into ``dst`` with a progress bar; Ctrl-C stops between sessions."""
+    """Import ``records`` into ``dst`` with a progress bar; Ctrl-C stops between sessions.
+
+    ``done`` is the verb for the sessions written ("imported", "copied").
+    """
     err = _stderr()
     with _stop_on_interrupt() as stop, _render.progress(err) as bar:
         task = bar.add_task(title, total=None, detail="")
 
         def advance(report: ImportReport) -> None:
-            detail = f"imported {report.imported}, already there {report.skipped}"
+            detail = f"{done} {report.imported}, already there {report.skipped}"
             bar.update(task, completed=report.total, detail=detail)
 
         report = await import_sessions(dst, _until(stop, records()), on_progress=advance)
-    summary = f"{report.imported} imported, {report.skipped} already there"
+    summary = f"{report.imported} {done}, {report.skipped} already there"
     if stop.is_set():
         _fail(f"interrupted after whole sessions ({summary}); run again to resume", 130)
     err.print(f"done: {summary}", highlight=False)
@@ -178,6 +234,8 @@ def demo(
     url: Annotated[
         str, typer.Argument(help="Storage URL; default: memmark-demo.db in this directory.")
     ] = DEMO_URL,
+    table_prefix: TablePrefixOpt = None,
+    key_prefix: KeyPrefixOpt = None,
 ) -> None:
     """Run the tutorial's walkthrough on a real store and print what the tutorial prints."""
 
@@ -212,13 +270,20 @@ def demo(
             soft_wrap=True,
         )
 
-    _on_store(url, work)
+    _on_store(_Target(url, table_prefix=table_prefix, key_prefix=key_prefix), work)
 
 
 @app.command()
-def users(url: UrlArg, limit: LimitOpt = DEFAULT_PAGE_SIZE, cursor: CursorOpt = None) -> None:
+def users(
+    url: UrlArg,
+    limit: LimitOpt = DEFAULT_PAGE_SIZE,
+    cursor: CursorOpt = None,
+    table_prefix: TablePrefixOpt = None,
+    key_prefix: KeyPrefixOpt = None,
+) -> None:
     """List the users that have sessions, one page at a time."""
-    page = _on_store(url, lambda store: store.list_users(limit=limit, cursor=cursor))
+    target = _Target(url, table_prefix=table_prefix, key_prefix=key_prefix, must_exist=True)
+    page = _on_store(target, lambda store: store.list_users(limit=limit, cursor=cursor))
     _stdout().print(_render.users_table(page.items))
     _next_page_hint(["users", url], limit, page.next_cursor)
 
@@ -229,9 +294,12 @@ def sessions(
     user: Annotated[str | None, typer.Option("--user", "-u", help="Only this user.")] = None,
     limit: LimitOpt = DEFAULT_PAGE_SIZE,
     cursor: CursorOpt = None,
+    table_prefix: TablePrefixOpt = None,
+    key_prefix: KeyPrefixOpt = None,
 ) -> None:
     """List sessions with message counts, last update and summary, one page at a time."""
-    page = _on_store(url, lambda store: store.list_sessions(user, limit=limit, cursor=cursor))
+    target = _Target(url, table_prefix=table_prefix, key_prefix=key_prefix, must_exist=True)
+    page = _on_store(target, lambda store: store.list_sessions(user, limit=limit, cursor=cursor))
     _stdout().print(_render.sessions_table(page.items))
     _next_page_hint(["sessions", url, *(["--user", user] if user else [])], limit, page.next_cursor)
 
@@ -256,17 +324,25 @@ def show(
     exclude_mark: Annotated[str | None, typer.Option(help="Hide messages with this mark.")] = None,
     limit: Annotated[int | None, typer.Option("--limit", "-n", help="Newest N only.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead.")] = False,
+    table_prefix: TablePrefixOpt = None,
+    key_prefix: KeyPrefixOpt = None,
 ) -> None:
-    """Show a session's messages with their marks, and its summary."""
+    """Show a session's messages with their marks, and its summary.
+
+    A session that holds neither a message nor a summary does not exist: exit code 1.
+    """
 
     async def work(store: StoreBase) -> tuple[str, list[tuple[Msg, list[str]]]]:
         async with store.memory(user, session) as memory:
             msgs = await memory.get_memory(mark, exclude_mark, prepend_summary=False, limit=limit)
             state = await memory.export_state()
+        if not state["content"] and not state["_compressed_summary"]:
+            raise _Failure(f"no session {session!r} of user {user!r}")
         marks = {entry[0]["id"]: entry[1] for entry in state["content"]}
         return state["_compressed_summary"], [(msg, marks.get(msg.id, [])) for msg in msgs]
 
-    summary, shown = _on_store(url, work)
+    target = _Target(url, table_prefix=table_prefix, key_prefix=key_prefix, must_exist=True)
+    summary, shown = _on_store(target, work)
     if as_json:
         document = {
             "user_id": user,
@@ -292,6 +368,8 @@ def export_command(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
     ] = None,
+    table_prefix: TablePrefixOpt = None,
+    key_prefix: KeyPrefixOpt = None,
 ) -> None:
     """Write sessions as JSON Lines, one session per line (stdout by default)."""
 
@@ -305,7 +383,8 @@ def export_command(
                 bar.update(task, completed=count)
         return count
 
-    count = _on_store(url, work)
+    target = _Target(url, table_prefix=table_prefix, key_prefix=key_prefix, must_exist=True)
+    count = _on_store(target, work)
     _stderr().print(f"exported {count} session(s)", highlight=False)
 
 
@@ -323,6 +402,8 @@ def _open_output(path: Path | None) -> Iterator[TextIO]:
 def import_command(
     url: UrlArg,
     file: Annotated[Path, typer.Argument(help="JSON Lines from `memmark export`; - for stdin.")],
+    table_prefix: TablePrefixOpt = None,
+    key_prefix: KeyPrefixOpt = None,
 ) -> None:
     """Import sessions from JSON Lines; sessions already equal are skipped, so re-runs resume."""
 
@@ -333,7 +414,7 @@ def import_command(
         with file.open(encoding="utf-8") as lines:
             await _transfer("importing", store, lambda: _aiter(load_records(lines)))
 
-    _on_store(url, work)
+    _on_store(_Target(url, table_prefix=table_prefix, key_prefix=key_prefix), work)
 
 
 async def _aiter(records: Iterator[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
@@ -347,39 +428,64 @@ def copy_command(
     dst: Annotated[str, typer.Argument(help="Storage URL to write.")],
     user: UsersFilter = None,
     session: SessionsFilter = None,
+    table_prefix: Annotated[str | None, typer.Option(help="SQL/Tablestore prefix of SRC.")] = None,
+    key_prefix: Annotated[str | None, typer.Option(help="Redis key prefix of SRC.")] = None,
+    to_table_prefix: Annotated[
+        str | None, typer.Option(help="SQL/Tablestore prefix of DST.")
+    ] = None,
+    to_key_prefix: Annotated[str | None, typer.Option(help="Redis key prefix of DST.")] = None,
 ) -> None:
-    """Copy sessions between stores, one at a time; re-running skips copied sessions."""
+    """Copy sessions between stores, one at a time; re-running skips copied sessions.
+
+    Each copy keeps its source's last-update time.
+    """
+    destination = _Target(dst, table_prefix=to_table_prefix, key_prefix=to_key_prefix)
 
     async def work(source: StoreBase) -> None:
-        async with connect(dst) as target:
-            await _transfer("copying", target, lambda: export_sessions(source, user, session))
+        async with destination.open() as target:
+            await _transfer(
+                "copying", target, lambda: export_sessions(source, user, session), done="copied"
+            )
 
-    _on_store(src, work)
+    _on_store(_Target(src, table_prefix=table_prefix, key_prefix=key_prefix, must_exist=True), work)
 
 
 @app.command("import-agentscope")
 def import_agentscope_command(
     src: Annotated[str, typer.Argument(help="AgentScope's SQLAlchemy async URL or redis://.")],
     dst: Annotated[str, typer.Argument(help="Storage URL to write.")],
+    table_prefix: TablePrefixOpt = None,
+    key_prefix: KeyPrefixOpt = None,
 ) -> None:
     """Import an AgentScope 1.x deployment's memories (SQL tables or Redis keys).
 
     SQL is read page by page; Redis sessions are found by SCAN (fine for a one-off migration).
     Re-running skips sessions already imported.
     """
+    source = sqlite_path(src)
+    if source is not None and not source.is_file():
+        _fail(f"{source}: no such SQLite database (the AgentScope source is only read)")
 
     async def work(target: StoreBase) -> None:
         await _transfer("importing from AgentScope", target, lambda: agentscope_records(src))
 
-    _on_store(dst, work)
+    _on_store(_Target(dst, table_prefix=table_prefix, key_prefix=key_prefix), work)
 
 
 @app.command("delete-session")
-def delete_session(url: UrlArg, user: UserOpt, session: SessionOpt, yes: YesOpt = False) -> None:
+def delete_session(
+    url: UrlArg,
+    user: UserOpt,
+    session: SessionOpt,
+    yes: YesOpt = False,
+    table_prefix: TablePrefixOpt = None,
+    key_prefix: KeyPrefixOpt = None,
+) -> None:
     """Delete one session: its messages, marks and summary."""
     if not yes:
         typer.confirm(f"Delete session {session!r} of user {user!r}?", abort=True, err=True)
-    existed = _on_store(url, lambda store: store.delete_session(user, session))
+    target = _Target(url, table_prefix=table_prefix, key_prefix=key_prefix, must_exist=True)
+    existed = _on_store(target, lambda store: store.delete_session(user, session))
     _stderr().print(
         f"deleted session {session!r} of {user!r}" if existed else "no such session",
         highlight=False,
@@ -387,9 +493,16 @@ def delete_session(url: UrlArg, user: UserOpt, session: SessionOpt, yes: YesOpt 
 
 
 @app.command("forget-user")
-def forget_user(url: UrlArg, user: UserOpt, yes: YesOpt = False) -> None:
+def forget_user(
+    url: UrlArg,
+    user: UserOpt,
+    yes: YesOpt = False,
+    table_prefix: TablePrefixOpt = None,
+    key_prefix: KeyPrefixOpt = None,
+) -> None:
     """Delete every session of a user (a "forget me" request)."""
     if not yes:
         typer.confirm(f"Delete every session of user {user!r}?", abort=True, err=True)
-    count = _on_store(url, lambda store: store.delete_user(user))
+    target = _Target(url, table_prefix=table_prefix, key_prefix=key_prefix, must_exist=True)
+    count = _on_store(target, lambda store: store.delete_user(user))
     _stderr().print(f"deleted {count} session(s) of {user!r}", highlight=False)

@@ -15,9 +15,11 @@ from memmark._core._record import (
     StoredMessage,
     decode_payload,
     encode_payload,
+    epoch_ms,
 )
 from memmark._core._state import decode_state, encode_state
 from memmark._core._store_base import Page, SessionInfo, StoreBase
+from memmark._core._telemetry import configure as configure_telemetry
 from memmark._core._validation import (
     IDENTITY_MAX_LENGTH,
     MARK_MAX_LENGTH,
@@ -30,6 +32,7 @@ from memmark._core._validation import (
     check_optional_mark,
     check_summary,
     check_text,
+    check_timestamp,
 )
 
 __all__ = [
@@ -52,8 +55,11 @@ __all__ = [
     "check_optional_mark",
     "check_summary",
     "check_text",
+    "check_timestamp",
+    "configure_telemetry",
     "decode_payload",
     "decode_state",
     "encode_payload",
     "encode_state",
+    "epoch_ms",
 ]

@@ -19,21 +19,26 @@ primitive              contract
 ``_wipe``              delete every message, mark and the summary of this session
 ``_pop``               remove the newest message and return it (``None`` when empty);
                        atomic: two concurrent pops never return the same message
-``_replace``           optional: atomically swap the whole session for a snapshot
+``_replace``           optional: atomically swap the whole session for a snapshot, and
+                       record ``snapshot.updated_at`` (if set) as its last-update time
 =====================  ===================================================================
 
-Every primitive acts on this memory's (user_id, session_id) only.
+Every primitive acts on this memory's (user_id, session_id) only. Every public operation
+emits OpenTelemetry spans and metrics when a provider is configured (see
+:mod:`memmark._core._telemetry`); a backend only names itself in ``_telemetry_backend``.
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from memmark._core._closing import AsyncClosing
 from memmark._core._record import Snapshot, StoredMessage, decode_payload, encode_payload
 from memmark._core._state import decode_state, encode_state
+from memmark._core._telemetry import instrument_operations
 from memmark._core._validation import (
     check_identity,
     check_limit,
@@ -42,6 +47,7 @@ from memmark._core._validation import (
     check_msgs,
     check_optional_mark,
     check_summary,
+    check_timestamp,
 )
 from memmark.errors import ContentTooLargeError
 from memmark.message import Msg
@@ -49,6 +55,7 @@ from memmark.message import Msg
 __all__ = ["MemoryBase"]
 
 
+@instrument_operations
 class MemoryBase(AsyncClosing):
     """Conversation memory of one (user_id, session_id): messages with marks, and a summary.
 
@@ -223,18 +230,36 @@ class MemoryBase(AsyncClosing):
         snapshot = await self._select(mark=None, exclude_mark=None, limit=None, with_marks=True)
         return encode_state(snapshot)
 
-    async def import_state(self, state: dict[str, Any]) -> None:
+    async def import_state(
+        self, state: dict[str, Any], *, updated_at: datetime | None = None
+    ) -> None:
         """Replace the whole session with a state from :meth:`export_state` (any backend).
 
         The state is checked completely before anything is written.
+
+        Args:
+            state: The session, in the tutorial's ``state_dict`` format.
+            updated_at: The session's last-update time to keep (a copy keeps its source's),
+                timezone-aware; ``None`` records now. Backends that record the time
+                (``SessionInfo.updated_at``) store it to their own precision.
+
+        Raises:
+            TypeError, ValueError: the state or ``updated_at`` is malformed.
         """
-        snapshot = decode_state(state, strict=True)
+        when = check_timestamp("updated_at", updated_at)
+        decoded = decode_state(state, strict=True)
+        snapshot = Snapshot(decoded.summary, decoded.messages, when)
         self._check_sizes(snapshot.messages)
         self._check_summary_size(snapshot.summary)
         await self._replace(snapshot)
 
     async def close(self) -> None:
         """Release what this memory created itself; resources passed in stay the caller's."""
+
+    @property
+    def _telemetry_backend(self) -> str:
+        """This backend's ``memmark.backend`` in telemetry; each backend names itself."""
+        return type(self).__name__
 
     def _check_sizes(self, records: Iterable[StoredMessage]) -> None:
         """Raise before any write if a payload exceeds :attr:`max_payload_bytes`."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from memmark.message import Msg
@@ -16,6 +17,7 @@ __all__ = [
     "StoredMessage",
     "decode_payload",
     "encode_payload",
+    "epoch_ms",
 ]
 
 PAYLOAD_MAX_DEPTH = 64
@@ -47,6 +49,16 @@ class Snapshot:
 
     summary: str
     messages: list[StoredMessage] = field(default_factory=list)
+    updated_at: datetime | None = None
+    """On a write (``_replace``): the last-update time to record instead of now (UTC)."""
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def epoch_ms(moment: datetime) -> int:
+    """Whole milliseconds since the Unix epoch of an aware datetime, for backends storing ints."""
+    return (moment - _EPOCH) // timedelta(milliseconds=1)
 
 
 def encode_payload(msg: Msg) -> str:

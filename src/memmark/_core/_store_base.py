@@ -35,6 +35,7 @@ from typing import Generic, TypeVar
 
 from memmark._core._closing import AsyncClosing
 from memmark._core._memory_base import MemoryBase
+from memmark._core._telemetry import instrument_operations
 from memmark._core._validation import check_identity
 
 __all__ = ["Page", "SessionInfo", "StoreBase"]
@@ -91,6 +92,7 @@ def _check_page_size(limit: int) -> int:
     return limit
 
 
+@instrument_operations
 class StoreBase(AsyncClosing):
     """Many users' sessions on one storage backend, behind one shared pool."""
 
@@ -157,6 +159,11 @@ class StoreBase(AsyncClosing):
     async def close(self) -> None:
         """Close the pool this store created; a pool or engine passed in stays open."""
         await self._close()
+
+    @property
+    def _telemetry_backend(self) -> str:
+        """This backend's ``memmark.backend`` in telemetry; each backend names itself."""
+        return type(self).__name__
 
     @abstractmethod
     def _open_memory(self, user_id: str, session_id: str) -> MemoryBase:

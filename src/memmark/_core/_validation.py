@@ -6,6 +6,7 @@ Everything here runs before any I/O, so a bad argument never leaves partial stat
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timezone
 
 from memmark.message import Msg
 
@@ -21,6 +22,7 @@ __all__ = [
     "check_optional_mark",
     "check_summary",
     "check_text",
+    "check_timestamp",
 ]
 
 IDENTITY_MAX_LENGTH = 1024
@@ -132,3 +134,19 @@ def check_summary(value: object) -> str:
     except UnicodeEncodeError as exc:
         raise ValueError("summary must be valid unicode (no unpaired surrogates)") from exc
     return value
+
+
+def check_timestamp(name: str, value: object) -> datetime | None:
+    """Return ``value`` (a timezone-aware datetime, or ``None``) converted to UTC.
+
+    Raises:
+        TypeError: ``value`` is neither a datetime nor ``None``.
+        ValueError: it is a naive datetime, whose moment is ambiguous.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        raise TypeError(f"{name} must be a datetime or None, got {type(value).__name__}")
+    if value.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware (e.g. datetime.now(timezone.utc))")
+    return value.astimezone(timezone.utc)

@@ -1,8 +1,11 @@
 """Move whole sessions between stores: export, import and copy, streamed one session at a time.
 
 A *record* is one session: ``{"user_id": ..., "session_id": ..., "state": ...}`` where
-``state`` is the tutorial's ``state_dict`` format (``MemoryBase.export_state``). Records are
-read from a store page by page, so memory use stays at one session whatever the store holds.
+``state`` is the tutorial's ``state_dict`` format (``MemoryBase.export_state``), plus
+``"updated_at"`` (ISO 8601 in UTC, whole seconds) when the source store records when the
+session last changed; an import keeps that time, so a copy lists the same "updated" column as
+its source. Records are read from a store page by page, so memory use stays at one session
+whatever the store holds.
 
 Usage::
 
@@ -25,6 +28,7 @@ from collections.abc import (
     Iterator,
 )
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 from memmark._core import StoreBase, check_identity, decode_state, encode_state
@@ -39,6 +43,7 @@ __all__ = [
 ]
 
 _RECORD_KEYS = frozenset({"user_id", "session_id", "state"})
+_OPTIONAL_KEYS = frozenset({"updated_at"})
 
 ProgressCallback = Callable[["ImportReport"], None]
 
@@ -56,27 +61,45 @@ class ImportReport:
         return self.imported + self.skipped
 
 
-def check_record(record: object) -> tuple[str, str, dict[str, Any]]:
-    """Return ``(user_id, session_id, state)`` of a record, the state in canonical form.
+def check_record(record: object) -> tuple[str, str, dict[str, Any], datetime | None]:
+    """Return ``(user_id, session_id, state, updated_at)`` of a record, the state canonical.
 
     The canonical form is what ``export_state`` returns for that content (marks sorted,
     message dicts as ``Msg.to_dict`` writes them), so it compares equal to an export.
 
     Raises:
         TypeError: the record or a part of it has the wrong type.
-        ValueError: a key is missing or unknown, or an id, message or mark is invalid.
+        ValueError: a key is missing or unknown, or an id, message, mark or time is invalid.
     """
     if not isinstance(record, dict):
         raise TypeError(f"a record must be a dict, got {type(record).__name__}")
-    if record.keys() != _RECORD_KEYS:
+    if not _RECORD_KEYS <= record.keys() <= _RECORD_KEYS | _OPTIONAL_KEYS:
         raise ValueError(
-            f"a record must have exactly the keys {sorted(_RECORD_KEYS)}, "
-            f"got {sorted(map(str, record.keys()))}"
+            f"a record must have exactly the keys {sorted(_RECORD_KEYS)} "
+            f"(and optionally {sorted(_OPTIONAL_KEYS)}), got {sorted(map(str, record.keys()))}"
         )
     user_id = check_identity("user_id", record["user_id"])
     session_id = check_identity("session_id", record["session_id"])
     state = encode_state(decode_state(record["state"], strict=True))
-    return user_id, session_id, state
+    return user_id, session_id, state, _parse_time(record.get("updated_at"))
+
+
+def _format_time(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def _parse_time(value: object) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"updated_at must be an ISO 8601 str, got {type(value).__name__}")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"updated_at is not an ISO 8601 time: {value!r}") from exc
+    if moment.utcoffset() is None:
+        raise ValueError(f"updated_at must carry its UTC offset: {value!r}")
+    return moment
 
 
 async def export_sessions(
@@ -106,7 +129,10 @@ async def export_sessions(
                 async with store.memory(info.user_id, info.session_id) as memory:
                     state = await memory.export_state()
                 if state["content"] or state["_compressed_summary"]:
-                    yield {"user_id": info.user_id, "session_id": info.session_id, "state": state}
+                    record = {"user_id": info.user_id, "session_id": info.session_id}
+                    if info.updated_at is not None:
+                        record["updated_at"] = _format_time(info.updated_at)
+                    yield {**record, "state": state}
             if page.next_cursor is None:
                 break
             cursor = page.next_cursor
@@ -121,8 +147,10 @@ async def import_sessions(
     """Write each record's session into ``store``, replacing what that session held.
 
     Each session is written with ``import_state`` (one transaction on SQL backends), so an
-    interrupted import leaves whole sessions only. A session whose stored state already equals
-    the record is skipped, which makes re-running an import cheap and harmless.
+    interrupted import leaves whole sessions only. A record's ``updated_at`` becomes the
+    session's last-update time (to the store's precision), so a copy keeps its source's. A
+    session whose stored state already equals the record is skipped, which makes re-running
+    an import cheap and harmless.
 
     Args:
         store: Where to write.
@@ -136,7 +164,7 @@ async def import_sessions(
     imported = skipped = 0
     async for number, record in _numbered(records):
         try:
-            user_id, session_id, state = check_record(record)
+            user_id, session_id, state, updated_at = check_record(record)
         except TypeError as exc:
             raise TypeError(f"record {number}: {exc}") from exc
         except ValueError as exc:
@@ -145,7 +173,7 @@ async def import_sessions(
             if await memory.export_state() == state:
                 skipped += 1
             else:
-                await memory.import_state(state)
+                await memory.import_state(state, updated_at=updated_at)
                 imported += 1
         if on_progress is not None:
             on_progress(ImportReport(imported, skipped))

@@ -34,6 +34,10 @@ class InMemoryMemory(MemoryBase):
         self._messages: dict[str, tuple[str, set[str]]] = {}
         self._summary = ""
 
+    @property
+    def _telemetry_backend(self) -> str:
+        return "in_memory"
+
     def state_dict(self) -> dict[str, Any]:
         """Return the tutorial's state dict: summary and ``[msg_dict, marks]`` pairs."""
         return encode_state(self._snapshot(None, None, None, with_marks=True))

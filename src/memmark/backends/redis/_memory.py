@@ -15,7 +15,7 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from memmark._core import MemoryBase, Snapshot, StoredMessage
+from memmark._core import MemoryBase, Snapshot, StoredMessage, epoch_ms
 from memmark._optional import require
 from memmark.backends.redis._keys import SessionKeys, sessions_key, users_key
 from memmark.backends.redis._scripts import EncodableArg, ScriptRunner, driver_errors
@@ -49,6 +49,36 @@ def key_ttl_ms(key_ttl: float | None) -> int:
     if not (math.isfinite(key_ttl) and key_ttl > 0):
         raise ValueError(f"key_ttl must be a positive number of seconds, got {key_ttl}")
     return max(1, round(key_ttl * 1000))
+
+
+async def clear_session(
+    client: Redis | RedisCluster,
+    scripts: ScriptRunner,
+    key_prefix: str,
+    user_id: str,
+    session_id: str,
+    *,
+    cluster: bool,
+) -> bool:
+    """Empty one session and take it out of the store's indexes; return whether it held data.
+
+    ``RedisMemory.clear()`` and ``RedisStore.delete_session`` both end here, so an emptied
+    session leaves the same behind either way: nothing, and its user leaves ``P:users`` once
+    it has no session left. On a single node the clear script removes the index entries in
+    the same atomic step. On a cluster the indexes live in other slots and are removed right
+    after the script; a writer of the same session that registered before that moment and
+    writes after it leaves its session unlisted until its next memory object registers again.
+    """
+    keys = SessionKeys.of(key_prefix, user_id, session_id)
+    users, sessions = users_key(key_prefix), sessions_key(key_prefix, user_id)
+    script_keys = keys.script_keys if cluster else [*keys.script_keys, users, sessions]
+    held = await scripts.run("clear", script_keys, [keys.mark_prefix, 0, user_id, session_id])
+    if cluster:
+        with driver_errors():
+            await client.zrem(sessions, session_id)
+            if not await client.zcard(sessions):
+                await client.zrem(users, user_id)
+    return bool(held)
 
 
 def _retry_once() -> Any:
@@ -147,6 +177,7 @@ class RedisMemory(MemoryBase):
             self._client = redis_asyncio.Redis(
                 host=host, port=port, db=db, password=password, **connection_kwargs
             )
+        self._key_prefix = key_prefix
         self._keys = SessionKeys.of(key_prefix, self.user_id, self.session_id)
         self._index_keys = (users_key(key_prefix), sessions_key(key_prefix, self.user_id))
         self._scripts = ScriptRunner(self._client)
@@ -158,6 +189,10 @@ class RedisMemory(MemoryBase):
     def get_client(self) -> Redis | RedisCluster:
         """Return the redis-py client this memory talks through."""
         return self._client
+
+    @property
+    def _telemetry_backend(self) -> str:
+        return "redis_cluster" if self._cluster else "redis"
 
     async def close(self) -> None:
         """Close the client if memmark created it; a client or pool passed in stays open."""
@@ -173,10 +208,7 @@ class RedisMemory(MemoryBase):
         this object adds them once, by an idempotent round trip before its first write.
         """
         keys = self._keys.script_keys
-        if self._cluster and not self._cluster_ready:
-            with driver_errors():
-                await self._client.initialize()
-            self._cluster_ready = True
+        await self._initialize_cluster()
         if register:
             if self._cluster:
                 await self._register()
@@ -189,6 +221,13 @@ class RedisMemory(MemoryBase):
             self.session_id,
         ]
         return await self._scripts.run(name, keys, [*header, *args])
+
+    async def _initialize_cluster(self) -> None:
+        """Initialise a cluster client before this memory's first command."""
+        if self._cluster and not self._cluster_ready:
+            with driver_errors():
+                await self._client.initialize()
+            self._cluster_ready = True
 
     async def _register(self) -> None:
         if self._registered:
@@ -261,7 +300,16 @@ class RedisMemory(MemoryBase):
         await self._run("set_summary", summary, register=bool(summary))
 
     async def _wipe(self) -> None:
-        await self._run("clear")
+        await self._initialize_cluster()
+        await clear_session(
+            self._client,
+            self._scripts,
+            self._key_prefix,
+            self.user_id,
+            self.session_id,
+            cluster=self._cluster,
+        )
+        self._registered = False
 
     async def _pop(self) -> StoredMessage | None:
         popped = await self._run("pop")
@@ -276,5 +324,6 @@ class RedisMemory(MemoryBase):
             snapshot.summary,
             len(snapshot.messages),
             *self._triples(snapshot.messages),
+            "" if snapshot.updated_at is None else epoch_ms(snapshot.updated_at),
             register=bool(snapshot.messages or snapshot.summary),
         )

@@ -12,9 +12,10 @@ every score 0 so ``ZRANGEBYLEX`` pages them in code point order. A memory adds i
 to both (idempotent ``ZADD``): on a single node inside each write script that can create
 data, on a cluster (other slots) once per memory object before its first such write. So
 every stored session is listed.
-An entry can outlive its data (``clear()``, an expired ``key_ttl``): listings skip sessions
-that hold neither a message nor a summary (and users with no such session), while
-``delete_session`` and ``delete_user`` remove the entries too.
+``RedisMemory.clear()`` and ``delete_session`` leave the same behind: no data and no index
+entry (the user's entry goes with its last session). An entry can still outlive its data when
+``key_ttl`` expires the session's keys: listings skip sessions that hold neither a message
+nor a summary (and users with no such session), and ``delete_user`` removes those entries too.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from memmark._core import SessionInfo, StoreBase
 from memmark._optional import require
 from memmark.backends.redis._keys import SessionKeys, sessions_key, users_key
-from memmark.backends.redis._memory import RedisMemory, as_text, key_ttl_ms
+from memmark.backends.redis._memory import RedisMemory, as_text, clear_session, key_ttl_ms
 from memmark.backends.redis._scripts import ScriptRunner, driver_errors
 
 if TYPE_CHECKING:
@@ -75,6 +76,7 @@ class RedisStore(StoreBase):
             )
         else:
             self._client = url_or_client
+        self._cluster = isinstance(self._client, redis_asyncio.RedisCluster)
         self._prefix = key_prefix
         self._ttl = key_ttl
         self._scripts = ScriptRunner(self._client)
@@ -82,6 +84,10 @@ class RedisStore(StoreBase):
     def get_client(self) -> Redis | RedisCluster:
         """Return the redis-py client the store and its memories share."""
         return self._client
+
+    @property
+    def _telemetry_backend(self) -> str:
+        return "redis_cluster" if self._cluster else "redis"
 
     def _open_memory(self, user_id: str, session_id: str) -> RedisMemory:
         return RedisMemory(
@@ -194,16 +200,9 @@ class RedisStore(StoreBase):
         return deleted
 
     async def _drop_session(self, user_id: str, session_id: str) -> bool:
-        keys = SessionKeys.of(self._prefix, user_id, session_id)
-        held = await self._scripts.run(
-            "clear", keys.script_keys, [keys.mark_prefix, 0, user_id, session_id]
+        return await clear_session(
+            self._client, self._scripts, self._prefix, user_id, session_id, cluster=self._cluster
         )
-        sessions = sessions_key(self._prefix, user_id)
-        with driver_errors():
-            await self._client.zrem(sessions, session_id)
-            if not await self._client.zcard(sessions):
-                await self._client.zrem(users_key(self._prefix), user_id)
-        return bool(held)
 
     async def _close(self) -> None:
         if self._owns_client:

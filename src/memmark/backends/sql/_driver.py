@@ -6,24 +6,29 @@ without a SQLAlchemy ``Connection`` (whose set-up and tear-down cost more Python
 itself). A driver error is wrapped into the SQLAlchemy exception the same error would have
 raised through SQLAlchemy, and a lost connection is invalidated, so the pool, the retries and
 the one error boundary (``_errors``) treat both paths alike.
+
+Every fast path of ``add`` implements :class:`FastAdd`; the portable statements of
+``_queries`` are the reference they must match, and the path every other driver takes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.util import greenlet_spawn
 
+from memmark._core import StoredMessage
+from memmark.backends.sql._queries import Identity
 from memmark.backends.sql._schema import Tables
 from memmark.errors import MemmarkError
 
-__all__ = ["DriverAdd", "bound_now", "on_driver"]
+__all__ = ["AddTarget", "DriverAdd", "FastAdd", "bound_now", "on_driver"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,43 @@ class DriverAdd:
     run: Callable[[Any], Awaitable[None]]
 
 
+@dataclass(frozen=True)
+class AddTarget:
+    """Where a fast ``add`` writes, and the memory's two ways of running it.
+
+    Attributes:
+        engine: The memory's engine (its dialect knows the server once connected).
+        tables: The memory's tables.
+        who: The memory's session.
+        in_one_statement: Runs SQLAlchemy work that is one atomic statement, in the memory's
+            mode (autocommit on the engine, a SAVEPOINT in the caller's session), retried as
+            every call is.
+        on_driver: Runs a :class:`DriverAdd` on a pooled driver connection, retried.
+    """
+
+    engine: AsyncEngine
+    tables: Tables
+    who: Identity
+    in_one_statement: Callable[[Callable[[AsyncConnection], Awaitable[None]]], Awaitable[None]]
+    on_driver: Callable[[DriverAdd], Awaitable[None]]
+
+
+class FastAdd(Protocol):
+    """A dialect's ``add`` in fewer round trips, with the portable statements' exact effect."""
+
+    def serves(self, dialect: Dialect, *, in_session: bool) -> bool:
+        """Whether this path can serve the dialect, in the caller's session or on an engine."""
+        ...
+
+    async def add(self, target: AddTarget, records: Sequence[StoredMessage]) -> bool:
+        """Append ``records`` as one transaction; false if this batch must go the portable way.
+
+        Raises:
+            memmark.errors.BackendError: the session key is taken by other ids.
+        """
+        ...
+
+
 async def on_driver(engine: AsyncEngine, add: DriverAdd) -> None:
     """Run ``add`` on a connection of the engine's pool, outside any SQLAlchemy transaction.
 
@@ -52,8 +94,10 @@ async def on_driver(engine: AsyncEngine, add: DriverAdd) -> None:
         pooled = await engine.raw_connection()
     except dbapi_error as exc:  # the pool could not connect
         raise _wrapped(dialect, None, exc, dialect.is_disconnect(exc, None, None)) from exc
+    ended = False
     try:
         await add.run(pooled.driver_connection)
+        ended = True
     except dbapi_error as exc:
         lost = dialect.is_disconnect(exc, pooled.dbapi_connection, None)
         if lost:
@@ -66,7 +110,22 @@ async def on_driver(engine: AsyncEngine, add: DriverAdd) -> None:
         pooled.invalidate(soft=True)
         raise
     finally:
-        await greenlet_spawn(pooled.close)
+        await greenlet_spawn(_give_back, pooled, ended)
+
+
+def _give_back(pooled: Any, ended: bool) -> None:
+    """Return the connection to its pool, skipping the reset if ``run`` ended its transaction.
+
+    After ``run`` committed, a pool's rollback-on-return (the default of
+    ``create_async_engine``) would cost one more round trip (a thread hop on SQLite) for
+    nothing. SQLAlchemy's own ``Connection`` skips it the same way after a commit, through the
+    pooled connection's ``_close_special``; without that method the pool resets as usual.
+    """
+    close_after_commit = getattr(pooled, "_close_special", None)
+    if ended and callable(close_after_commit):
+        close_after_commit(transaction_reset=True)
+    else:
+        pooled.close()
 
 
 def _wrapped(

@@ -10,7 +10,9 @@ Usage::
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
@@ -19,13 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from memmark._core import MemoryBase, Snapshot, StoredMessage
 from memmark.backends.sql import _mysql as mysql
+from memmark.backends.sql import _postgres as postgres
 from memmark.backends.sql import _queries as q
 from memmark.backends.sql import _reads as reads
 from memmark.backends.sql import _sqlite as sqlite
-from memmark.backends.sql._driver import DriverAdd, on_driver
+from memmark.backends.sql._driver import AddTarget, DriverAdd, FastAdd, on_driver
 from memmark.backends.sql._errors import is_retryable, map_errors
-from memmark.backends.sql._postgres import add_in_one_statement
-from memmark.backends.sql._schema import check_prefix, session_key, tables
+from memmark.backends.sql._schema import check_prefix, session_key, tables, telemetry_backend
 from memmark.backends.sql._setup import ensure_schema
 
 __all__ = ["AsyncSQLAlchemyMemory"]
@@ -36,8 +38,14 @@ Work = Callable[[AsyncConnection], Awaitable[T]]
 MYSQL_MAX_PAYLOAD_BYTES = 8_000_000
 """Largest message on MySQL/MariaDB: a statement must fit the server's ``max_allowed_packet``
 (16 MiB by default) and SQL escaping can double a payload, so half of it, with room to spare."""
+_FAST_ADDS: tuple[FastAdd, ...] = (postgres.FAST_ADD, sqlite.FAST_ADD, mysql.FAST_ADD)
+"""The dialects' shortcuts for ``add``, each kept because it measurably pays; any other
+driver (and any batch a shortcut declines) takes the portable statements of ``_queries``."""
 _ATTEMPTS = 6
 """How often a transaction that hit a deadlock or a busy database is tried in engine mode."""
+_session_locks: weakref.WeakKeyDictionary[AsyncSession, asyncio.Lock] = weakref.WeakKeyDictionary()
+"""One lock per caller's ``AsyncSession``: every memory working in it takes turns, since a
+session runs one operation at a time."""
 
 
 class AsyncSQLAlchemyMemory(MemoryBase):
@@ -51,9 +59,9 @@ class AsyncSQLAlchemyMemory(MemoryBase):
     Tables are created on first use under ``table_prefix`` and carry a schema version.
     Writers of one session are serialised by a lock on the session's row in the database, so
     several processes may write the same session at once. An ``add`` is one round trip on
-    PostgreSQL (one statement) and, in engine mode, on MariaDB >= 10.6 with asyncmy (one
-    ``CALL`` of a procedure memmark creates beside its tables, if the account may) and one
-    hop to aiosqlite's thread on SQLite. In engine mode a read (``get_memory``,
+    PostgreSQL (one statement) and, in engine mode, on MariaDB >= 10.6 with asyncmy or
+    aiomysql (one ``CALL`` of a procedure memmark creates beside its tables, if the account
+    may) and one hop to aiosqlite's thread on SQLite. In engine mode a read (``get_memory``,
     ``export_state``) is one statement sent straight through asyncpg, aiosqlite, asyncmy or
     aiomysql, outside any transaction. These paths run beneath SQLAlchemy's statement
     layer, so its statement events and echo do not see them.
@@ -95,15 +103,19 @@ class AsyncSQLAlchemyMemory(MemoryBase):
         elif isinstance(engine_or_session, AsyncSession):
             self._session = engine_or_session
             self._engine = _engine_of(engine_or_session)
+            self._session_lock = _session_locks.setdefault(engine_or_session, asyncio.Lock())
         else:
             raise TypeError(
                 "engine_or_session must be an AsyncEngine or AsyncSession, got "
                 f"{type(engine_or_session).__name__}"
             )
-        self._session_lock = asyncio.Lock()
         self._savepoints = self._engine.dialect.name != "sqlite"
         if self._engine.dialect.name in ("mysql", "mariadb"):
             self.max_payload_bytes = MYSQL_MAX_PAYLOAD_BYTES
+
+    @property
+    def _telemetry_backend(self) -> str:
+        return telemetry_backend(self._engine.dialect.name)
 
     def _stored_summary_bytes(self, summary: str) -> int:
         # Stored as ASCII JSON: escapes count (a control character takes 6 bytes), quotes not.
@@ -150,16 +162,15 @@ class AsyncSQLAlchemyMemory(MemoryBase):
                 return await work(await session.connection())
 
     async def _insert(self, records: Sequence[StoredMessage]) -> None:
-        if self._engine.dialect.name == "postgresql" and _same_marks(records):
-
-            async def one_statement(conn: AsyncConnection) -> None:
-                await add_in_one_statement(conn, self._tables, self._who, records)
-
-            await self._run("add", one_statement, one_statement=True)
-            return
-
-        if self._session is None and await self._add_on_driver(records):
-            return
+        with map_errors("add"):
+            # Connects on first use: then the dialect knows the server (MariaDB's version).
+            await ensure_schema(self._engine, self._tables)
+            dialect, in_session = self._engine.dialect, self._session is not None
+            for fast in _FAST_ADDS:
+                if fast.serves(dialect, in_session=in_session) and await fast.add(
+                    self._add_target, records
+                ):
+                    return
 
         async def work(conn: AsyncConnection) -> None:
             locked = await q.lock_session(
@@ -172,25 +183,15 @@ class AsyncSQLAlchemyMemory(MemoryBase):
 
         await self._run("add", work)
 
-    async def _add_on_driver(self, records: Sequence[StoredMessage]) -> bool:
-        """Add in one call to the driver (engine mode); false if the engine has no such path."""
-        dialect = self._engine.dialect
-        with map_errors("add"):
-            # Connects on first use: then the dialect knows the server (MariaDB's version).
-            await ensure_schema(self._engine, self._tables)
-            add: DriverAdd | None = None
-            if sqlite.has_fast_path(dialect):
-                add = sqlite.one_hop_add(dialect, self._tables, self._who, records)
-            elif mysql.has_fast_path(dialect) and await mysql.procedure_ready(
-                self._engine, self._tables
-            ):
-                add = mysql.procedure_add(
-                    dialect, self._tables, self._who, records, MYSQL_MAX_PAYLOAD_BYTES
-                )
-            if add is None:
-                return False
+    @functools.cached_property
+    def _add_target(self) -> AddTarget:
+        async def in_one_statement(work: Work[None]) -> None:
+            await self._run("add", work, one_statement=True)
+
+        async def driver_add(add: DriverAdd) -> None:
             await _with_retries(lambda: on_driver(self._engine, add), lambda: True)
-        return True
+
+        return AddTarget(self._engine, self._tables, self._who, in_one_statement, driver_add)
 
     async def _select(
         self,
@@ -330,6 +331,7 @@ class AsyncSQLAlchemyMemory(MemoryBase):
                 create=True,
                 allocate=len(records),
                 summary=q.encode_summary(snapshot.summary),
+                updated_at=snapshot.updated_at,
             )
             assert locked is not None
             ref, first = locked
@@ -363,10 +365,6 @@ async def _with_retries(attempt: Callable[[], Awaitable[T]], repeatable: Callabl
                 raise
         await asyncio.sleep(random.uniform(0, 0.01 * 2**tries))
         tries += 1
-
-
-def _same_marks(records: Sequence[StoredMessage]) -> bool:
-    return all(r.marks == records[0].marks for r in records)
 
 
 def _engine_of(session: AsyncSession) -> AsyncEngine:

@@ -6,8 +6,9 @@ several times its round trip in Python. MariaDB has no data-modifying CTEs (Post
 one-statement path), so the same transaction is a procedure, ``{prefix}add_v{version}_{rev}``:
 ``CALL`` with the records as one JSON argument, unpacked by ``JSON_TABLE`` (MariaDB >= 10.6)
 (a single message, the common case, is passed as plain arguments with its first mark; any
-further marks as JSON),
-sent straight through the driver (asyncmy). The procedure runs ``START TRANSACTION``, the
+further marks as JSON), sent straight through the driver (asyncmy or aiomysql; measured with
+``benchmarks/bench_sql.py``, the portable statements take about 3x its time on either).
+The procedure runs ``START TRANSACTION``, the
 session-row upsert (``INSERT ... ON DUPLICATE KEY UPDATE``, which holds the row's lock to the
 COMMIT, serialising the session's writers across processes), the messages (stored ids
 skipped by the unique key), the marks of exactly the rows inserted, ``COMMIT``; any error
@@ -19,8 +20,9 @@ The procedure is created on first use, idempotently, beside the tables. It only 
 writes those tables, so the tables' schema version is unchanged; its name carries that
 version and its own revision, so a new layout or body brings a new procedure while older
 processes keep calling theirs. Without the privilege to create it (or on MySQL, older
-MariaDB, another driver), and for a batch too big for one statement, ``add`` takes the
-portable path. The procedure runs with the caller's privileges (``SQL SECURITY INVOKER``).
+MariaDB, another driver, in a caller's ``AsyncSession``), and for a batch too big for one
+statement, ``add`` takes the portable path. The procedure runs with the caller's privileges
+(``SQL SECURITY INVOKER``).
 """
 
 from __future__ import annotations
@@ -36,12 +38,11 @@ from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from memmark._core import StoredMessage
-from memmark.backends.sql._driver import DriverAdd, bound_now
-from memmark.backends.sql._queries import Identity
+from memmark.backends.sql._driver import AddTarget, DriverAdd, bound_now
+from memmark.backends.sql._queries import Identity, collision
 from memmark.backends.sql._schema import SCHEMA_VERSION, Tables
-from memmark.errors import BackendError
 
-__all__ = ["has_fast_path", "procedure_add", "procedure_ready"]
+__all__ = ["FAST_ADD", "procedure_ready"]
 
 _ACCESS_DENIED = {1044, 1142, 1227, 1370}  # no CREATE ROUTINE / EXECUTE privilege
 _COLLISION = "memmark: session key collision"
@@ -51,6 +52,13 @@ _LOST = "network operation failed due to asyncmy attribute error"  # SQLAlchemy'
 _available: weakref.WeakKeyDictionary[Engine, dict[str, bool]] = weakref.WeakKeyDictionary()
 _locks: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
 
+
+_DRIVERS = ("asyncmy", "aiomysql")
+"""The drivers the procedure pays on (``benchmarks/bench_sql.py``)."""
+_MAX_ARGUMENT_BYTES = 8_000_000
+"""Largest JSON batch in one ``CALL``: the statement must fit ``max_allowed_packet`` (16 MiB
+by default, and escaping can double it); a bigger batch takes the statements, which split
+it."""
 
 _REVISION = 4
 """Bumped whenever the procedure's body changes, so no process runs a stale body."""
@@ -134,15 +142,6 @@ END
 """
 
 
-def has_fast_path(dialect: Dialect) -> bool:
-    """Whether the dialect is asyncmy on MariaDB >= 10.6 (JSON_TABLE)."""
-    return (
-        dialect.driver == "asyncmy"
-        and bool(getattr(dialect, "is_mariadb", False))
-        and tuple(dialect.server_version_info or ()) >= (10, 6)
-    )
-
-
 def _code(error: object) -> Any:
     args = getattr(error, "args", ())
     return args[0] if args else None
@@ -168,7 +167,7 @@ async def procedure_ready(engine: AsyncEngine, t: Tables) -> bool:
     return _available[key][name]
 
 
-def procedure_add(
+def _procedure_add(
     dialect: Dialect,
     t: Tables,
     who: Identity,
@@ -181,13 +180,13 @@ def procedure_add(
     fit ``max_allowed_packet``, while plain statements split a big batch over several.
     """
     call = f"CALL {_name(t)}(%s, %s, %s, %s, %s, %s, %s, %s, %s)"
-    session = (who.key, who.user_id.encode(), who.session_id.encode(), bound_now(dialect, t))
+    session = (who.key, who.user_id, who.session_id, bound_now(dialect, t))
     arguments: tuple[Any, ...]
     if len(records) == 1:
         (one,) = records
-        first_mark = one.marks[0].encode() if one.marks else None
+        first_mark = one.marks[0] if one.marks else None
         more_marks = json.dumps(one.marks[1:]) if len(one.marks) > 1 else None
-        arguments = (*session, None, one.msg_id.encode(), one.payload, first_mark, more_marks)
+        arguments = (*session, None, one.msg_id, one.payload, first_mark, more_marks)
     else:
         batch = json.dumps([[r.msg_id, r.payload, r.marks] for r in records])
         if len(batch) > max_argument_bytes:
@@ -203,9 +202,32 @@ def procedure_add(
             raise dbapi.InternalError(_LOST) from exc
         except dbapi.Error as exc:
             if _code(exc) == _SIGNALLED and _COLLISION in str(exc):
-                raise BackendError(
-                    "session key collision: the stored ids differ from this memory's"
-                ) from exc
+                raise collision() from exc
             raise
 
     return DriverAdd(call, run)
+
+
+class _Procedure:
+    """:class:`~memmark.backends.sql._driver.FastAdd` of MariaDB >= 10.6 (JSON_TABLE)."""
+
+    def serves(self, dialect: Dialect, *, in_session: bool) -> bool:
+        return (
+            not in_session
+            and dialect.driver in _DRIVERS
+            and bool(getattr(dialect, "is_mariadb", False))
+            and tuple(dialect.server_version_info or ()) >= (10, 6)
+        )
+
+    async def add(self, target: AddTarget, records: Sequence[StoredMessage]) -> bool:
+        engine, t = target.engine, target.tables
+        if not await procedure_ready(engine, t):
+            return False
+        add = _procedure_add(engine.dialect, t, target.who, records, _MAX_ARGUMENT_BYTES)
+        if add is None:
+            return False
+        await target.on_driver(add)
+        return True
+
+
+FAST_ADD = _Procedure()

@@ -26,6 +26,8 @@ __all__ = [
     "Identity",
     "ReadShape",
     "add_marks",
+    "check_owner",
+    "collision",
     "count",
     "decode_summary",
     "encode_summary",
@@ -80,9 +82,29 @@ def _ignore_duplicates(conn: AsyncConnection, table: sa.Table, unique: str) -> A
     return mysql.insert(table).on_duplicate_key_update({unique: table.c[unique]})
 
 
+async def _changed(conn: AsyncConnection, statement: Any, rows: Any = None) -> int:
+    """Run a write and return how many rows it changed.
+
+    The count is kept before SQLAlchemy closes the cursor (``preserve_rowcount``): psycopg
+    reports -1 for an ``INSERT ... SELECT`` read after that.
+    """
+    result = await conn.execute(statement.execution_options(preserve_rowcount=True), rows)
+    return int(result.rowcount)
+
+
+def collision() -> BackendError:
+    """The error of a session key held by other ids (a digest collision), on every path."""
+    return BackendError("session key collision: the stored ids differ from this memory's")
+
+
+def check_owner(user_id: str, session_id: str, who: Identity) -> None:
+    """Raise :func:`collision` unless the session row read holds ``who``'s ids."""
+    if user_id != who.user_id or session_id != who.session_id:
+        raise collision()
+
+
 def _check_owner(row: Any, who: Identity) -> int:
-    if row.user_id != who.user_id or row.session_id != who.session_id:
-        raise BackendError("session key collision: the stored ids differ from this memory's")
+    check_owner(row.user_id, row.session_id, who)
     return int(row.id)
 
 
@@ -94,19 +116,20 @@ async def lock_session(
     create: bool,
     allocate: int = 0,
     summary: str | None = None,
+    updated_at: datetime | None = None,
 ) -> tuple[int, int] | None:
     """Lock the session's row for this transaction, creating it if ``create``.
 
-    Also reserves ``allocate`` sequence numbers, stamps ``updated_at`` and sets ``summary``
-    (already encoded) when given.
+    Also reserves ``allocate`` sequence numbers, stamps ``updated_at`` (now, unless given)
+    and sets ``summary`` (already encoded) when given.
 
     Returns:
         ``(session_ref, first reserved seq)``, or ``None`` if the session has no row and
         ``create`` is false.
     """
     s = t.sessions
-    now = datetime.now(timezone.utc)
-    changes: dict[str, Any] = {"next_seq": s.c.next_seq + allocate, "updated_at": now}
+    stamp = datetime.now(timezone.utc) if updated_at is None else updated_at
+    changes: dict[str, Any] = {"next_seq": s.c.next_seq + allocate, "updated_at": stamp}
 
     def and_summary(value: Any) -> dict[str, Any]:
         """``changes``, plus the summary (``value``: its bind, or the upsert's VALUES)."""
@@ -120,7 +143,7 @@ async def lock_session(
         "session_id": who.session_id,
         "summary": summary or "",
         "next_seq": allocate,
-        "updated_at": now,
+        "updated_at": stamp,
     }
     # An upsert takes the summary from its VALUES, so a big summary is sent once, not twice
     # (on MySQL/MariaDB a statement must fit max_allowed_packet).
@@ -155,7 +178,7 @@ async def lock_session(
                 session_id=who.session_id,
                 summary="",
                 next_seq=0,
-                updated_at=now,
+                updated_at=stamp,
             )
         )
         row = (await conn.execute(locking)).one()
@@ -176,8 +199,8 @@ async def insert_messages(
         {"session_ref": ref, "seq": first_seq + i, "msg_id": r.msg_id, "payload": r.payload}
         for i, r in enumerate(records)
     ]
-    result = await conn.execute(_ignore_duplicates(conn, t.messages, "msg_id"), rows)
-    return -1 if conn.dialect.name in _MYSQL else int(result.rowcount)
+    inserted = await _changed(conn, _ignore_duplicates(conn, t.messages, "msg_id"), rows)
+    return -1 if conn.dialect.name in _MYSQL else inserted
 
 
 async def add_marks(
@@ -394,16 +417,14 @@ async def remove_ids(conn: AsyncConnection, t: Tables, ref: int, msg_ids: Sequen
     m, k = t.messages, t.marks
     doomed = sa.select(m.c.seq).where(m.c.session_ref == ref, m.c.msg_id.in_(msg_ids))
     await conn.execute(sa.delete(k).where(k.c.session_ref == ref, k.c.seq.in_(doomed)))
-    result = await conn.execute(sa.delete(m).where(m.c.session_ref == ref, m.c.msg_id.in_(msg_ids)))
-    return int(result.rowcount)
+    return await _changed(conn, sa.delete(m).where(m.c.session_ref == ref, m.c.msg_id.in_(msg_ids)))
 
 
 async def remove_marked(conn: AsyncConnection, t: Tables, ref: int, marks: Sequence[str]) -> int:
     """Delete every message carrying any of ``marks``, then their marks; return how many."""
     m, k = t.messages, t.marks
     marked = sa.select(k.c.seq).where(k.c.session_ref == ref, k.c.mark.in_(marks))
-    result = await conn.execute(sa.delete(m).where(m.c.session_ref == ref, m.c.seq.in_(marked)))
-    deleted = int(result.rowcount)
+    deleted = await _changed(conn, sa.delete(m).where(m.c.session_ref == ref, m.c.seq.in_(marked)))
     if deleted:
         orphan = ~sa.exists().where(m.c.session_ref == ref, m.c.seq == k.c.seq)
         await conn.execute(sa.delete(k).where(k.c.session_ref == ref, orphan))
@@ -437,10 +458,9 @@ async def relabel(
         )
         if msg_ids is not None:
             source = source.where(m.c.msg_id.in_(msg_ids))
-        result = await conn.execute(
-            sa.insert(k).from_select(["session_ref", "mark", "seq"], source)
+        return await _changed(
+            conn, sa.insert(k).from_select(["session_ref", "mark", "seq"], source)
         )
-        return int(result.rowcount)
     old_rows = [k.c.session_ref == ref, k.c.mark == old_mark]
     if scope is not None:
         old_rows.append(k.c.seq.in_(scope))
@@ -461,8 +481,7 @@ async def relabel(
         if scope is not None:
             source = source.where(current.c.seq.in_(scope))
         await conn.execute(sa.insert(k).from_select(["session_ref", "mark", "seq"], source))
-    result = await conn.execute(sa.delete(k).where(*old_rows))
-    return int(result.rowcount)
+    return await _changed(conn, sa.delete(k).where(*old_rows))
 
 
 async def wipe(conn: AsyncConnection, t: Tables, ref: int) -> None:

@@ -38,6 +38,7 @@ __all__ = [
     "id_prefix",
     "session_key",
     "tables",
+    "telemetry_backend",
 ]
 
 SCHEMA_VERSION = 1
@@ -70,8 +71,20 @@ def session_key(user_id: str, session_id: str) -> str:
     return hashlib.sha256(encoded).hexdigest()
 
 
+class _TextInBytes(mysql.VARBINARY):
+    """VARBINARY whose parameters are sent as text (see :class:`ExactText`)."""
+
+    def bind_processor(self, dialect: Dialect) -> None:
+        return None
+
+
 class ExactText(sa.types.TypeDecorator[str]):
-    """A string compared byte for byte: VARBINARY holding UTF-8 on MySQL/MariaDB."""
+    """A string compared byte for byte: VARBINARY holding UTF-8 on MySQL/MariaDB.
+
+    It is bound as ``str`` on every driver: the server converts it from the connection's
+    utf8mb4 to the column's bytes, and a comparison with a binary column is byte-wise. (A
+    ``bytes`` parameter breaks aiomysql 0.3.2 with PyMySQL >= 1.2.)
+    """
 
     impl = sa.String
     cache_ok = True
@@ -82,15 +95,10 @@ class ExactText(sa.types.TypeDecorator[str]):
 
     def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
         if dialect.name in _MYSQL:
-            return dialect.type_descriptor(mysql.VARBINARY(4 * self.chars))
+            return dialect.type_descriptor(_TextInBytes(4 * self.chars))
         if dialect.name == "postgresql":
             return dialect.type_descriptor(postgresql.VARCHAR(self.chars, collation="C"))
         return dialect.type_descriptor(sa.String(self.chars))
-
-    def process_bind_param(self, value: str | None, dialect: Dialect) -> Any:
-        if value is not None and dialect.name in _MYSQL:
-            return value.encode("utf-8")
-        return value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
         if isinstance(value, (bytes, bytearray)):
@@ -216,3 +224,8 @@ def tables(prefix: str) -> Tables:
         sa.Column("version", sa.Integer(), nullable=False),
     )
     return Tables(metadata, sessions, messages, marks, version)
+
+
+def telemetry_backend(dialect_name: str) -> str:
+    """The ``memmark.backend`` of a SQL dialect in telemetry (MariaDB counts as ``mysql``)."""
+    return "mysql" if dialect_name == "mariadb" else dialect_name

@@ -25,6 +25,7 @@ from memmark.backends.sql._schema import (
     id_prefix,
     session_key,
     tables,
+    telemetry_backend,
 )
 from memmark.backends.sql._setup import enable_sqlite_wal, ensure_schema
 
@@ -83,6 +84,10 @@ class SQLStore(StoreBase):
     def engine(self) -> AsyncEngine:
         """The engine every memory of this store uses."""
         return self._engine
+
+    @property
+    def _telemetry_backend(self) -> str:
+        return telemetry_backend(self._engine.dialect.name)
 
     def _open_memory(self, user_id: str, session_id: str) -> AsyncSQLAlchemyMemory:
         return AsyncSQLAlchemyMemory(

@@ -33,7 +33,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from memmark._core import MemoryBase, Snapshot, StoredMessage
+from memmark._core import MemoryBase, Snapshot, StoredMessage, epoch_ms
 from memmark.backends.tablestore._rows import (
     BATCH_GET_MAX_ROWS,
     HIGHEST,
@@ -141,6 +141,10 @@ class TablestoreMemory(MemoryBase):
         self._rows = Rows(self._client)
         self._session = Session(self._rows, names, self.user_id, self.session_id)
         self._lock = asyncio.Lock()
+
+    @property
+    def _telemetry_backend(self) -> str:
+        return "tablestore"
 
     def get_client(self) -> Any:
         """Return the SDK client this memory uses."""
@@ -441,6 +445,8 @@ class TablestoreMemory(MemoryBase):
             await self._delete_rows(writer)
             await self._append(writer, snapshot.messages)
             writer.summary = snapshot.summary
+            if snapshot.updated_at is not None:
+                writer.updated_at = epoch_ms(snapshot.updated_at)
 
     async def _pop(self) -> StoredMessage | None:
         if await self._visible_limit() is None:

@@ -81,6 +81,8 @@ class Writer:
     count: int
     dropped: bool = False
     """The session row was deleted: there is no lock left to release."""
+    updated_at: int | None = None
+    """The last-update time (ms) to publish instead of now."""
 
 
 class Session:
@@ -164,7 +166,7 @@ class Session:
             "summary": writer.summary,
             "next_seq": writer.next_seq,
             "count": writer.count,
-            "updated_at": _now_ms(),
+            "updated_at": _now_ms() if writer.updated_at is None else writer.updated_at,
         }
         released = await self._rows.update_if(
             self._names.session,

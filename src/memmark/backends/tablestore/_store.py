@@ -98,6 +98,10 @@ class TablestoreStore(StoreBase):
             table_name=table_name,
         )
 
+    @property
+    def _telemetry_backend(self) -> str:
+        return "tablestore"
+
     def get_client(self) -> Any:
         """Return the SDK client shared by this store's memories."""
         return self._client

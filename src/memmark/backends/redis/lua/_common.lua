@@ -50,6 +50,17 @@ local function register()
   end
 end
 
+-- Remove the session from the store's indexes when they were passed, and the user once the
+-- user has no session left.
+local function unregister()
+  if KEYS[7] then
+    redis.call('ZREM', KEYS[7], ARGV[4])
+    if redis.call('ZCARD', KEYS[7]) == 0 then
+      redis.call('ZREM', KEYS[6], ARGV[3])
+    end
+  end
+end
+
 local function touch()
   if ttl_ms > 0 then
     for _, key in ipairs({meta, seq, payloads, msg_marks, mark_names}) do
@@ -61,7 +72,12 @@ local function touch()
   end
 end
 
-local function stamp()
+-- Record the last-update time (ms since the epoch): ``at_ms`` if given, else now.
+local function stamp(at_ms)
+  if at_ms then
+    redis.call('HSET', meta, 'updated_at', at_ms)
+    return
+  end
   local now = redis.call('TIME')
   redis.call('HSET', meta, 'updated_at', now[1] * 1000 + math.floor(now[2] / 1000))
 end
