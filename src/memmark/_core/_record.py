@@ -26,7 +26,7 @@ _SURROGATE_PAIR = re.compile("[\ud800-\udbff][\udc00-\udfff]")
 """A high then a low surrogate code point: JSON reads them back as one character."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StoredMessage:
     """One message as a backend stores it.
 
@@ -129,7 +129,11 @@ def _check_no_surrogate_pair(msg_id: str, text: str) -> None:
         )
 
 
+_decode_json = json.JSONDecoder().decode
+"""``json.loads`` without its argument checks: a payload is always a str."""
+
+
 def decode_payload(payload: str) -> Msg:
     """Rebuild the message stored by :func:`encode_payload`."""
-    data: dict[str, Any] = json.loads(payload)
+    data: dict[str, Any] = _decode_json(payload)
     return Msg.from_dict(data)

@@ -161,6 +161,10 @@ class Msg:
             TypeError: ``data`` is not a mapping, or a field has the wrong type.
             ValueError: a required field is missing, or ``role`` is invalid.
         """
+        if type(data) is dict:
+            msg = cls._from_plain_dict(data)
+            if msg is not None:
+                return msg
         if not isinstance(data, Mapping):
             raise TypeError(f"Msg.from_dict expects a mapping, got {type(data).__name__}")
         missing = [key for key in ("id", "name", "role", "content") if key not in data]
@@ -179,6 +183,39 @@ class Msg:
             raise TypeError(f"id must be a str, got {type(data['id']).__name__}")
         msg = cls.__new__(cls)  # a stored message keeps its id: none is generated
         msg._fill(data["id"], *fields)
+        return msg
+
+    @classmethod
+    def _from_plain_dict(cls, data: dict[str, Any]) -> Msg | None:
+        """:meth:`from_dict` of what ``json.loads`` returns, in exact-type checks only.
+
+        Every message read back from storage comes through here, so it checks each field
+        with one ``type(...) is`` test; ``None`` hands anything else (a str subclass, a
+        missing field, a wrong type) to the full checks, which accept or name the problem.
+        """
+        msg_id = data.get("id")
+        name = data.get("name")
+        role = data.get("role")
+        content = data.get("content")
+        metadata = data.get("metadata")
+        timestamp = data.get("timestamp")
+        invocation_id = data.get("invocation_id")
+        if not (
+            type(msg_id) is str
+            and type(name) is str
+            and type(role) is str
+            and role in _ROLES
+            and (metadata is None or type(metadata) is dict)
+            and (timestamp is None or type(timestamp) is str)
+            and (invocation_id is None or type(invocation_id) is str)
+        ):
+            return None
+        if type(content) is not str and not (
+            type(content) is list and all(type(block) is dict for block in content)
+        ):
+            return None
+        msg = cls.__new__(cls)
+        msg._fill(msg_id, name, content, role, metadata, timestamp, invocation_id)  # type: ignore[arg-type]
         return msg
 
     def get_text_content(self) -> str | None:

@@ -369,12 +369,16 @@ class RedisMemory(ClientOwner["Redis | RedisCluster"], MemoryBase):
             -1 if limit is None else limit,
             "1" if with_marks else "0",
         )
-        if not with_marks:
-            joined = [b""] * len(ids)
-        messages = [
-            StoredMessage(as_text(msg_id), as_text(payload), _split_marks(as_text(marks)))
-            for msg_id, payload, marks in zip(ids, payloads, joined, strict=True)
-        ]
+        if with_marks:
+            messages = [
+                StoredMessage(as_text(msg_id), as_text(payload), _split_marks(as_text(marks)))
+                for msg_id, payload, marks in zip(ids, payloads, joined, strict=True)
+            ]
+        else:
+            messages = [
+                StoredMessage(as_text(msg_id), as_text(payload))
+                for msg_id, payload in zip(ids, payloads, strict=True)
+            ]
         return Snapshot(as_text(summary), messages)
 
     async def _count(self) -> int:

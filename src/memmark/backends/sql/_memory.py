@@ -29,6 +29,7 @@ from memmark._core import (
 from memmark.backends.sql import _mysql as mysql
 from memmark.backends.sql import _postgres as postgres
 from memmark.backends.sql import _queries as q
+from memmark.backends.sql import _reads as reads
 from memmark.backends.sql import _sqlite as sqlite
 from memmark.backends.sql._driver import AddTarget, DriverAdd, FastAdd, on_driver
 from memmark.backends.sql._errors import is_retryable, map_errors
@@ -67,8 +68,10 @@ class AsyncSQLAlchemyMemory(MemoryBase):
     several processes may write the same session at once. An ``add`` is one round trip on
     PostgreSQL (one statement) and, in engine mode, on MariaDB >= 10.6 with asyncmy or
     aiomysql (one ``CALL`` of a procedure memmark creates beside its tables, if the account
-    may) and one hop to aiosqlite's thread on SQLite; these two run beneath SQLAlchemy's
-    statement layer, so its statement events and echo do not see them.
+    may) and one hop to aiosqlite's thread on SQLite. In engine mode a read (``get_memory``,
+    ``export_state``) is one statement sent straight through asyncpg, aiosqlite, asyncmy or
+    aiomysql, outside any transaction. These paths run beneath SQLAlchemy's statement
+    layer, so its statement events and echo do not see them.
 
     SQLite: every write transaction starts with a write (the session-row upsert), so it takes
     the database's write lock at once and concurrent writers queue on the busy timeout
@@ -256,6 +259,11 @@ class AsyncSQLAlchemyMemory(MemoryBase):
         limit: int | None,
         with_marks: bool,
     ) -> Snapshot:
+        if self._session is None and reads.has_driver_read(self._engine.dialect):
+            return await self._select_on_driver(
+                mark=mark, exclude_mark=exclude_mark, limit=limit, with_marks=with_marks
+            )
+
         async def work(conn: AsyncConnection) -> Snapshot:
             return await q.select_snapshot(
                 conn,
@@ -268,6 +276,39 @@ class AsyncSQLAlchemyMemory(MemoryBase):
             )
 
         return await self._run("get_memory", work)
+
+    async def _select_on_driver(
+        self,
+        *,
+        mark: str | None,
+        exclude_mark: str | None,
+        limit: int | None,
+        with_marks: bool,
+    ) -> Snapshot:
+        """Read in one statement sent through the driver, outside any transaction."""
+        shape = q.read_shape(
+            mark=mark, exclude_mark=exclude_mark, limit=limit, with_marks=with_marks
+        )
+        with map_errors("get_memory"):
+            await ensure_schema(self._engine, self._tables)
+            result: list[Snapshot] = []
+            read = reads.driver_read(
+                self._engine.dialect,
+                self._tables,
+                self._who,
+                shape,
+                result,
+                mark=mark,
+                exclude_mark=exclude_mark,
+                limit=limit,
+            )
+
+            async def attempt() -> None:
+                result.clear()
+                await on_driver(self._engine, read)
+
+            await _with_retries(attempt, lambda: True)
+        return result[0]
 
     async def _count(self) -> int:
         async def work(conn: AsyncConnection) -> int:

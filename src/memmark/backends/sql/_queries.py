@@ -7,6 +7,7 @@ is bounded by the session's surrogate key, so its cost depends on this session o
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from memmark.errors import BackendError, ConflictError
 
 __all__ = [
     "Identity",
+    "ReadShape",
     "add_marks",
     "check_owner",
     "check_version",
@@ -37,12 +39,16 @@ __all__ = [
     "insert_messages",
     "lock_session",
     "pop_newest",
+    "read_params",
+    "read_shape",
     "relabel",
     "remove_ids",
     "remove_marked",
     "rewind",
     "select_snapshot",
     "session_version",
+    "snapshot_of",
+    "snapshot_statement",
     "stored_summary",
     "wipe",
 ]
@@ -260,6 +266,136 @@ def _session_ref(t: Tables, who: Identity) -> Any:
     return sa.select(t.sessions.c.id).where(t.sessions.c.session_key == who.key).scalar_subquery()
 
 
+@dataclass(frozen=True)
+class ReadShape:
+    """Which filters a read applies: each shape is one statement, built once per table set."""
+
+    mark: bool
+    exclude_mark: bool
+    limit: bool
+    with_marks: bool
+
+
+def read_shape(
+    *, mark: str | None, exclude_mark: str | None, limit: int | None, with_marks: bool
+) -> ReadShape:
+    """The shape of a read with these arguments."""
+    return ReadShape(mark is not None, exclude_mark is not None, limit is not None, with_marks)
+
+
+def read_params(
+    who: Identity, *, mark: str | None, exclude_mark: str | None, limit: int | None
+) -> dict[str, Any]:
+    """The bound values of :func:`snapshot_statement` (those its shape does not use too)."""
+    return {"key": who.key, "mark": mark, "exclude_mark": exclude_mark, "limit": limit}
+
+
+@functools.cache
+def snapshot_statement(t: Tables, shape: ReadShape) -> Any:
+    """The one statement (UNION ALL) that reads the summary and the selected messages.
+
+    Its rows are ``(kind, seq, msg_id, payload, mark)``: kind 0 is the summary row (its text
+    in ``payload``), kind 1 a message, once per mark when ``with_marks`` (``mark`` NULL for
+    none). Values are bound by name (``key``, ``mark``, ``exclude_mark``, ``limit``), so the
+    statement is built, and compiled, once per table set and shape instead of per call.
+    """
+    s, m, k = t.sessions, t.messages, t.marks
+    key = sa.bindparam("key", type_=s.c.session_key.type)
+    ref = sa.select(s.c.id).where(s.c.session_key == key).scalar_subquery()
+    picked = sa.select(m.c.session_ref, m.c.seq, m.c.msg_id, m.c.payload).where(
+        m.c.session_ref == ref
+    )
+    if shape.mark:
+        having = k.alias("having_mark")
+        picked = picked.join(
+            having,
+            sa.and_(
+                having.c.session_ref == m.c.session_ref,
+                having.c.mark == sa.bindparam("mark", type_=k.c.mark.type),
+                having.c.seq == m.c.seq,
+            ),
+        )
+    if shape.exclude_mark:
+        excluded = k.alias("excluded")
+        picked = picked.where(
+            ~sa.exists().where(
+                excluded.c.session_ref == m.c.session_ref,
+                excluded.c.mark == sa.bindparam("exclude_mark", type_=k.c.mark.type),
+                excluded.c.seq == m.c.seq,
+            )
+        )
+    # In order, though the rows are sorted again once read: ordered, the planners pick a
+    # merge or index join for the mark filters whatever their row estimates (a fresh table
+    # has none), where unordered they may pick a nested loop over every pair of rows.
+    if shape.limit:
+        picked = picked.order_by(m.c.seq.desc()).limit(sa.bindparam("limit", type_=sa.Integer()))
+    else:
+        picked = picked.order_by(m.c.seq)
+    msgs = picked.subquery("msgs")
+    message_kind = sa.literal_column("1", sa.Integer()).label("kind")
+    if shape.with_marks:
+        labels = k.alias("labels")
+        messages_part = sa.select(
+            message_kind, msgs.c.seq, msgs.c.msg_id, msgs.c.payload, labels.c.mark
+        ).select_from(
+            msgs.outerjoin(
+                labels,
+                sa.and_(labels.c.session_ref == msgs.c.session_ref, labels.c.seq == msgs.c.seq),
+            )
+        )
+    else:
+        messages_part = sa.select(
+            message_kind, msgs.c.seq, msgs.c.msg_id, msgs.c.payload, sa.null()
+        )
+    summary_part = sa.select(
+        sa.literal_column("0", sa.Integer()),
+        sa.cast(sa.null(), sa.BigInteger),
+        sa.null(),
+        s.c.summary,
+        sa.null(),
+    ).where(s.c.session_key == key)
+    return sa.union_all(messages_part, summary_part)
+
+
+def _text(value: Any) -> Any:
+    """A text value as ``str`` (VARBINARY columns come back as bytes on MySQL/MariaDB)."""
+    return value.decode("utf-8") if isinstance(value, (bytes, bytearray)) else value
+
+
+def snapshot_of(rows: Sequence[Any]) -> Snapshot:
+    """Assemble the rows of :func:`snapshot_statement` into a snapshot, oldest first."""
+    summary = ""
+    body = []
+    for row in rows:
+        if row[0] == 0:
+            summary = decode_summary(_text(row[3]))
+        else:
+            body.append(row)
+    body.sort(key=_by_seq)  # stable: the rows of one message stay together
+    messages: list[StoredMessage] = []
+    last_seq: Any = None
+    labels: list[str] = []
+    for _, seq, msg_id, payload, label in body:
+        if seq != last_seq:
+            if last_seq is not None:
+                messages[-1] = _with_marks(messages[-1], labels)
+            last_seq, labels = seq, []
+            messages.append(StoredMessage(_text(msg_id), _text(payload)))
+        if label is not None:
+            labels.append(_text(label))
+    if messages:
+        messages[-1] = _with_marks(messages[-1], labels)
+    return Snapshot(summary, messages)
+
+
+def _by_seq(row: Any) -> Any:
+    return row[1]
+
+
+def _with_marks(stored: StoredMessage, labels: list[str]) -> StoredMessage:
+    return StoredMessage(stored.msg_id, stored.payload, tuple(labels)) if labels else stored
+
+
 async def select_snapshot(
     conn: AsyncConnection,
     t: Tables,
@@ -271,61 +407,10 @@ async def select_snapshot(
     with_marks: bool,
 ) -> Snapshot:
     """Read the summary and the matching messages in one statement (UNION ALL)."""
-    s, m, k = t.sessions, t.messages, t.marks
-    ref = _session_ref(t, who)
-    picked = sa.select(m.c.session_ref, m.c.seq, m.c.msg_id, m.c.payload).where(
-        m.c.session_ref == ref
-    )
-    if mark is not None:
-        having = k.alias("having_mark")
-        picked = picked.join(
-            having,
-            sa.and_(having.c.session_ref == ref, having.c.mark == mark, having.c.seq == m.c.seq),
-        )
-    if exclude_mark is not None:
-        excluded = k.alias("excluded")
-        picked = picked.where(
-            ~sa.exists().where(
-                excluded.c.session_ref == m.c.session_ref,
-                excluded.c.mark == exclude_mark,
-                excluded.c.seq == m.c.seq,
-            )
-        )
-    if limit is not None:
-        picked = picked.order_by(m.c.seq.desc()).limit(limit)
-    msgs = picked.subquery("msgs")
-    if with_marks:
-        labels = k.alias("labels")
-        messages_part = sa.select(
-            sa.literal(1).label("kind"), msgs.c.seq, msgs.c.msg_id, msgs.c.payload, labels.c.mark
-        ).select_from(
-            msgs.outerjoin(
-                labels,
-                sa.and_(labels.c.session_ref == msgs.c.session_ref, labels.c.seq == msgs.c.seq),
-            )
-        )
-    else:
-        messages_part = sa.select(
-            sa.literal(1).label("kind"), msgs.c.seq, msgs.c.msg_id, msgs.c.payload, sa.null()
-        )
-    summary_part = sa.select(
-        sa.literal(0), sa.cast(sa.null(), sa.BigInteger), sa.null(), s.c.summary, sa.null()
-    ).where(s.c.session_key == who.key)
-    rows = (await conn.execute(sa.union_all(messages_part, summary_part))).all()
-    summary = ""
-    found: dict[int, tuple[str, str, list[str]]] = {}
-    for kind, seq, msg_id, payload, label in rows:
-        if kind == 0:
-            summary = decode_summary(payload)
-            continue
-        entry = found.setdefault(int(seq), (msg_id, payload, []))
-        if label is not None:
-            entry[2].append(label)
-    messages = [
-        StoredMessage(msg_id, payload, tuple(labels_))
-        for _, (msg_id, payload, labels_) in sorted(found.items())
-    ]
-    return Snapshot(summary, messages)
+    shape = read_shape(mark=mark, exclude_mark=exclude_mark, limit=limit, with_marks=with_marks)
+    params = read_params(who, mark=mark, exclude_mark=exclude_mark, limit=limit)
+    rows = (await conn.execute(snapshot_statement(t, shape), params)).all()
+    return snapshot_of(rows)
 
 
 async def count(conn: AsyncConnection, t: Tables, who: Identity) -> int:

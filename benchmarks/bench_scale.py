@@ -1,0 +1,278 @@
+"""Flat at scale: memory operations on a loaded database against the same on an empty one.
+
+    python benchmarks/bench_scale.py BACKEND --messages N [--runs 50]
+
+BACKEND is sqlite, postgres, mysql or redis. Two stores are set up side by side: an empty
+one and one bulk-loaded with N messages (200 bytes, one mark each) over N / 100 sessions
+through memmark's own batch ``add`` (the load rate is printed). Then each operation runs
+alternately on both, pair by pair, so both see the same machine load, on a fresh session
+(a new one per ``add``, a 20-message one for the rest) and on a 1,000-message session:
+single add, batch add of 100, ``get_memory(limit=20)``, ``get_memory(mark=)``,
+``update_messages_mark`` of one message. Printed: p50 on each store and their ratio (the
+target is <= 1.2x), and storage per message against the payload size.
+
+Nothing shared is touched: PostgreSQL and MariaDB get two databases created for the run
+and dropped after it, SQLite two temporary files, Redis a private ``redis-server`` on a free
+loopback port (databases 0 and 1), shut down after.
+
+The issue's full sizes (allow hours, and disk: about 2 KB per message on SQL)::
+
+    python benchmarks/bench_scale.py postgres --messages 10000000
+    python benchmarks/bench_scale.py redis --messages 10000000   # needs ~10 GB of RAM
+    python benchmarks/bench_scale.py sqlite --messages 1000000
+    python benchmarks/bench_scale.py mysql --messages 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from memmark.memory import AsyncSQLAlchemyMemory, MemoryBase, RedisMemory
+from memmark.message import Msg
+
+PER_SESSION = 100
+LOAD_CONCURRENCY = 8
+PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/{db}"
+MYSQL = "mysql+asyncmy://root@127.0.0.1:3306/{db}?charset=utf8mb4"
+
+
+def message(i: int) -> Msg:
+    """A message whose serialised payload is about 200 bytes."""
+    return Msg("bench", f"{i:010d} " + "x" * 53, "user")
+
+
+PAYLOAD_BYTES = len(json.dumps(message(0).to_dict()))
+
+
+class Store:
+    """One database of the run: memories on it, and its size on disk / in memory."""
+
+    def __init__(self, open_memory: Callable[[str], MemoryBase], size: Callable[[], Any]):
+        self.open_memory, self.size = open_memory, size
+
+
+@asynccontextmanager
+async def sql_stores(kind: str) -> AsyncIterator[tuple[Store, Store]]:
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+    directory = tempfile.mkdtemp(prefix="memmark-scale-")
+    names = [f"memmark_scale_{uuid.uuid4().hex[:8]}" for _ in range(2)]
+    admin: AsyncEngine | None = None
+    if kind == "sqlite":
+        urls = [f"sqlite+aiosqlite:///{directory}/{name}.db" for name in names]
+    else:
+        admin_url = PG.format(db="postgres") if kind == "postgres" else MYSQL.format(db="")
+        admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
+        async with admin.connect() as conn:
+            for name in names:
+                quoted = f'"{name}"' if kind == "postgres" else f"`{name}`"
+                await conn.execute(text(f"CREATE DATABASE {quoted}"))
+        urls = [(PG if kind == "postgres" else MYSQL).format(db=name) for name in names]
+    engines = [create_async_engine(url, pool_size=LOAD_CONCURRENCY) for url in urls]
+
+    def store(engine: AsyncEngine, name: str) -> Store:
+        async def size() -> int:
+            if kind == "sqlite":
+                return files_size(directory, f"{name}.db*")
+            async with engine.connect() as conn:
+                if kind == "postgres":
+                    await conn.execute(text("CHECKPOINT"))
+                    query = (
+                        "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c "
+                        "WHERE c.relname LIKE 'memmark\\_%' AND c.relkind = 'r'"
+                    )
+                else:
+                    for table in ("sessions", "messages", "marks"):
+                        await conn.execute(text(f"ANALYZE TABLE memmark_{table}"))
+                    query = (
+                        "SELECT sum(data_length + index_length) FROM information_schema.tables "
+                        f"WHERE table_schema = '{name}'"
+                    )
+                return int((await conn.execute(text(query))).scalar_one())
+
+        return Store(lambda session: AsyncSQLAlchemyMemory(engine, "u", session), size)
+
+    try:
+        yield store(engines[0], names[0]), store(engines[1], names[1])
+    finally:
+        for engine in engines:
+            await engine.dispose()
+        if admin is not None:
+            async with admin.connect() as conn:
+                for name in names:
+                    if kind == "postgres":
+                        await conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+                    else:
+                        await conn.execute(text(f"DROP DATABASE `{name}`"))
+            await admin.dispose()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def files_size(directory: str, pattern: str) -> int:
+    return sum(f.stat().st_size for f in Path(directory).glob(pattern))
+
+
+def start_redis(port: int, directory: str) -> subprocess.Popen[bytes]:
+    """A private ``redis-server`` without persistence, on loopback ``port``."""
+    return subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no", "--dir", directory],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@asynccontextmanager
+async def redis_stores() -> AsyncIterator[tuple[Store, Store]]:
+    from redis.asyncio import Redis
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    directory = tempfile.mkdtemp(prefix="memmark-scale-redis-")
+    port = free_port()
+    server = start_redis(port, directory)
+    clients = [Redis(host="127.0.0.1", port=port, db=db) for db in (0, 1)]
+    try:
+        for _ in range(100):
+            try:
+                await clients[0].ping()
+                break
+            except (OSError, RedisConnectionError):
+                await asyncio.sleep(0.1)
+
+        def store(client: Redis) -> Store:
+            async def size() -> int:
+                # MEMORY USAGE of every key (a private server: nothing else is stored).
+                total = 0
+                async for key in client.scan_iter(count=1000):
+                    total += int(await client.memory_usage(key, samples=0) or 0)
+                return total
+
+            return Store(
+                lambda session: RedisMemory(client=client, user_id="u", session_id=session),
+                size,
+            )
+
+        yield store(clients[0]), store(clients[1])
+    finally:
+        for client in clients:
+            await client.aclose()
+        server.terminate()
+        server.wait()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+async def bulk_load(store: Store, total: int) -> float:
+    """Load ``total`` messages, 100 per session, one batch add each; return messages/s."""
+    sessions = total // PER_SESSION
+    queue = iter(range(sessions))
+    start = time.perf_counter()
+
+    async def loader() -> None:
+        for s in queue:
+            memory = store.open_memory(f"load{s}")
+            base = s * PER_SESSION
+            await memory.add([message(base + i) for i in range(PER_SESSION)], marks="loaded")
+            if s and s % max(1, sessions // 10) == 0:
+                print(f"  loaded {s * PER_SESSION:,} messages", flush=True)
+
+    await asyncio.gather(*(loader() for _ in range(LOAD_CONCURRENCY)))
+    return sessions * PER_SESSION / (time.perf_counter() - start)
+
+
+async def prepared(store: Store, tag: str, n: int) -> MemoryBase:
+    """A session of ``n`` messages, every other one marked ``even``, the rest ``todo``."""
+    memory = store.open_memory(f"{tag}-{uuid.uuid4().hex[:8]}")
+    msgs = [message(i) for i in range(n)]
+    for start in range(0, n, 500):
+        chunk = msgs[start : start + 500]
+        await memory.add(chunk[0::2], marks="even")
+        await memory.add(chunk[1::2], marks="todo")
+    return memory
+
+
+Op = Callable[[int], Awaitable[Any]]
+
+
+async def operations(store: Store, n: int) -> dict[str, Op]:
+    """The measured operations on a session of ``n`` messages (0: a fresh one per add)."""
+    reader = await prepared(store, "read", n or 20)
+    target = (await reader.get_memory(mark="todo"))[-1].id
+    adder = await prepared(store, "add", n) if n else None
+
+    def add_to() -> MemoryBase:
+        return adder if adder is not None else store.open_memory(f"fresh-{uuid.uuid4().hex}")
+
+    async def relabel(i: int) -> int:
+        old, new = ("todo", "done") if i % 2 == 0 else ("done", "todo")
+        return await reader.update_messages_mark(new, old, msg_ids=[target])
+
+    return {
+        "single add": lambda i: add_to().add(message(i), marks="m"),
+        "batch add (100)": lambda i: add_to().add([message(j) for j in range(100)], marks="m"),
+        "get_memory(limit=20)": lambda i: reader.get_memory(limit=20),
+        "get_memory(mark=)": lambda i: reader.get_memory(mark="even"),
+        "update_messages_mark": relabel,
+    }
+
+
+async def compare(empty: Store, loaded: Store, runs: int) -> None:
+    print("| session | operation | empty p50 (ms) | loaded p50 (ms) | loaded / empty |")
+    print("| --- | --- | ---: | ---: | ---: |")
+    for n, label in ((0, "fresh"), (1_000, "1,000 msgs")):
+        ops = [await operations(empty, n), await operations(loaded, n)]
+        for name in ops[0]:
+            times: list[list[float]] = [[], []]
+            for i in range(runs + 3):
+                for side in (0, 1):
+                    start = time.perf_counter()
+                    await ops[side][name](i)
+                    if i >= 3:
+                        times[side].append(time.perf_counter() - start)
+            a, b = (statistics.median(t) * 1000 for t in times)
+            print(f"| {label} | {name} | {a:.3f} | {b:.3f} | {b / a:.2f}x |", flush=True)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("backend", choices=["sqlite", "postgres", "mysql", "redis"])
+    parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=50)
+    args = parser.parse_args()
+    stores = redis_stores() if args.backend == "redis" else sql_stores(args.backend)
+    async with stores as (empty, loaded):
+        print(f"{args.backend}: loading {args.messages:,} messages over "
+              f"{args.messages // PER_SESSION:,} sessions", flush=True)  # fmt: skip
+        rate = await bulk_load(loaded, args.messages)
+        print(f"load rate: {rate:,.0f} messages/s (batch add of {PER_SESSION})\n")
+        size = await loaded.size()
+        print(
+            f"storage: {size / args.messages:,.0f} bytes per message for a "
+            f"{PAYLOAD_BYTES}-byte payload with one mark "
+            f"({size / args.messages / PAYLOAD_BYTES:.2f}x)\n"
+        )
+        await compare(empty, loaded, args.runs)
+    print(f"\n(machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f})")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,150 @@
+"""Reads on the driver's own connection: one compiled statement, one round trip, no SQLAlchemy rows.
+
+A ``get_memory`` through a SQLAlchemy ``Connection`` costs several times the query itself in
+Python: the connection's set-up and tear-down, BEGIN and COMMIT round trips, the statement's
+cache key, result-row processing. A read is one statement (see
+:func:`~memmark.backends.sql._queries.snapshot_statement`), consistent on its own on every
+database, so in engine mode it needs no transaction: its SQL is compiled once per dialect,
+table set and shape, and sent straight through the driver on a pooled connection (one
+round trip; one hop to aiosqlite's thread on SQLite). Errors are reported as through
+SQLAlchemy (see ``_driver``). Drivers not listed here take the SQLAlchemy path.
+"""
+
+from __future__ import annotations
+
+import inspect
+import weakref
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Dialect
+
+from memmark._core import Snapshot
+from memmark.backends.sql._driver import DriverAdd
+from memmark.backends.sql._queries import (
+    Identity,
+    ReadShape,
+    read_params,
+    snapshot_of,
+    snapshot_statement,
+)
+from memmark.backends.sql._schema import Tables
+
+__all__ = ["driver_read", "has_driver_read"]
+
+Fetch = Callable[[Any, Any, str, Sequence[Any]], Awaitable[Sequence[Any]]]
+"""``fetch(dbapi, driver_connection, sql, args)``: the rows; errors as the DBAPI's."""
+
+
+def _asyncpg_adapter() -> Any:
+    """SQLAlchemy's asyncpg connection adapter, which translates asyncpg's exceptions."""
+    from sqlalchemy.dialects.postgresql import asyncpg
+
+    return asyncpg.AsyncAdapt_asyncpg_connection
+
+
+async def _fetch_asyncpg(dbapi: Any, conn: Any, sql: str, args: Sequence[Any]) -> Sequence[Any]:
+    """Fetch on asyncpg, whose own exceptions become the DBAPI errors SQLAlchemy raises."""
+    try:
+        return await conn.fetch(sql, *args)  # type: ignore[no-any-return]
+    except Exception as exc:
+        if isinstance(exc, dbapi.Error):
+            raise
+        _asyncpg_adapter()._handle_exception_no_connection(dbapi, exc)  # raises
+        raise
+
+
+async def _fetch_aiosqlite(dbapi: Any, conn: Any, sql: str, args: Sequence[Any]) -> Sequence[Any]:
+    return await conn.execute_fetchall(sql, args)  # type: ignore[no-any-return]
+
+
+async def _fetch_cursor(dbapi: Any, conn: Any, sql: str, args: Sequence[Any]) -> Sequence[Any]:
+    """Asyncmy / aiomysql; the transaction the SELECT opens ends as the pool resets it."""
+    async with conn.cursor() as cursor:
+        await cursor.execute(sql, args)
+        rows = cursor.fetchall()  # a coroutine on asyncmy, a list on aiomysql
+        return (await rows) if inspect.isawaitable(rows) else rows  # type: ignore[no-any-return]
+
+
+_FETCHES: dict[str, Fetch] = {
+    "asyncpg": _fetch_asyncpg,
+    "aiosqlite": _fetch_aiosqlite,
+    "asyncmy": _fetch_cursor,
+    "aiomysql": _fetch_cursor,
+}
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    """A read statement as its driver takes it."""
+
+    sql: str
+    names: tuple[str, ...]
+    """The bound parameters' names, in the positional order of ``sql``."""
+    constants: dict[str, Any]
+    """Values of the statement's own bound literals."""
+    processors: dict[str, Callable[[Any], Any]]
+    """SQLAlchemy's bind processing per parameter (ids and marks to bytes on MySQL)."""
+
+
+_compiled: weakref.WeakKeyDictionary[Dialect, dict[tuple[Tables, ReadShape], _Compiled]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def has_driver_read(dialect: Dialect) -> bool:
+    """Whether reads on this dialect can bypass SQLAlchemy's statement layer."""
+    if dialect.driver not in _FETCHES or not dialect.positional:
+        return False
+    if dialect.driver == "asyncpg":  # a private SQLAlchemy helper: take it only if present
+        return callable(getattr(_asyncpg_adapter(), "_handle_exception_no_connection", None))
+    return True
+
+
+def _compile(dialect: Dialect, t: Tables, shape: ReadShape) -> _Compiled:
+    by_shape = _compiled.setdefault(dialect, {})
+    found = by_shape.get((t, shape))
+    if found is None:
+        compiled = snapshot_statement(t, shape).compile(dialect=dialect)
+        processors = {}
+        for name, bind in compiled.binds.items():
+            process = bind.type.bind_processor(dialect)
+            if process is not None:
+                processors[name] = process
+        found = by_shape[(t, shape)] = _Compiled(
+            sql=compiled.string,
+            names=tuple(compiled.positiontup or ()),
+            constants={name: bind.value for name, bind in compiled.binds.items()},
+            processors=processors,
+        )
+    return found
+
+
+def driver_read(
+    dialect: Dialect,
+    t: Tables,
+    who: Identity,
+    shape: ReadShape,
+    result: list[Snapshot],
+    *,
+    mark: str | None,
+    exclude_mark: str | None,
+    limit: int | None,
+) -> DriverAdd:
+    """The read as one piece of driver work, which appends its snapshot to ``result``."""
+    compiled = _compile(dialect, t, shape)
+    values = {
+        **compiled.constants,
+        **read_params(who, mark=mark, exclude_mark=exclude_mark, limit=limit),
+    }
+    for name, process in compiled.processors.items():
+        values[name] = process(values[name])
+    args = [values[name] for name in compiled.names]
+    fetch = _FETCHES[dialect.driver]
+    dbapi = dialect.loaded_dbapi
+
+    async def run(conn: Any) -> None:
+        result.append(snapshot_of(await fetch(dbapi, conn, compiled.sql, args)))
+
+    return DriverAdd(compiled.sql, run)
