@@ -33,9 +33,11 @@ LAYERS = [
 """Lowest first: a module imports only from its own layer or the layers below it."""
 
 FOREIGN_PRIVATE_CALLS = {
-    # aiosqlite has no public way to run a callable on its thread; the SQL add path that
-    # uses it is being reworked as one strategy (issue 12, item 4).
+    # aiosqlite has no public way to run a callable on its thread (the one-hop SQLite add).
     ("memmark.backends.sql._sqlite", "driver._execute"),
+    # The driver-level read turns asyncpg's own errors into the DBAPI errors SQLAlchemy
+    # raises, with SQLAlchemy's helper; taken only where that helper exists.
+    ("memmark.backends.sql._reads", "_asyncpg_adapter()._handle_exception_no_connection"),
 }
 """Known calls of a third party's private method, each with its reason."""
 
