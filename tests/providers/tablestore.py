@@ -1,6 +1,10 @@
-"""Providers for :class:`TablestoreMemory`: over the in-process fake, and over a live instance.
+"""Providers for :class:`TablestoreMemory`: over the in-process emulator, and a live instance.
 
-``tablestore_fake`` gives each test a fresh :class:`FakeTablestoreClient`. ``tablestore_live``
+``tablestore_emulator`` gives each test a fresh :class:`TablestoreEmulator` behind the SDK's
+real ``AsyncOTSClient`` with its default codec (the native PlainBuffer parser where the SDK
+ships one for this Python), answering range reads in pages of 1 to 3 rows with an empty page
+in between, and keeping new tables unusable for their first requests.
+``tablestore_emulator_pure`` uses the SDK's pure-Python codec and plain pages. ``tablestore_live``
 uses the ``TABLESTORE_*`` credentials with a random table prefix and deletes its tables
 afterwards; without credentials it skips with the reason "no Tablestore credentials" (the
 one documented exception to "no skips under CI=true": no Tablestore is reachable from CI).
@@ -16,14 +20,17 @@ from contextlib import asynccontextmanager
 import pytest
 
 from memmark.memory import MemoryBase, TablestoreMemory
-from tests.fakes.tablestore import FakeTablestoreClient
+from tests.fakes.tablestore_emulator import EmulatedOTSClient, TablestoreEmulator
 from tests.providers.tablestore_env import NO_CREDENTIALS, live_credentials
 from tests.registry import MemoryFactory, Provider
 
+ADVERSARIAL = {"page_rows": 3, "empty_pages": True, "ready_after": 2}
+"""The conformance emulator's settings: tiny and empty pages, tables slow to become ready."""
+
 
 @asynccontextmanager
-async def _open_fake() -> AsyncIterator[MemoryFactory]:
-    client = FakeTablestoreClient()
+async def _open_emulated(*, native: bool, **settings: int) -> AsyncIterator[MemoryFactory]:
+    client = EmulatedOTSClient(TablestoreEmulator(**settings), enable_native=native)
     memories: list[MemoryBase] = []
 
     async def factory(
@@ -38,6 +45,7 @@ async def _open_fake() -> AsyncIterator[MemoryFactory]:
     finally:
         for memory in memories:
             await memory.close()
+        await client.close()
 
 
 @asynccontextmanager
@@ -73,8 +81,13 @@ async def _open_live() -> AsyncIterator[MemoryFactory]:
 
 
 @pytest.fixture
-def tablestore_fake_provider() -> Provider:
-    return _open_fake
+def tablestore_emulator_provider() -> Provider:
+    return lambda: _open_emulated(native=True, **ADVERSARIAL)
+
+
+@pytest.fixture
+def tablestore_emulator_pure_provider() -> Provider:
+    return lambda: _open_emulated(native=False)
 
 
 @pytest.fixture

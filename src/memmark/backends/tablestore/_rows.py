@@ -1,7 +1,9 @@
 """Row access through the SDK client, within Tablestore's request limits.
 
 Single-row conditional writes, range reads paged by ``next_start_primary_key``, and batch
-reads and writes split by Tablestore's limits.
+reads and writes split by Tablestore's limits. Nothing is sent that the service refuses: a
+range that holds no key (start not strictly before end in the direction of the read) is
+answered here, empty, and rows that fail inside a batch for a transient reason are sent again.
 
 Rows come back as one dict of primary-key and attribute columns. Every SDK call runs inside
 :func:`sdk_errors`, the backend's one error boundary.
@@ -14,11 +16,16 @@ from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from memmark.backends.tablestore._errors import CONDITION_FAILED, sdk_errors
+from memmark.backends.tablestore._errors import (
+    CONDITION_FAILED,
+    TRANSIENT_CODES,
+    row_error,
+    sdk_errors,
+)
+from memmark.backends.tablestore._retry import RETRY_ATTEMPTS, retry_delay
 from memmark.backends.tablestore._sdk import load_sdk
-from memmark.errors import BackendError
 
-__all__ = ["HIGHEST", "LOWEST", "RowOp", "Rows"]
+__all__ = ["HIGHEST", "LOWEST", "RowOp", "Rows", "is_empty_range"]
 
 BATCH_WRITE_MAX_ROWS = 200
 """Tablestore: a BatchWriteRow request holds at most 200 rows ..."""
@@ -29,10 +36,6 @@ BATCH_GET_MAX_ROWS = 100
 RANGE_PAGE_ROWS = 5000
 """Tablestore: a GetRange response holds at most 5,000 rows (or 4 MB)."""
 _ROW_OVERHEAD_BYTES = 64
-_RETRYABLE_ROW_CODES = frozenset(
-    {"OTSServerBusy", "OTSNotEnoughCapacityUnit", "OTSOperationThrottled", "OTSTimeout"}
-)
-_ROW_RETRIES = 5
 
 
 class _Infinity:
@@ -69,6 +72,24 @@ def _value_size(value: Any) -> int:
     return 8
 
 
+def _position(value: Any) -> tuple[int, Any]:
+    """Where a range-bound value sorts: LOWEST, then values (strings as UTF-8), then HIGHEST."""
+    if value is LOWEST:
+        return (0, 0)
+    if value is HIGHEST:
+        return (2, 0)
+    return (1, value.encode("utf-8") if isinstance(value, str) else value)
+
+
+def is_empty_range(
+    start: list[tuple[str, Any]], end: list[tuple[str, Any]], *, backward: bool = False
+) -> bool:
+    """Whether no key lies in [start, end) (the service refuses such a range)."""
+    low = [_position(value) for _, value in start]
+    high = [_position(value) for _, value in end]
+    return low <= high if backward else low >= high
+
+
 def _as_dict(row: Any) -> dict[str, Any]:
     columns = {name: value for name, value in row.primary_key or []}
     columns.update({column[0]: column[1] for column in row.attribute_columns or []})
@@ -99,20 +120,39 @@ class Rows:
     async def get_many(
         self, table: str, keys: Sequence[list[tuple[str, Any]]], columns: list[str] | None = None
     ) -> list[dict[str, Any] | None]:
-        """Read rows by key (``None`` for a missing one), in the order of ``keys``."""
-        found: list[dict[str, Any] | None] = []
+        """Read rows by key (``None`` for a missing one), in the order of ``keys``.
+
+        Rows that fail inside the batch for a transient reason are read again.
+
+        Raises:
+            StorageUnavailableError: rows still fail so after :data:`RETRY_ATTEMPTS` attempts.
+            BackendError: a row failed for another reason.
+        """
+        found: dict[int, dict[str, Any] | None] = {}
         for start in range(0, len(keys), BATCH_GET_MAX_ROWS):
-            request = self._sdk.BatchGetRowRequest()
-            chunk = list(keys[start : start + BATCH_GET_MAX_ROWS])
-            request.add(self._sdk.TableInBatchGetRowItem(table, chunk, columns, None, 1))
-            with sdk_errors(f"reading {table}"):
-                response = await self._client.batch_get_row(request)
-            for item in response.get_result_by_table(table):
-                if not item.is_ok:
-                    problem = f"{item.error_code}: {item.error_message}"
-                    raise BackendError(f"Tablestore failed reading {table}: {problem}")
-                found.append(None if item.row is None else _as_dict(item.row))
-        return found
+            pending = list(range(start, min(start + BATCH_GET_MAX_ROWS, len(keys))))
+            for attempt in range(RETRY_ATTEMPTS):
+                request = self._sdk.BatchGetRowRequest()
+                chunk = [keys[index] for index in pending]
+                request.add(self._sdk.TableInBatchGetRowItem(table, chunk, columns, None, 1))
+                with sdk_errors(f"reading {table}"):
+                    response = await self._client.batch_get_row(request)
+                failed = []
+                items = response.get_result_by_table(table)
+                for index, item in zip(pending, items, strict=True):
+                    if item.is_ok:
+                        found[index] = None if item.row is None else _as_dict(item.row)
+                    else:
+                        failed.append((index, item.error_code, item.error_message))
+                if not failed:
+                    break
+                _, code, message = failed[0]
+                codes = {failure[1] for failure in failed}
+                if not codes <= TRANSIENT_CODES or attempt == RETRY_ATTEMPTS - 1:
+                    raise row_error(f"reading {table}", len(failed), code, message)
+                pending = [failure[0] for failure in failed]
+                await asyncio.sleep(retry_delay(attempt))
+        return [found[index] for index in range(len(keys))]
 
     async def scan(
         self,
@@ -130,6 +170,8 @@ class Rows:
         request asks for ``page_rows`` rows (default :data:`RANGE_PAGE_ROWS`); the service
         may return fewer, with the key to go on from.
         """
+        if is_empty_range(start, end, backward=backward):
+            return
         direction = "BACKWARD" if backward else "FORWARD"
         next_key: list[tuple[str, Any]] | None = self._bound(start)
         end_key = self._bound(end)
@@ -204,7 +246,9 @@ class Rows:
         Requests run one after another, so an op never lands before an earlier one.
 
         Raises:
-            BackendError: a row failed for a reason other than throttling.
+            StorageUnavailableError: rows still fail for a transient reason after
+                :data:`RETRY_ATTEMPTS` attempts (the others of the batch are written).
+            BackendError: a row failed for another reason.
         """
         batch: list[RowOp] = []
         size = 0
@@ -222,18 +266,16 @@ class Rows:
 
     async def _write_batch(self, batch: list[RowOp]) -> None:
         pending = batch
-        for attempt in range(_ROW_RETRIES + 1):
+        for attempt in range(RETRY_ATTEMPTS):
             failed = await self._send(pending)
             if not failed:
                 return
             codes = {code for _, code, _ in failed}
-            if not codes <= _RETRYABLE_ROW_CODES or attempt == _ROW_RETRIES:
+            if not codes <= TRANSIENT_CODES or attempt == RETRY_ATTEMPTS - 1:
                 _, code, message = failed[0]
-                raise BackendError(
-                    f"Tablestore failed writing {len(failed)} row(s): {code}: {message}"
-                )
+                raise row_error("writing rows", len(failed), code, message)
             pending = [op for op, _, _ in failed]
-            await asyncio.sleep(0.01 * 2**attempt)
+            await asyncio.sleep(retry_delay(attempt))
 
     async def _send(self, batch: list[RowOp]) -> list[tuple[RowOp, str, str]]:
         sdk = self._sdk

@@ -3,7 +3,13 @@
 Every change to a session runs under its writer lock, a lease on the session row taken and
 released by conditional updates (expected ``ver``, retried on ``OTSConditionCheckFail``), so
 writers in any number of processes take turns. A writer that crashes leaves the lock to
-expire after :data:`LEASE_SECONDS`; the next writer then recounts the messages.
+expire after :data:`LEASE_SECONDS`; the next writer then recounts the messages (and a reader
+asking for the count recounts them too, until then).
+
+A conditional write whose answer is lost (the connection broke) may have been applied: the
+lock is then read back to learn whether it was. Taking the lock is retried through such
+failures; releasing it is retried and checked, and what still fails is raised, with the
+lock left to expire into the state above.
 
 Readers take no lock: they read the session row, then only rows with ``seq < next_seq``. An
 insert writes its rows above ``next_seq`` and publishes them all at once when the release
@@ -22,9 +28,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from memmark.backends.tablestore._retry import RETRY_ATTEMPTS, retry_delay, retrying
 from memmark.backends.tablestore._rows import RowOp, Rows
 from memmark.backends.tablestore._schema import TableNames
-from memmark.errors import BackendError
+from memmark.errors import BackendError, StorageUnavailableError
 
 __all__ = ["LEASE_SECONDS", "Session", "SessionRow", "Writer", "session_key"]
 
@@ -67,6 +74,10 @@ class SessionRow:
             lock_until=columns.get("lock_until", 0),
             updated_at=columns.get("updated_at"),
         )
+
+    def abandoned(self) -> bool:
+        """Whether a writer holds the lock past its lease: its last change may be half done."""
+        return self.lock_owner is not None and self.lock_until <= _now_ms()
 
 
 @dataclass
@@ -116,47 +127,72 @@ class Session:
 
         A lock under this object's own owner token is left over from one of its operations
         that failed before releasing (callers serialise their operations), so it is taken
-        over at once, as is a lock whose lease expired.
+        over at once, as is a lock whose lease expired. A transient failure is retried: the
+        next round reads the row again, so a lock taken by a write whose answer was lost is
+        found under this owner and taken over.
+
+        Raises:
+            StorageUnavailableError: the session stays unreachable after the retries.
         """
         delay = 0.001
+        failures = 0
         while True:
-            row = await self.read()
-            now = _now_ms()
-            lease = {"lock_owner": self._owner, "lock_until": now + int(LEASE_SECONDS * 1000)}
-            if row is None:
-                await self._register()
-                created = SessionRow(ver=1)
-                columns = {
-                    "user_id": self.user_id,
-                    "session_id": self.session_id,
-                    "summary": "",
-                    "next_seq": 0,
-                    "count": 0,
-                    "ver": 1,
-                    "updated_at": now,
-                    **lease,
-                }
-                if await self._rows.put_if_absent(self._names.session, self._pk, columns):
-                    return Writer(created, False, "", 0, 0)
-            elif row.lock_owner in (None, self._owner) or row.lock_until <= now:
-                acquired = await self._rows.update_if(
-                    self._names.session,
-                    self._pk,
-                    expect=("ver", row.ver),
-                    put={**lease, "ver": row.ver + 1},
-                )
-                if acquired:
-                    row.ver += 1
-                    took_over = row.lock_owner is not None
-                    return Writer(row, took_over, row.summary, row.next_seq, row.count)
-            else:
-                await asyncio.sleep(delay * (0.5 + random.random()))
-                delay = min(delay * 2, _MAX_BACKOFF_SECONDS)
+            try:
+                writer = await self._try_acquire()
+            except StorageUnavailableError:
+                failures += 1
+                if failures == RETRY_ATTEMPTS:
+                    raise
+                await asyncio.sleep(retry_delay(failures - 1))
+                continue
+            if writer is not None:
+                return writer
+            await asyncio.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, _MAX_BACKOFF_SECONDS)
+
+    async def _try_acquire(self) -> Writer | None:
+        """One round of :meth:`acquire`: the writer, or ``None`` to wait and try again."""
+        row = await self.read()
+        now = _now_ms()
+        lease = {"lock_owner": self._owner, "lock_until": now + int(LEASE_SECONDS * 1000)}
+        if row is None:
+            await self._register()
+            created = SessionRow(ver=1)
+            columns = {
+                "user_id": self.user_id,
+                "session_id": self.session_id,
+                "summary": "",
+                "next_seq": 0,
+                "count": 0,
+                "ver": 1,
+                "updated_at": now,
+                **lease,
+            }
+            if await self._rows.put_if_absent(self._names.session, self._pk, columns):
+                return Writer(created, False, "", 0, 0)
+            return None
+        if row.lock_owner in (None, self._owner) or row.lock_until <= now:
+            acquired = await self._rows.update_if(
+                self._names.session,
+                self._pk,
+                expect=("ver", row.ver),
+                put={**lease, "ver": row.ver + 1},
+            )
+            if acquired:
+                row.ver += 1
+                took_over = row.lock_owner is not None
+                return Writer(row, took_over, row.summary, row.next_seq, row.count)
+        return None
 
     async def release(self, writer: Writer) -> None:
         """Publish the writer's fields and drop the lock, in one conditional update.
 
+        Retried through transient failures; after one, the row is read back, and a release
+        already applied (its answer lost) counts as done.
+
         Raises:
+            StorageUnavailableError: the session stays unreachable after the retries (the
+                lock then expires after its lease).
             BackendError: the lease expired and another writer took the session over.
         """
         put: dict[str, Any] = {
@@ -166,14 +202,27 @@ class Session:
             "count": writer.count,
             "updated_at": _now_ms(),
         }
-        released = await self._rows.update_if(
-            self._names.session,
-            self._pk,
-            expect=("ver", writer.row.ver),
-            put=put,
-            delete=("lock_owner", "lock_until"),
-        )
-        if not released:
+        interrupted = False
+
+        async def attempt() -> bool:
+            nonlocal interrupted
+            if interrupted:
+                row = await self.read()
+                if row is not None and row.ver == writer.row.ver + 1 and row.lock_owner is None:
+                    return True  # only this writer's release makes that version unlocked
+            try:
+                return await self._rows.update_if(
+                    self._names.session,
+                    self._pk,
+                    expect=("ver", writer.row.ver),
+                    put=put,
+                    delete=("lock_owner", "lock_until"),
+                )
+            except StorageUnavailableError:
+                interrupted = True
+                raise
+
+        if not await retrying(attempt):
             raise BackendError(
                 f"lost the Tablestore writer lock of session {self.key}: the operation took "
                 f"longer than the {LEASE_SECONDS:.0f} s lease and another writer took over"
