@@ -216,6 +216,8 @@ class TablestoreEmulator:
         self.deny_table_creation = False
         self.tables: dict[str, Table] = {}
         self.requests: list[str] = []
+        self.errors: list[tuple[str, str]] = []
+        """(API, error code) of every error answer, per-row errors of batches included."""
         self._random = random.Random(seed)
         self._pending: dict[tuple[str | None, int], str] = {}
         self._counts: dict[str | None, int] = {}
@@ -239,14 +241,15 @@ class TablestoreEmulator:
 
     # --- test hooks ---------------------------------------------------------------------
 
-    def inject(self, kind: str, *, at: int = 1, api: str | None = None) -> None:
-        """Make the ``at``-th request from now (counting retries) fail as ``kind``.
+    def inject(self, kind: str, *, at: int = 1, times: int = 1, api: str | None = None) -> None:
+        """Make ``times`` requests from the ``at``-th from now (counting retries) fail as ``kind``.
 
         With ``api``, only requests of that API count.
         """
         if kind not in FAILURE_KINDS:
             raise ValueError(f"unknown failure {kind!r}; one of {FAILURE_KINDS}")
-        self._pending[(api, self._counts.get(api, 0) + at)] = kind
+        for offset in range(times):
+            self._pending[(api, self._counts.get(api, 0) + at + offset)] = kind
 
     def clear_injections(self) -> None:
         """Cancel the failures not yet delivered."""
@@ -299,6 +302,7 @@ class TablestoreEmulator:
                 self._writing.difference_update(rows)
             status, answer = 200, response.SerializeToString()
         except ServiceError as error:
+            self.errors.append((api, error.code))
             status = error.status
             answer = pb.Error(code=error.code, message=error.message).SerializeToString()
         if injected == "lost":
@@ -517,6 +521,7 @@ class TablestoreEmulator:
                 if fault in ("row_busy", "row_invalid"):
                     row.is_ok = False
                     row.error.code, row.error.message = self._row_error(fault)
+                    self.errors.append(("BatchGetRow", row.error.code))
                     fault = None
                     continue
                 found = self._read(table, key, list(item.columns_to_get))
@@ -707,6 +712,7 @@ class TablestoreEmulator:
                 self._check_write(row, single=False)
                 self._apply(self.tables[table_name], kind, row, condition)
             except ServiceError as error:
+                self.errors.append(("BatchWriteRow", error.code))
                 answer.is_ok = False
                 answer.error.code, answer.error.message = error.code, error.message
             else:
