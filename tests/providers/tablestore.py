@@ -4,21 +4,27 @@
 real ``AsyncOTSClient`` with its default codec (the native PlainBuffer parser where the SDK
 ships one for this Python), answering range reads in pages of 1 to 3 rows with an empty page
 in between, and keeping new tables unusable for their first requests.
-``tablestore_emulator_pure`` uses the SDK's pure-Python codec and plain pages. ``tablestore_live``
-uses the ``TABLESTORE_*`` credentials with a random table prefix and deletes its tables
-afterwards; without credentials it skips with the reason "no Tablestore credentials" (the
-one documented exception to "no skips under CI=true": no Tablestore is reachable from CI).
+``tablestore_emulator_pure`` uses the SDK's pure-Python codec and plain pages.
+
+``tablestore_live`` uses the ``TABLESTORE_*`` credentials with one random table prefix per
+run, wipes the rows after each test and deletes the tables at the end; without credentials
+it skips with the reason "no Tablestore credentials" (the one documented exception to "no
+skips under CI=true": no Tablestore is reachable from CI).
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import pytest
 
+from memmark.backends.tablestore._rows import HIGHEST, LOWEST, RowOp, Rows
+from memmark.backends.tablestore._schema import table_names
 from memmark.memory import MemoryBase, TablestoreMemory
 from tests.fakes.tablestore_emulator import EmulatedOTSClient, TablestoreEmulator
 from tests.providers.tablestore_env import NO_CREDENTIALS, live_credentials
@@ -48,21 +54,43 @@ async def _open_emulated(*, native: bool, **settings: int) -> AsyncIterator[Memo
         await client.close()
 
 
-@asynccontextmanager
-async def _open_live() -> AsyncIterator[MemoryFactory]:
-    credentials = live_credentials()
-    if credentials is None:
-        pytest.skip(NO_CREDENTIALS)
+def _live_client() -> Any:
     from tablestore import AsyncOTSClient
 
-    client = AsyncOTSClient(
+    credentials = live_credentials()
+    assert credentials is not None
+    return AsyncOTSClient(
         credentials["end_point"],
         credentials["access_key_id"],
         credentials["access_key_secret"],
         credentials["instance_name"],
         sts_token=os.environ.get("TABLESTORE_STS_TOKEN") or None,
     )
-    prefix = f"memmark_test_{uuid.uuid4().hex[:12]}"
+
+
+async def _wipe_rows(client: Any, prefix: str) -> None:
+    """Delete every row of the run's tables (cheaper than new tables for every test)."""
+    names = table_names(prefix)
+    rows = Rows(client)
+    for table, schema in names.schemas().items():
+        if table not in await client.list_table():
+            continue
+        columns = [column for column, _ in schema]
+        keys = [
+            [(column, row[column]) for column in columns]
+            async for row in rows.scan(
+                table,
+                [(column, LOWEST) for column in columns],
+                [(column, HIGHEST) for column in columns],
+                columns=columns,
+            )
+        ]
+        await rows.write([RowOp(table, "delete", key) for key in keys])
+
+
+@asynccontextmanager
+async def _open_live(prefix: str) -> AsyncIterator[MemoryFactory]:
+    client = _live_client()
 
     async def factory(
         *, user_id: str = "default_user", session_id: str = "default_session"
@@ -74,10 +102,32 @@ async def _open_live() -> AsyncIterator[MemoryFactory]:
     try:
         yield factory
     finally:
+        await _wipe_rows(client, prefix)
+        await client.close()
+
+
+async def _drop_tables(prefix: str) -> None:
+    client = _live_client()
+    try:
         for name in await client.list_table():
             if name.startswith(f"{prefix}_"):
                 await client.delete_table(name)
+    finally:
         await client.close()
+
+
+@pytest.fixture(scope="session")
+def tablestore_live_prefix() -> Iterator[str]:
+    """One table prefix for the run: its tables are created once and dropped at the end.
+
+    Creating five tables per test would take the run hours (a new table is usable only
+    about a minute after CreateTable), so tests share the tables and each wipes its rows.
+    """
+    if live_credentials() is None:
+        pytest.skip(NO_CREDENTIALS)
+    prefix = f"memmark_test_{uuid.uuid4().hex[:12]}"
+    yield prefix
+    asyncio.run(_drop_tables(prefix))
 
 
 @pytest.fixture
@@ -91,5 +141,8 @@ def tablestore_emulator_pure_provider() -> Provider:
 
 
 @pytest.fixture
-def tablestore_live_provider() -> Provider:
-    return _open_live
+def tablestore_live_provider(request: pytest.FixtureRequest) -> Provider:
+    if live_credentials() is None:
+        pytest.skip(NO_CREDENTIALS)
+    prefix = request.getfixturevalue("tablestore_live_prefix")
+    return lambda: _open_live(prefix)
