@@ -72,8 +72,9 @@ async def _wipe_rows(client: Any, prefix: str) -> None:
     """Delete every row of the run's tables (cheaper than new tables for every test)."""
     names = table_names(prefix)
     rows = Rows(client)
+    existing = set(await client.list_table())
     for table, schema in names.schemas().items():
-        if table not in await client.list_table():
+        if table not in existing:
             continue
         columns = [column for column, _ in schema]
         keys = [
