@@ -61,5 +61,5 @@ class DictStore(StoreBase):
         state = memory.state_dict()
         return bool(state["content"] or state["_compressed_summary"])
 
-    async def _close(self) -> None:
+    async def close(self) -> None:
         self.closed = True

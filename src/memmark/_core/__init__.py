@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from memmark._core._closing import AsyncClosing
 from memmark._core._memory_base import MemoryBase
+from memmark._core._owning import ClientOwner, ResourceOwner
 from memmark._core._record import (
     PAYLOAD_MAX_DEPTH,
     Snapshot,
@@ -16,6 +17,7 @@ from memmark._core._record import (
     decode_payload,
     encode_payload,
 )
+from memmark._core._retry import backoff_delay, retrying
 from memmark._core._state import decode_state, encode_state
 from memmark._core._store_base import Page, SessionInfo, StoreBase
 from memmark._core._validation import (
@@ -38,12 +40,15 @@ __all__ = [
     "MSG_ID_MAX_LENGTH",
     "PAYLOAD_MAX_DEPTH",
     "AsyncClosing",
+    "ClientOwner",
     "MemoryBase",
     "Page",
+    "ResourceOwner",
     "SessionInfo",
     "Snapshot",
     "StoreBase",
     "StoredMessage",
+    "backoff_delay",
     "check_identity",
     "check_limit",
     "check_marks",
@@ -56,4 +61,5 @@ __all__ = [
     "decode_state",
     "encode_payload",
     "encode_state",
+    "retrying",
 ]

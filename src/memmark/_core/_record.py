@@ -6,8 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from memmark.message import Msg
-from memmark.message._msg import check_msg_fields
+from memmark.message import Msg, check_msg_fields
 
 __all__ = [
     "PAYLOAD_MAX_DEPTH",

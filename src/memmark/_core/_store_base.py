@@ -17,7 +17,8 @@ primitive               contract
                         session_id), all ``> after``; one user's sessions if ``user_id``
 ``_drop_session``       delete one session entirely; return whether it held anything
 ``_drop_user``          optional: delete every session of a user (default: per listed session)
-``_close``              release the pool the store created (not one the caller passed)
+``close``               release the pool the store created, not one the caller passed:
+                        mix in :class:`~memmark._core.ResourceOwner` for that
 ======================  ==================================================================
 
 Order is by code point of the ids (``str`` comparison in Python). A session counts as
@@ -154,10 +155,6 @@ class StoreBase(AsyncClosing):
             after = (page[-1].user_id, page[-1].session_id)
         return deleted
 
-    async def close(self) -> None:
-        """Close the pool this store created; a pool or engine passed in stays open."""
-        await self._close()
-
     @abstractmethod
     def _open_memory(self, user_id: str, session_id: str) -> MemoryBase:
         """Return a memory of (user_id, session_id) on the shared pool."""
@@ -175,7 +172,3 @@ class StoreBase(AsyncClosing):
     @abstractmethod
     async def _drop_session(self, user_id: str, session_id: str) -> bool:
         """Delete one session; return whether it held a message or a summary."""
-
-    @abstractmethod
-    async def _close(self) -> None:
-        """Release what the store created."""

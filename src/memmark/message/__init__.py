@@ -15,6 +15,7 @@ from memmark.message._blocks import (
     VideoBlock,
 )
 from memmark.message._msg import Msg, Role
+from memmark.message._msg import check_msg_fields as check_msg_fields  # for memmark._core
 
 __all__ = [
     "AudioBlock",

@@ -15,10 +15,15 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from memmark._core import MemoryBase, Snapshot, StoredMessage
+from memmark._core import ClientOwner, MemoryBase, Snapshot, StoredMessage
 from memmark._optional import require
 from memmark.backends.redis._keys import SessionKeys, sessions_key, users_key
-from memmark.backends.redis._scripts import EncodableArg, ScriptRunner, driver_errors
+from memmark.backends.redis._scripts import (
+    EncodableArg,
+    ScriptRunner,
+    driver_errors,
+    reconnect_once,
+)
 
 if TYPE_CHECKING:
     from redis.asyncio import ConnectionPool, Redis
@@ -51,19 +56,7 @@ def key_ttl_ms(key_ttl: float | None) -> int:
     return max(1, round(key_ttl * 1000))
 
 
-def _retry_once() -> Any:
-    """redis-py retry policy of the clients memmark creates: once more, on a new connection.
-
-    A pooled connection the server dropped (idle timeout, ``CLIENT KILL``, failover) then
-    costs one reconnect instead of a failed call. Scripts are atomic and ``add`` skips ids
-    already stored, so repeating a command whose reply was lost cannot tear or duplicate.
-    """
-    retry = require("redis.asyncio.retry", extra="redis", feature="RedisMemory")
-    backoff = require("redis.backoff", extra="redis", feature="RedisMemory")
-    return retry.Retry(backoff.NoBackoff(), 1)
-
-
-class RedisMemory(MemoryBase):
+class RedisMemory(ClientOwner["Redis | RedisCluster"], MemoryBase):
     """Memory of one (user_id, session_id) in Redis, atomic per call, Cluster-ready.
 
     Each write is one Lua script (one round trip, atomic, deduplicated by message id on the
@@ -134,19 +127,20 @@ class RedisMemory(MemoryBase):
         if len(sources) > 1:
             raise ValueError(f"pass at most one of connection_pool, url, client; got {sources}")
         self._ttl_ms = key_ttl_ms(key_ttl)
-        self._owns_client = client is None and connection_pool is None
+        self._client: Redis | RedisCluster
         if client is not None:
-            self._client: Redis | RedisCluster = client
+            self._client = client
         elif connection_pool is not None:
             self._client = redis_asyncio.Redis(connection_pool=connection_pool)
         elif url is not None:
-            connection_kwargs.setdefault("retry", _retry_once())
+            connection_kwargs.setdefault("retry", reconnect_once())
             self._client = redis_asyncio.Redis.from_url(url, **connection_kwargs)
         else:
-            connection_kwargs.setdefault("retry", _retry_once())
+            connection_kwargs.setdefault("retry", reconnect_once())
             self._client = redis_asyncio.Redis(
                 host=host, port=port, db=db, password=password, **connection_kwargs
             )
+        self._adopt(self._client, owned=client is None and connection_pool is None)
         self._keys = SessionKeys.of(key_prefix, self.user_id, self.session_id)
         self._index_keys = (users_key(key_prefix), sessions_key(key_prefix, self.user_id))
         self._scripts = ScriptRunner(self._client)
@@ -155,15 +149,9 @@ class RedisMemory(MemoryBase):
         self._cluster_ready = False
         self._registered = False
 
-    def get_client(self) -> Redis | RedisCluster:
-        """Return the redis-py client this memory talks through."""
-        return self._client
-
-    async def close(self) -> None:
-        """Close the client if memmark created it; a client or pool passed in stays open."""
-        if self._owns_client:
-            with driver_errors():
-                await self._client.aclose()
+    async def _release(self, client: Redis | RedisCluster) -> None:
+        with driver_errors():
+            await client.aclose()
 
     async def _run(self, name: str, *args: EncodableArg, register: bool = False) -> Any:
         """Run a script on this session; ``register`` for writes that may create data.

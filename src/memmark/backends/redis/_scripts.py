@@ -19,7 +19,7 @@ from memmark.errors import BackendError, StorageUnavailableError
 if TYPE_CHECKING:
     from redis.commands.core import AsyncScript
 
-__all__ = ["ScriptRunner", "driver_errors"]
+__all__ = ["ScriptRunner", "driver_errors", "reconnect_once"]
 
 EncodableArg = str | bytes | int | float
 
@@ -61,6 +61,21 @@ def driver_errors() -> Iterator[None]:
         raise BackendError(f"Redis failed: {exc}") from exc
     except OSError as exc:
         raise StorageUnavailableError(f"Redis is unavailable: {exc}") from exc
+
+
+def reconnect_once() -> Any:
+    """redis-py retry policy of the clients memmark creates: once more, on a new connection.
+
+    A pooled connection the server dropped (idle timeout, ``CLIENT KILL``, failover) then
+    costs one reconnect instead of a failed call. Scripts are atomic and ``add`` skips ids
+    already stored, so repeating a command whose reply was lost cannot tear or duplicate.
+    This is redis-py's ``Retry`` rather than :func:`memmark._core.retrying`: only redis-py's
+    connection layer can re-send a command on a fresh connection, and a reconnect waits for
+    nothing, so there is no backoff.
+    """
+    retry = require("redis.asyncio.retry", extra="redis", feature="RedisMemory")
+    backoff = require("redis.backoff", extra="redis", feature="RedisMemory")
+    return retry.Retry(backoff.NoBackoff(), 1)
 
 
 class ScriptRunner:

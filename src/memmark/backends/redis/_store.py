@@ -23,11 +23,11 @@ import asyncio
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from memmark._core import SessionInfo, StoreBase
+from memmark._core import ClientOwner, SessionInfo, StoreBase
 from memmark._optional import require
 from memmark.backends.redis._keys import SessionKeys, sessions_key, users_key
 from memmark.backends.redis._memory import RedisMemory, as_text, key_ttl_ms
-from memmark.backends.redis._scripts import ScriptRunner, driver_errors
+from memmark.backends.redis._scripts import ScriptRunner, driver_errors, reconnect_once
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -40,7 +40,7 @@ def _lex_after(value: str | None) -> str:
     return "-" if value is None else "(" + value
 
 
-class RedisStore(StoreBase):
+class RedisStore(ClientOwner["Redis | RedisCluster"], StoreBase):
     """Redis sessions of every user behind one client (``Redis`` or ``RedisCluster``)."""
 
     def __init__(
@@ -67,21 +67,21 @@ class RedisStore(StoreBase):
         if not isinstance(key_prefix, str):
             raise TypeError(f"key_prefix must be a str, got {type(key_prefix).__name__}")
         key_ttl_ms(key_ttl)
-        self._owns_client = isinstance(url_or_client, str)
+        self._client: Redis | RedisCluster
         if isinstance(url_or_client, str):
-            client_class = redis_asyncio.RedisCluster if cluster else redis_asyncio.Redis
-            self._client: Redis | RedisCluster = client_class.from_url(
-                url_or_client, **connection_kwargs
-            )
+            if cluster:  # a cluster client keeps its own retries across nodes
+                self._client = redis_asyncio.RedisCluster.from_url(
+                    url_or_client, **connection_kwargs
+                )
+            else:
+                connection_kwargs.setdefault("retry", reconnect_once())
+                self._client = redis_asyncio.Redis.from_url(url_or_client, **connection_kwargs)
         else:
             self._client = url_or_client
+        self._adopt(self._client, owned=isinstance(url_or_client, str))
         self._prefix = key_prefix
         self._ttl = key_ttl
         self._scripts = ScriptRunner(self._client)
-
-    def get_client(self) -> Redis | RedisCluster:
-        """Return the redis-py client the store and its memories share."""
-        return self._client
 
     def _open_memory(self, user_id: str, session_id: str) -> RedisMemory:
         return RedisMemory(
@@ -205,7 +205,6 @@ class RedisStore(StoreBase):
                 await self._client.zrem(users_key(self._prefix), user_id)
         return bool(held)
 
-    async def _close(self) -> None:
-        if self._owns_client:
-            with driver_errors():
-                await self._client.aclose()
+    async def _release(self, client: Redis | RedisCluster) -> None:
+        with driver_errors():
+            await client.aclose()

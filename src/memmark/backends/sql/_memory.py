@@ -10,14 +10,13 @@ Usage::
 from __future__ import annotations
 
 import asyncio
-import random
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from memmark._core import MemoryBase, Snapshot, StoredMessage
+from memmark._core import MemoryBase, Snapshot, StoredMessage, retrying
 from memmark.backends.sql import _mysql as mysql
 from memmark.backends.sql import _queries as q
 from memmark.backends.sql import _sqlite as sqlite
@@ -265,9 +264,7 @@ class AsyncSQLAlchemyMemory(MemoryBase):
 
     async def _wipe(self) -> None:
         async def work(conn: AsyncConnection) -> None:
-            locked = await q.lock_session(conn, self._tables, self._who, create=False, summary="")
-            if locked is not None:
-                await q.wipe(conn, self._tables, locked[0])
+            await q.clear_session(conn, self._tables, self._who, drop=False)
 
         await self._run("clear", work)
 
@@ -298,23 +295,22 @@ async def _with_retries(attempt: Callable[[], Awaitable[T]], repeatable: Callabl
 
     A deadlock or a busy database repeats it, up to :data:`_ATTEMPTS` times. A connection
     dropped before COMMIT was sent (a pooled connection the server closed, say) rolled the
-    transaction back, so it is repeated once on a new connection; one lost while
+    transaction back, so it is repeated once more on a new connection; one lost while
     ``repeatable()`` is false (during COMMIT) may have committed, and is raised. A repeated
     ``add`` skips the ids already stored.
     """
-    tries = 1
     reconnected = False
-    while True:
-        try:
-            return await attempt()
-        except sa_exc.DBAPIError as exc:
-            if exc.connection_invalidated and repeatable() and not reconnected:
-                reconnected = True
-                continue
-            if tries >= _ATTEMPTS or not is_retryable(exc):
-                raise
-        await asyncio.sleep(random.uniform(0, 0.01 * 2**tries))
-        tries += 1
+
+    def is_repeatable(exc: BaseException) -> bool:
+        nonlocal reconnected
+        if not isinstance(exc, sa_exc.DBAPIError):
+            return False
+        if exc.connection_invalidated and repeatable() and not reconnected:
+            reconnected = True
+            return True
+        return is_retryable(exc)
+
+    return await retrying(attempt, is_retryable=is_repeatable, attempts=_ATTEMPTS + 1)
 
 
 def _same_marks(records: Sequence[StoredMessage]) -> bool:

@@ -24,9 +24,11 @@ from memmark.errors import BackendError
 __all__ = [
     "Identity",
     "add_marks",
+    "clear_session",
     "count",
     "decode_summary",
     "encode_summary",
+    "holds_something",
     "insert_messages",
     "lock_session",
     "relabel",
@@ -383,3 +385,35 @@ async def wipe(conn: AsyncConnection, t: Tables, ref: int) -> None:
     """Delete every message and mark of the session (the caller resets the summary)."""
     await conn.execute(sa.delete(t.marks).where(t.marks.c.session_ref == ref))
     await conn.execute(sa.delete(t.messages).where(t.messages.c.session_ref == ref))
+
+
+def holds_something(t: Tables) -> Any:
+    """Whether a row of ``t.sessions`` is a session that exists: a summary or a message."""
+    s, m = t.sessions, t.messages
+    return sa.or_(s.c.summary != "", sa.exists().where(m.c.session_ref == s.c.id))
+
+
+async def clear_session(conn: AsyncConnection, t: Tables, who: Identity, *, drop: bool) -> bool:
+    """Delete every message, mark and the summary of the session, under its row lock.
+
+    ``clear()`` keeps the emptied session row; with ``drop`` (a store's ``delete_session``)
+    the row goes too.
+
+    Returns:
+        Whether the session held a message or a summary (computed only with ``drop``).
+    """
+    locked = await lock_session(conn, t, who, create=False, summary=None if drop else "")
+    if locked is None:
+        return False
+    ref = locked[0]
+    held = False
+    if drop:
+        held = bool(
+            (
+                await conn.execute(sa.select(holds_something(t)).where(t.sessions.c.id == ref))
+            ).scalar_one()
+        )
+    await wipe(conn, t, ref)
+    if drop:
+        await conn.execute(sa.delete(t.sessions).where(t.sessions.c.id == ref))
+    return held

@@ -17,6 +17,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from memmark._core import retrying
 from memmark.backends.sql._schema import SCHEMA_VERSION, Tables
 from memmark.errors import SchemaVersionError
 
@@ -26,6 +27,7 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 """How long a SQLite writer waits for another process's write lock before failing."""
 
 _ATTEMPTS = 8
+_RACE_ERRORS = (sa_exc.ProgrammingError, sa_exc.OperationalError, sa_exc.IntegrityError)
 _ready: weakref.WeakKeyDictionary[Engine, set[str]] = weakref.WeakKeyDictionary()
 _locks: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
 
@@ -68,15 +70,17 @@ async def ensure_schema(engine: AsyncEngine, tables: Tables) -> None:
     async with lock:
         if prefix in _ready.get(sync_engine, ()):
             return
-        for attempt in range(_ATTEMPTS):
-            try:
-                async with engine.begin() as conn:
-                    version = await _create(conn, tables)
-                break
-            except (sa_exc.ProgrammingError, sa_exc.OperationalError, sa_exc.IntegrityError):
-                if attempt == _ATTEMPTS - 1:
-                    raise
-                await asyncio.sleep(0.05 * (attempt + 1))  # another process is creating them
+
+        async def create() -> int:
+            async with engine.begin() as conn:
+                return await _create(conn, tables)
+
+        version = await retrying(
+            create,  # a loser of a race with another process creating them starts over
+            is_retryable=lambda exc: isinstance(exc, _RACE_ERRORS),
+            attempts=_ATTEMPTS,
+            base_delay=0.05,
+        )
         if version != SCHEMA_VERSION:
             raise SchemaVersionError(
                 f"tables {tables.sessions.name!r} etc. have schema version {version}; this "

@@ -12,12 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from memmark._core import SessionInfo, StoreBase
+from memmark._core import ResourceOwner, SessionInfo, StoreBase
 from memmark.backends.sql._errors import map_errors
 from memmark.backends.sql._memory import AsyncSQLAlchemyMemory
-from memmark.backends.sql._queries import Identity, lock_session, wipe
+from memmark.backends.sql._queries import Identity, clear_session, holds_something
 from memmark.backends.sql._schema import (
     ExactText,
     Tables,
@@ -31,7 +31,7 @@ from memmark.backends.sql._setup import enable_sqlite_wal, ensure_schema
 __all__ = ["SQLStore"]
 
 
-class SQLStore(StoreBase):
+class SQLStore(ResourceOwner[AsyncEngine], StoreBase):
     """Sessions of every user in one SQL database, sharing one engine (connection pool).
 
     Given a URL the store creates the engine and disposes it on :meth:`close`; an engine
@@ -68,16 +68,16 @@ class SQLStore(StoreBase):
             if engine_options:
                 raise TypeError("engine options apply only when SQLStore creates the engine")
             self._engine = engine_or_url
-            self._owns_engine = False
         elif isinstance(engine_or_url, str):
             engine_options.setdefault("pool_reset_on_return", None)
             self._engine = create_async_engine(engine_or_url, **engine_options)
             enable_sqlite_wal(self._engine)
-            self._owns_engine = True
         else:
             raise TypeError(
                 f"engine_or_url must be an AsyncEngine or str, got {type(engine_or_url).__name__}"
             )
+
+        self._adopt(self._engine, owned=isinstance(engine_or_url, str))
 
     @property
     def engine(self) -> AsyncEngine:
@@ -88,11 +88,6 @@ class SQLStore(StoreBase):
         return AsyncSQLAlchemyMemory(
             self._engine, user_id=user_id, session_id=session_id, table_prefix=self._prefix
         )
-
-    def _existing(self) -> Any:
-        """Sessions holding a summary or at least one message."""
-        s, m = self._tables.sessions, self._tables.messages
-        return sa.or_(s.c.summary != "", sa.exists().where(m.c.session_ref == s.c.id))
 
     def _sort_keys(self, column: Any) -> list[Any]:
         """Order by ``column``; on PostgreSQL via its indexed prefix first (same order)."""
@@ -109,7 +104,7 @@ class SQLStore(StoreBase):
     async def _user_page(self, *, after: str | None, limit: int) -> list[str]:
         s = self._tables.sessions
         keys = self._sort_keys(s.c.user_id)
-        stmt = sa.select(s.c.user_id).where(self._existing()).group_by(*keys)
+        stmt = sa.select(s.c.user_id).where(holds_something(self._tables)).group_by(*keys)
         if after is not None:
             stmt = stmt.where(s.c.user_id > after, *self._from(s.c.user_id, after))
         stmt = stmt.order_by(*keys).limit(limit)
@@ -130,7 +125,7 @@ class SQLStore(StoreBase):
             .label("message_count")
         )
         stmt = sa.select(s.c.user_id, s.c.session_id, message_count, s.c.updated_at, s.c.summary)
-        stmt = stmt.where(self._existing())
+        stmt = stmt.where(holds_something(self._tables))
         if user_id is not None:
             stmt = stmt.where(s.c.user_id == user_id, *self._from(s.c.user_id, user_id))
         if after is not None:
@@ -160,30 +155,10 @@ class SQLStore(StoreBase):
 
     async def _drop_session(self, user_id: str, session_id: str) -> bool:
         who = Identity(user_id, session_id, session_key(user_id, session_id))
-        t = self._tables
-
-        async def work(conn: AsyncConnection) -> bool:
-            locked = await lock_session(conn, t, who, create=False)
-            if locked is None:
-                return False
-            ref = locked[0]
-            held = (
-                await conn.execute(
-                    sa.select(
-                        t.sessions.c.summary != "",
-                        sa.exists().where(t.messages.c.session_ref == ref),
-                    ).where(t.sessions.c.id == ref)
-                )
-            ).one()
-            await wipe(conn, t, ref)
-            await conn.execute(sa.delete(t.sessions).where(t.sessions.c.id == ref))
-            return bool(held[0]) or bool(held[1])
-
         with map_errors("delete_session"):
             await ensure_schema(self._engine, self._tables)
             async with self._engine.begin() as conn:
-                return await work(conn)
+                return await clear_session(conn, self._tables, who, drop=True)
 
-    async def _close(self) -> None:
-        if self._owns_engine:
-            await self._engine.dispose()
+    async def _release(self, engine: AsyncEngine) -> None:
+        await engine.dispose()

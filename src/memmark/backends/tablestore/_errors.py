@@ -16,7 +16,14 @@ from contextlib import contextmanager
 from memmark.backends.tablestore._sdk import load_sdk
 from memmark.errors import BackendError, StorageUnavailableError
 
-__all__ = ["CONDITION_FAILED", "TABLE_NOT_READY", "TRANSIENT_CODES", "row_error", "sdk_errors"]
+__all__ = [
+    "CONDITION_FAILED",
+    "TABLE_NOT_READY",
+    "TRANSIENT_CODES",
+    "is_transient",
+    "row_error",
+    "sdk_errors",
+]
 
 CONDITION_FAILED = "OTSConditionCheckFail"
 TABLE_NOT_READY = "OTSTableNotReady"
@@ -37,6 +44,11 @@ TRANSIENT_CODES = frozenset(
     }
 )
 """Error codes (of a request or of one row in a batch) that a later attempt may not meet."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    """The retry predicate of memmark's own retries: the failure may pass if repeated."""
+    return isinstance(exc, StorageUnavailableError)
 
 
 def row_error(action: str, count: int, code: str, message: str) -> BackendError:

@@ -33,8 +33,8 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from memmark._core import MemoryBase, Snapshot, StoredMessage
-from memmark.backends.tablestore._retry import retrying
+from memmark._core import ClientOwner, MemoryBase, Snapshot, StoredMessage, retrying
+from memmark.backends.tablestore._errors import is_transient
 from memmark.backends.tablestore._rows import (
     BATCH_GET_MAX_ROWS,
     HIGHEST,
@@ -47,7 +47,7 @@ from memmark.backends.tablestore._sdk import open_client
 from memmark.backends.tablestore._session import LEASE_SECONDS, Session, Writer
 from memmark.errors import MemmarkError
 
-__all__ = ["TablestoreMemory"]
+__all__ = ["TablestoreMemory", "drop_session"]
 
 PAYLOAD_COLUMN_BYTES = 2_000_000
 """Tablestore holds at most 2 MB in one attribute value: longer payloads span p0, p1, ..."""
@@ -76,7 +76,7 @@ def _entry(columns: dict[str, Any]) -> _Entry:
     )
 
 
-class TablestoreMemory(MemoryBase):
+class TablestoreMemory(ClientOwner[Any], MemoryBase):
     """Memory of one (user_id, session_id) in Tablestore, shared by every process using it.
 
     Tables named ``<table_name>_session``, ``_message``, ``_mark``, ``_msg_id`` and ``_index``
@@ -137,21 +137,14 @@ class TablestoreMemory(MemoryBase):
             access_key_secret,
             sts_token,
         )
-        self._owns_client = self._endpoint is not None
+        self._adopt(self._client, owned=self._endpoint is not None)
         self._names = names
         self._rows = Rows(self._client)
         self._session = Session(self._rows, names, self.user_id, self.session_id)
         self._lock = asyncio.Lock()
 
-    def get_client(self) -> Any:
-        """Return the SDK client this memory uses."""
-        return self._client
-
-    async def close(self) -> None:
-        """Close the client if this memory created it; a client passed in stays open."""
-        if self._owns_client:
-            self._owns_client = False
-            await self._client.close()
+    async def _release(self, client: Any) -> None:
+        await client.close()
 
     def _key(self, *columns: tuple[str, Any]) -> list[tuple[str, Any]]:
         return [("session_key", self._session.key), *columns]
@@ -189,7 +182,7 @@ class TablestoreMemory(MemoryBase):
             await self._session.release(writer)
 
         try:
-            await retrying(recount_and_release)
+            await retrying(recount_and_release, is_retryable=is_transient)
         except MemmarkError as cleanup_error:
             if not isinstance(error, Exception):
                 return
@@ -488,17 +481,20 @@ class TablestoreMemory(MemoryBase):
         writer.summary = ""
         writer.count = 0
 
-    async def _drop(self) -> bool:
-        """Delete the session entirely, its session row and index entry included.
 
-        Returns:
-            Whether it held a message or a summary.
-        """
-        row = await self._visible_limit()
-        if row is None:
-            return False
-        async with self._writing() as writer:
-            held = writer.count > 0 or bool(writer.summary)
-            await self._delete_rows(writer)
-            await self._session.drop(writer)
-        return held
+async def drop_session(memory: TablestoreMemory) -> bool:
+    """Delete ``memory``'s session entirely, its session row and index entry included.
+
+    What :class:`~memmark.store.TablestoreStore` does for ``delete_session``: unlike
+    ``clear()`` it also removes the session from the listings.
+
+    Returns:
+        Whether it held a message or a summary.
+    """
+    if await memory._visible_limit() is None:
+        return False
+    async with memory._writing() as writer:
+        held = writer.count > 0 or bool(writer.summary)
+        await memory._delete_rows(writer)
+        await memory._session.drop(writer)
+    return held

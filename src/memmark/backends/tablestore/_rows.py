@@ -11,18 +11,17 @@ Rows come back as one dict of primary-key and attribute columns. Every SDK call 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from memmark._core import retrying
 from memmark.backends.tablestore._errors import (
     CONDITION_FAILED,
     TRANSIENT_CODES,
     row_error,
     sdk_errors,
 )
-from memmark.backends.tablestore._retry import RETRY_ATTEMPTS, retry_delay
 from memmark.backends.tablestore._sdk import load_sdk
 
 __all__ = ["HIGHEST", "LOWEST", "RowOp", "Rows", "is_empty_range"]
@@ -36,6 +35,21 @@ BATCH_GET_MAX_ROWS = 100
 RANGE_PAGE_ROWS = 5000
 """Tablestore: a GetRange response holds at most 5,000 rows (or 4 MB)."""
 _ROW_OVERHEAD_BYTES = 64
+
+
+class _RowsFailed(Exception):
+    """Rows of one batch request that failed: (row, error code, error message) each."""
+
+    def __init__(self, failed: list[tuple[Any, str, str]]) -> None:
+        super().__init__(failed)
+        self.failed = failed
+
+    @staticmethod
+    def is_transient(exc: BaseException) -> bool:
+        """Whether every row failed for a reason a later attempt may not meet."""
+        return isinstance(exc, _RowsFailed) and all(
+            code in TRANSIENT_CODES for _, code, _ in exc.failed
+        )
 
 
 class _Infinity:
@@ -125,13 +139,15 @@ class Rows:
         Rows that fail inside the batch for a transient reason are read again.
 
         Raises:
-            StorageUnavailableError: rows still fail so after :data:`RETRY_ATTEMPTS` attempts.
+            StorageUnavailableError: rows still fail so after the retries.
             BackendError: a row failed for another reason.
         """
         found: dict[int, dict[str, Any] | None] = {}
         for start in range(0, len(keys), BATCH_GET_MAX_ROWS):
             pending = list(range(start, min(start + BATCH_GET_MAX_ROWS, len(keys))))
-            for attempt in range(RETRY_ATTEMPTS):
+
+            async def read_pending() -> None:
+                nonlocal pending
                 request = self._sdk.BatchGetRowRequest()
                 chunk = [keys[index] for index in pending]
                 request.add(self._sdk.TableInBatchGetRowItem(table, chunk, columns, None, 1))
@@ -144,14 +160,15 @@ class Rows:
                         found[index] = None if item.row is None else _as_dict(item.row)
                     else:
                         failed.append((index, item.error_code, item.error_message))
-                if not failed:
-                    break
-                _, code, message = failed[0]
-                codes = {failure[1] for failure in failed}
-                if not codes <= TRANSIENT_CODES or attempt == RETRY_ATTEMPTS - 1:
-                    raise row_error(f"reading {table}", len(failed), code, message)
-                pending = [failure[0] for failure in failed]
-                await asyncio.sleep(retry_delay(attempt))
+                if failed:
+                    pending = [index for index, _, _ in failed]
+                    raise _RowsFailed(failed)
+
+            try:
+                await retrying(read_pending, is_retryable=_RowsFailed.is_transient)
+            except _RowsFailed as exc:
+                _, code, message = exc.failed[0]
+                raise row_error(f"reading {table}", len(exc.failed), code, message) from None
         return [found[index] for index in range(len(keys))]
 
     async def scan(
@@ -246,8 +263,8 @@ class Rows:
         Requests run one after another, so an op never lands before an earlier one.
 
         Raises:
-            StorageUnavailableError: rows still fail for a transient reason after
-                :data:`RETRY_ATTEMPTS` attempts (the others of the batch are written).
+            StorageUnavailableError: rows still fail for a transient reason after the
+                retries (the others of the batch are written).
             BackendError: a row failed for another reason.
         """
         batch: list[RowOp] = []
@@ -265,17 +282,21 @@ class Rows:
             await self._write_batch(batch)
 
     async def _write_batch(self, batch: list[RowOp]) -> None:
+        """Send ``batch``, then again only the rows the service throttled, with backoff."""
         pending = batch
-        for attempt in range(RETRY_ATTEMPTS):
+
+        async def send_pending() -> None:
+            nonlocal pending
             failed = await self._send(pending)
-            if not failed:
-                return
-            codes = {code for _, code, _ in failed}
-            if not codes <= TRANSIENT_CODES or attempt == RETRY_ATTEMPTS - 1:
-                _, code, message = failed[0]
-                raise row_error("writing rows", len(failed), code, message)
-            pending = [op for op, _, _ in failed]
-            await asyncio.sleep(retry_delay(attempt))
+            if failed:
+                pending = [op for op, _, _ in failed]
+                raise _RowsFailed(failed)
+
+        try:
+            await retrying(send_pending, is_retryable=_RowsFailed.is_transient)
+        except _RowsFailed as exc:
+            _, code, message = exc.failed[0]
+            raise row_error("writing rows", len(exc.failed), code, message) from None
 
     async def _send(self, batch: list[RowOp]) -> list[tuple[RowOp, str, str]]:
         sdk = self._sdk

@@ -26,8 +26,8 @@ import weakref
 from dataclasses import dataclass
 from typing import Any
 
+from memmark._core import backoff_delay
 from memmark.backends.tablestore._errors import TABLE_NOT_READY, sdk_errors
-from memmark.backends.tablestore._retry import retry_delay
 from memmark.backends.tablestore._sdk import load_sdk
 from memmark.errors import BackendError, StorageUnavailableError
 
@@ -143,7 +143,7 @@ async def _wait_until_ready(client: Any, name: str, schema: list[tuple[str, str]
     start = [(column, sdk.INF_MIN) for column, _ in schema]
     end = [(column, sdk.INF_MAX) for column, _ in schema]
     deadline = time.monotonic() + TABLE_READY_SECONDS
-    attempt = 0
+    failures = 0
     while True:
         try:
             with sdk_errors(f"reading the new table {name!r}"):
@@ -159,5 +159,5 @@ async def _wait_until_ready(client: Any, name: str, schema: list[tuple[str, str]
                     f"Tablestore table {name!r} was created but is still not usable after "
                     f"{TABLE_READY_SECONDS:.0f} s ({TABLE_NOT_READY}); try again later"
                 ) from cause
-            await asyncio.sleep(min(retry_delay(attempt), remaining))
-            attempt += 1
+            failures += 1
+            await asyncio.sleep(min(backoff_delay(failures, max_delay=2.0), remaining))

@@ -19,31 +19,36 @@ crashed insert stay invisible until a later insert overwrites them.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
-import random
 import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from memmark.backends.tablestore._retry import RETRY_ATTEMPTS, retry_delay, retrying
+from memmark._core import retrying
+from memmark.backends.tablestore._errors import is_transient
 from memmark.backends.tablestore._rows import RowOp, Rows
 from memmark.backends.tablestore._schema import TableNames
-from memmark.errors import BackendError, StorageUnavailableError
+from memmark.errors import BackendError
 
 __all__ = ["LEASE_SECONDS", "Session", "SessionRow", "Writer", "session_key"]
 
 LEASE_SECONDS = 30.0
 """How long a writer may hold a session before another writer may take it over."""
 _MAX_BACKOFF_SECONDS = 0.05
+TRANSIENT_ATTEMPTS = 6
+"""Attempts at taking the lock through transient failures before one is raised."""
 
 
 def session_key(user_id: str, session_id: str) -> str:
     """SHA-256 hex of the JSON pair: injective before hashing, fixed-size after."""
     pair = json.dumps([user_id, session_id], ensure_ascii=True)
     return hashlib.sha256(pair.encode("ascii")).hexdigest()
+
+
+class _LockBusy(Exception):
+    """Another writer holds the session, or won the race for it."""
 
 
 def _now_ms() -> int:
@@ -134,24 +139,27 @@ class Session:
         Raises:
             StorageUnavailableError: the session stays unreachable after the retries.
         """
-        delay = 0.001
-        failures = 0
-        while True:
-            try:
-                writer = await self._try_acquire()
-            except StorageUnavailableError:
-                failures += 1
-                if failures == RETRY_ATTEMPTS:
-                    raise
-                await asyncio.sleep(retry_delay(failures - 1))
-                continue
-            if writer is not None:
-                return writer
-            await asyncio.sleep(delay * (0.5 + random.random()))
-            delay = min(delay * 2, _MAX_BACKOFF_SECONDS)
+        transient_failures = 0
 
-    async def _try_acquire(self) -> Writer | None:
-        """One round of :meth:`acquire`: the writer, or ``None`` to wait and try again."""
+        def worth_retrying(exc: BaseException) -> bool:
+            nonlocal transient_failures
+            if isinstance(exc, _LockBusy):
+                return True  # a live holder releases, or its lease expires
+            if is_transient(exc):
+                transient_failures += 1
+                return transient_failures < TRANSIENT_ATTEMPTS
+            return False
+
+        return await retrying(
+            self._try_acquire,
+            is_retryable=worth_retrying,
+            attempts=None,
+            base_delay=0.001,
+            max_delay=_MAX_BACKOFF_SECONDS,
+        )
+
+    async def _try_acquire(self) -> Writer:
+        """Take the writer lock in one conditional write, or raise :class:`_LockBusy`."""
         row = await self.read()
         now = _now_ms()
         lease = {"lock_owner": self._owner, "lock_until": now + int(LEASE_SECONDS * 1000)}
@@ -170,8 +178,7 @@ class Session:
             }
             if await self._rows.put_if_absent(self._names.session, self._pk, columns):
                 return Writer(created, False, "", 0, 0)
-            return None
-        if row.lock_owner in (None, self._owner) or row.lock_until <= now:
+        elif row.lock_owner in (None, self._owner) or row.lock_until <= now:
             acquired = await self._rows.update_if(
                 self._names.session,
                 self._pk,
@@ -182,7 +189,7 @@ class Session:
                 row.ver += 1
                 took_over = row.lock_owner is not None
                 return Writer(row, took_over, row.summary, row.next_seq, row.count)
-        return None
+        raise _LockBusy
 
     async def release(self, writer: Writer) -> None:
         """Publish the writer's fields and drop the lock, in one conditional update.
@@ -218,11 +225,11 @@ class Session:
                     put=put,
                     delete=("lock_owner", "lock_until"),
                 )
-            except StorageUnavailableError:
-                interrupted = True
+            except Exception as exc:
+                interrupted = interrupted or is_transient(exc)
                 raise
 
-        if not await retrying(attempt):
+        if not await retrying(attempt, is_retryable=is_transient):
             raise BackendError(
                 f"lost the Tablestore writer lock of session {self.key}: the operation took "
                 f"longer than the {LEASE_SECONDS:.0f} s lease and another writer took over"

@@ -20,8 +20,8 @@ from typing import Any
 
 from typing_extensions import Self
 
-from memmark._core import SessionInfo, StoreBase
-from memmark.backends.tablestore._memory import TablestoreMemory
+from memmark._core import ClientOwner, SessionInfo, StoreBase
+from memmark.backends.tablestore._memory import TablestoreMemory, drop_session
 from memmark.backends.tablestore._rows import HIGHEST, LOWEST, Rows
 from memmark.backends.tablestore._schema import ensure_tables, table_names
 from memmark.backends.tablestore._sdk import open_client
@@ -33,7 +33,7 @@ _INDEX_PAGE_ROWS = 100
 """Index rows read per request: one BatchGetRow of session rows per page."""
 
 
-class TablestoreStore(StoreBase):
+class TablestoreStore(ClientOwner[Any], StoreBase):
     """Tablestore sessions of every user, on one shared ``AsyncOTSClient``."""
 
     def __init__(
@@ -65,7 +65,7 @@ class TablestoreStore(StoreBase):
             access_key_secret,
             sts_token,
         )
-        self._owns_client = self._endpoint is not None
+        self._adopt(self._client, owned=self._endpoint is not None)
         self._rows = Rows(self._client)
 
     @classmethod
@@ -97,10 +97,6 @@ class TablestoreStore(StoreBase):
             sts_token=os.environ.get("TABLESTORE_STS_TOKEN") or None,
             table_name=table_name,
         )
-
-    def get_client(self) -> Any:
-        """Return the SDK client shared by this store's memories."""
-        return self._client
 
     def _open_memory(self, user_id: str, session_id: str) -> TablestoreMemory:
         return TablestoreMemory(
@@ -186,9 +182,7 @@ class TablestoreStore(StoreBase):
         return await self._sessions(start, end, skip=after, limit=limit, distinct_users=False)
 
     async def _drop_session(self, user_id: str, session_id: str) -> bool:
-        return await self._open_memory(user_id, session_id)._drop()
+        return await drop_session(self._open_memory(user_id, session_id))
 
-    async def _close(self) -> None:
-        if self._owns_client:
-            self._owns_client = False
-            await self._client.close()
+    async def _release(self, client: Any) -> None:
+        await client.close()
