@@ -28,6 +28,27 @@ def test_special_text_round_trips() -> None:
 
 
 @pytest.mark.parametrize(
+    "where",
+    ["content", "name", "invocation_id", "metadata value", "metadata key"],
+)
+def test_a_surrogate_pair_as_two_code_points_raises_value_error(where: str) -> None:
+    pair = "\ud800\udfff"  # JSON would read this back as the one character U+103FF
+    msg = Msg("n", "c", "user")
+    if where == "content":
+        msg.content = f"x{pair}"
+    elif where == "name":
+        msg.name = pair
+    elif where == "invocation_id":
+        msg.invocation_id = pair
+    elif where == "metadata value":
+        msg.metadata = {"k": [pair]}
+    else:
+        msg.metadata = {pair: 1}
+    with pytest.raises(ValueError, match="surrogate"):
+        encode_payload(msg)
+
+
+@pytest.mark.parametrize(
     "metadata",
     [
         {"k": float("nan")},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,9 @@ __all__ = [
 
 PAYLOAD_MAX_DEPTH = 64
 """Deepest nesting of lists and dicts in a serialised message; the message dict itself is 1."""
+
+_SURROGATE_PAIR = re.compile("[\ud800-\udbff][\udc00-\udfff]")
+"""A high then a low surrogate code point: JSON reads them back as one character."""
 
 
 @dataclass(frozen=True)
@@ -69,13 +73,14 @@ def encode_payload(msg: Msg) -> str:
 
 
 def _check_json_exact(msg_id: str, data: dict[str, Any]) -> None:
-    """Refuse what JSON would change (tuples, non-str keys) and nesting past the maximum.
+    """Refuse what JSON would change (tuples, non-str keys, surrogate pairs) and deep nesting.
 
     Iterative, so neither a deep nor a circular structure can exhaust the stack.
 
     Raises:
         TypeError: a tuple, or a dict key that is not a str.
-        ValueError: lists/dicts nest deeper than :data:`PAYLOAD_MAX_DEPTH`.
+        ValueError: lists/dicts nest deeper than :data:`PAYLOAD_MAX_DEPTH`, or a str holds a
+            high surrogate followed by a low one (JSON would read back one character).
     """
     pending: list[tuple[object, int]] = [(data, 1)]
     while pending:
@@ -84,13 +89,16 @@ def _check_json_exact(msg_id: str, data: dict[str, Any]) -> None:
             raise ValueError(
                 f"message {msg_id!r} nests lists/dicts deeper than {PAYLOAD_MAX_DEPTH} levels"
             )
-        if isinstance(value, dict):
+        if isinstance(value, str):
+            _check_no_surrogate_pair(msg_id, value)
+        elif isinstance(value, dict):
             for key, child in value.items():
                 if not isinstance(key, str):
                     raise TypeError(
                         f"message {msg_id!r} has the dict key {key!r}, which JSON would turn "
                         "into a str: use str keys"
                     )
+                _check_no_surrogate_pair(msg_id, key)
                 pending.append((child, depth + 1))
         elif isinstance(value, list):
             pending.extend((child, depth + 1) for child in value)
@@ -98,6 +106,15 @@ def _check_json_exact(msg_id: str, data: dict[str, Any]) -> None:
             raise TypeError(
                 f"message {msg_id!r} holds a tuple, which JSON would turn into a list: use a list"
             )
+
+
+def _check_no_surrogate_pair(msg_id: str, text: str) -> None:
+    """Refuse a str holding a surrogate pair as two code points; JSON would join them."""
+    if not text.isascii() and _SURROGATE_PAIR.search(text):
+        raise ValueError(
+            f"message {msg_id!r} holds a high surrogate followed by a low one, which JSON "
+            "reads back as a single character: decode the pair into that character first"
+        )
 
 
 def decode_payload(payload: str) -> Msg:
