@@ -184,8 +184,8 @@ class Rows:
         """Yield the rows from ``start`` (inclusive) to ``end`` (exclusive), page by page.
 
         :data:`LOWEST` / :data:`HIGHEST` in a bound stand for INF_MIN / INF_MAX. Each
-        request asks for ``page_rows`` rows (default :data:`RANGE_PAGE_ROWS`); the service
-        may return fewer, with the key to go on from.
+        request asks for ``page_rows`` rows (at most, and by default, :data:`RANGE_PAGE_ROWS`);
+        the service may return fewer, even none, with the key to go on from.
         """
         if is_empty_range(start, end, backward=backward):
             return
@@ -200,7 +200,7 @@ class Rows:
                     next_key,
                     end_key,
                     columns,
-                    page_rows or RANGE_PAGE_ROWS,
+                    min(page_rows or RANGE_PAGE_ROWS, RANGE_PAGE_ROWS),
                     None,
                     1,
                 )
