@@ -8,6 +8,7 @@ from memmark._connect import connect
 from memmark._optional import lazy_exports
 from memmark.errors import (
     BackendError,
+    ConflictError,
     ContentTooLargeError,
     MemmarkError,
     SchemaVersionError,
@@ -54,6 +55,7 @@ __all__ = [
     "AudioBlock",
     "BackendError",
     "Base64Source",
+    "ConflictError",
     "ContentBlock",
     "ContentTooLargeError",
     "ImageBlock",

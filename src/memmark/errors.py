@@ -7,6 +7,7 @@ raises derives from :class:`MemmarkError`::
     ├── BackendError                          # the storage failed
     │   └── StorageUnavailableError           # the storage cannot be reached right now
     ├── ContentTooLargeError(MemmarkError, ValueError)  # over a backend's hard limit
+    ├── ConflictError                         # expected_version differs from the stored one
     └── SchemaVersionError                    # stored schema is not the one this code knows
 
 Driver exceptions are mapped at one boundary per backend family and chained with
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 __all__ = [
     "BackendError",
+    "ConflictError",
     "ContentTooLargeError",
     "MemmarkError",
     "SchemaVersionError",
@@ -42,6 +44,29 @@ class StorageUnavailableError(BackendError):
 
 class ContentTooLargeError(MemmarkError, ValueError):
     """A value exceeds a hard limit of the backend; raised before anything is written."""
+
+
+class ConflictError(MemmarkError):
+    """A write given ``expected_version=`` found another version stored; it changed nothing.
+
+    Another writer changed the session since the caller read its version: read again,
+    decide again, and retry with the new version.
+
+    Attributes:
+        expected: The version the caller expected.
+        current: The session's version when the write was refused.
+    """
+
+    def __init__(self, expected: int, current: int) -> None:
+        super().__init__(
+            f"the session is at version {current}, not the expected {expected}; "
+            "another writer changed it"
+        )
+        self.expected = expected
+        self.current = current
+
+    def __reduce__(self) -> tuple[type[ConflictError], tuple[int, int]]:
+        return (ConflictError, (self.expected, self.current))
 
 
 class SchemaVersionError(MemmarkError):

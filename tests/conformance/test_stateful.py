@@ -55,6 +55,9 @@ class Model:
             changed += marks != before
         return changed
 
+    def pop(self) -> str | None:
+        return self.rows.pop()[1] if self.rows else None
+
     def select(self, mark: str | None, exclude: str | None, limit: int | None) -> list[str]:
         rows = [r[1] for r in self.rows if (mark is None or mark in r[2]) and exclude not in r[2]]
         return rows[max(0, len(rows) - limit) :] if limit else ([] if limit == 0 else rows)
@@ -108,6 +111,11 @@ def _machine(run: Any, factory: Any) -> type[RuleBasedStateMachine]:
         def summarise(self, summary: str) -> None:
             run(self.memory.update_compressed_summary(summary))
             self.model.summary = summary
+
+        @rule()
+        def pop(self) -> None:
+            popped = run(self.memory.pop())
+            assert (None if popped is None else popped.content) == self.model.pop()
 
         @rule()
         def clear(self) -> None:

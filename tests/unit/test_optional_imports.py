@@ -8,7 +8,17 @@ import pytest
 
 from memmark._optional import require
 
-OPTIONAL_DRIVERS = ["redis", "asyncpg", "asyncmy", "aiomysql", "tablestore", "typer", "rich"]
+OPTIONAL_DRIVERS = [
+    "redis",
+    "asyncpg",
+    "asyncmy",
+    "aiomysql",
+    "tablestore",
+    "typer",
+    "rich",
+    "langchain_core",
+    "agents",
+]
 
 
 def test_require_names_the_extra(monkeypatch) -> None:

@@ -17,6 +17,8 @@ primitive              contract
 ``_relabel``           the mark update described in :meth:`MemoryBase.update_messages_mark`
 ``_set_summary``       store the summary (``""`` clears it)
 ``_wipe``              delete every message, mark and the summary of this session
+``_pop``               remove the newest message and return it (``None`` when empty);
+                       atomic: two concurrent pops never return the same message
 ``_replace``           optional: atomically swap the whole session for a snapshot
 =====================  ===================================================================
 
@@ -208,6 +210,15 @@ class MemoryBase(AsyncClosing):
         """Delete every message, mark and the summary of this user's session only."""
         await self._wipe()
 
+    async def pop(self) -> Msg | None:
+        """Remove the newest message and return it, atomically; ``None`` when empty.
+
+        Two concurrent pops (coroutines, memory objects or processes) never return the
+        same message: the storage removes and returns it in one step.
+        """
+        stored = await self._pop()
+        return None if stored is None else decode_payload(stored.payload)
+
     async def export_state(self) -> dict[str, Any]:
         """Return the whole session in the tutorial's ``state_dict`` format."""
         snapshot = await self._select(mark=None, exclude_mark=None, limit=None, with_marks=True)
@@ -328,3 +339,10 @@ class MemoryBase(AsyncClosing):
     @abstractmethod
     async def _wipe(self) -> None:
         """Delete every message, mark and the summary of this session."""
+
+    @abstractmethod
+    async def _pop(self) -> StoredMessage | None:
+        """Remove the newest message with its marks and return it; ``None`` when empty.
+
+        Atomic: no other write of the session runs between finding and removing it.
+        """

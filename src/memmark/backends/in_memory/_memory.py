@@ -134,3 +134,9 @@ class InMemoryMemory(MemoryBase):
 
     async def _replace(self, snapshot: Snapshot) -> None:
         self._load(snapshot)
+
+    async def _pop(self) -> StoredMessage | None:
+        if not self._messages:
+            return None
+        msg_id, (payload, marks) = self._messages.popitem()  # dicts pop the newest
+        return StoredMessage(msg_id, payload, tuple(marks))

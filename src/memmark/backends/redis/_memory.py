@@ -247,6 +247,13 @@ class RedisMemory(ClientOwner["Redis | RedisCluster"], MemoryBase):
     async def _wipe(self) -> None:
         await self._run("clear")
 
+    async def _pop(self) -> StoredMessage | None:
+        popped = await self._run("pop")
+        if popped is None:
+            return None
+        msg_id, payload, joined = popped
+        return StoredMessage(as_text(msg_id), as_text(payload), _split_marks(as_text(joined)))
+
     async def _replace(self, snapshot: Snapshot) -> None:
         await self._run(
             "replace",

@@ -268,6 +268,13 @@ class AsyncSQLAlchemyMemory(MemoryBase):
 
         await self._run("clear", work)
 
+    async def _pop(self) -> StoredMessage | None:
+        async def work(conn: AsyncConnection) -> StoredMessage | None:
+            locked = await q.lock_session(conn, self._tables, self._who, create=False)
+            return None if locked is None else await q.pop_newest(conn, self._tables, locked[0])
+
+        return await self._run("pop", work)
+
     async def _replace(self, snapshot: Snapshot) -> None:
         records = snapshot.messages
 

@@ -31,6 +31,7 @@ __all__ = [
     "holds_something",
     "insert_messages",
     "lock_session",
+    "pop_newest",
     "relabel",
     "remove_ids",
     "remove_marked",
@@ -417,3 +418,30 @@ async def clear_session(conn: AsyncConnection, t: Tables, who: Identity, *, drop
     if drop:
         await conn.execute(sa.delete(t.sessions).where(t.sessions.c.id == ref))
     return held
+
+
+async def pop_newest(conn: AsyncConnection, t: Tables, ref: int) -> StoredMessage | None:
+    """Delete the session's newest message and its marks; return it (``None``: empty).
+
+    The caller holds the session's row lock, so no other writer runs in between.
+    """
+    m, k = t.messages, t.marks
+    newest = (
+        sa.select(m.c.seq, m.c.msg_id, m.c.payload)
+        .where(m.c.session_ref == ref)
+        .order_by(m.c.seq.desc())
+        .limit(1)
+        .subquery("newest")
+    )
+    labelled = sa.select(newest.c.seq, newest.c.msg_id, newest.c.payload, k.c.mark).select_from(
+        newest.outerjoin(k, sa.and_(k.c.session_ref == ref, k.c.seq == newest.c.seq))
+    )
+    rows = (await conn.execute(labelled)).all()
+    if not rows:
+        return None
+    seq, msg_id, payload = rows[0].seq, rows[0].msg_id, rows[0].payload
+    marks = tuple(sorted(row.mark for row in rows if row.mark is not None))
+    if marks:
+        await conn.execute(sa.delete(k).where(k.c.session_ref == ref, k.c.seq == seq))
+    await conn.execute(sa.delete(m).where(m.c.session_ref == ref, m.c.seq == seq))
+    return StoredMessage(msg_id, payload, marks)

@@ -463,6 +463,19 @@ class TablestoreMemory(ClientOwner[Any], MemoryBase):
             await self._append(writer, snapshot.messages)
             writer.summary = snapshot.summary
 
+    async def _pop(self) -> StoredMessage | None:
+        if await self._visible_limit() is None:
+            return None  # never written: taking the lock would create the session
+        async with self._writing() as writer:
+            if writer.next_seq == 0:
+                return None
+            newest = await self._newest(writer.next_seq, None, 1)
+            if not newest:
+                return None
+            await self._remove(writer, newest)
+            entry = newest[0]
+            return StoredMessage(entry.msg_id, entry.payload, tuple(sorted(entry.marks)))
+
     async def _delete_rows(self, writer: Writer) -> None:
         """Delete every row of the session (message rows first), visible or not."""
         for table, key_columns in (
