@@ -2,7 +2,7 @@
 
 One memory per request, built from the ``TABLESTORE_*`` environment variables and closed when
 the request ends. Run it with ``uvicorn examples.fastapi_tablestore:app``. Without the
-variables it uses memmark's in-process *fake* client (see ``examples/tablestore_memory.py``).
+variables it uses memmark's in-process *emulator* of the service (see ``examples/tablestore_memory.py``).
 """
 
 import os
@@ -17,11 +17,11 @@ from memmark.message import Msg
 
 app = FastAPI()
 
-_fake_client: Any = None
+_emulated_client: Any = None
 
 
 def tablestore_settings() -> dict[str, Any]:
-    """The tutorial reads ``os.environ[...]``; without credentials, fall back to the fake."""
+    """The tutorial reads ``os.environ[...]``; without credentials, fall back to the emulator."""
     names = ("ENDPOINT", "INSTANCE_NAME", "ACCESS_KEY_ID", "ACCESS_KEY_SECRET")
     if all(os.environ.get(f"TABLESTORE_{name}") for name in names):
         return {
@@ -30,14 +30,14 @@ def tablestore_settings() -> dict[str, Any]:
             "access_key_id": os.environ["TABLESTORE_ACCESS_KEY_ID"],
             "access_key_secret": os.environ["TABLESTORE_ACCESS_KEY_SECRET"],
         }
-    global _fake_client
-    if _fake_client is None:
-        # No credentials: one shared fake client of memmark's test suite (needs the repo).
+    global _emulated_client
+    if _emulated_client is None:
+        # No credentials: one shared client on the emulator of memmark's tests (needs the repo).
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-        from tests.fakes.tablestore import FakeTablestoreClient
+        from tests.fakes.tablestore_emulator import EmulatedOTSClient, TablestoreEmulator
 
-        _fake_client = FakeTablestoreClient()
-    return {"client": _fake_client}
+        _emulated_client = EmulatedOTSClient(TablestoreEmulator())
+    return {"client": _emulated_client}
 
 
 @app.post("/chat_endpoint")

@@ -2,8 +2,8 @@
 
 With ``TABLESTORE_ENDPOINT``, ``TABLESTORE_INSTANCE_NAME``, ``TABLESTORE_ACCESS_KEY_ID`` and
 ``TABLESTORE_ACCESS_KEY_SECRET`` set, it uses that instance. Without them it runs against
-memmark's in-process *fake* of the SDK client (from the repository's ``tests/fakes``), so it
-runs anywhere; the fake is a test double, not Tablestore.
+the SDK's own client connected to memmark's in-process *emulator* of the service (from the
+repository's ``tests/fakes``), so it runs anywhere; the emulator is a test double, not Tablestore.
 """
 
 import asyncio
@@ -17,7 +17,7 @@ from memmark.message import Msg
 
 
 def tablestore_settings() -> dict[str, Any]:
-    """Constructor arguments: the real instance's, or placeholders plus the fake client."""
+    """Constructor arguments: the real instance's, or placeholders plus an emulated client."""
     names = ("ENDPOINT", "INSTANCE_NAME", "ACCESS_KEY_ID", "ACCESS_KEY_SECRET")
     if all(os.environ.get(f"TABLESTORE_{name}") for name in names):
         return {
@@ -26,17 +26,18 @@ def tablestore_settings() -> dict[str, Any]:
             "access_key_id": os.environ["TABLESTORE_ACCESS_KEY_ID"],
             "access_key_secret": os.environ["TABLESTORE_ACCESS_KEY_SECRET"],
         }
-    # No credentials: use the fake client of memmark's test suite (needs the repo checkout).
+    # No credentials: the SDK's client on the in-process emulator of memmark's test suite
+    # (needs the repo checkout).
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from tests.fakes.tablestore import FakeTablestoreClient
+    from tests.fakes.tablestore_emulator import EmulatedOTSClient, TablestoreEmulator
 
-    print("(no TABLESTORE_* credentials: using the in-process fake client)")
+    print("(no TABLESTORE_* credentials: using the in-process emulator)")
     return {
         "end_point": "https://your-instance.cn-hangzhou.ots.aliyuncs.com",
         "instance_name": "your-instance-name",
         "access_key_id": "your-access-key-id",
         "access_key_secret": "your-access-key-secret",
-        "client": FakeTablestoreClient(),
+        "client": EmulatedOTSClient(TablestoreEmulator()),
     }
 
 

@@ -113,7 +113,8 @@ BACKENDS: tuple[Backend, ...] = (
         persistent=True,
         marks=(pytest.mark.redis_cluster,),
     ),
-    Backend("tablestore_fake", "tablestore_fake_provider", persistent=True),
+    Backend("tablestore_emulator", "tablestore_emulator_provider", persistent=True),
+    Backend("tablestore_emulator_pure", "tablestore_emulator_pure_provider", persistent=True),
 )
 if live_credentials() is not None:  # otherwise one explicit test reports the skip
     BACKENDS += (

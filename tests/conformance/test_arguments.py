@@ -46,6 +46,8 @@ CALLS = [
         for bad, error in BAD_MARKS
     ],
     ("get_memory limit -1", "get_memory", (), {"limit": -1}, ValueError),
+    ("get_memory limit 2**31", "get_memory", (), {"limit": 2**31}, ValueError),
+    ("get_memory limit 2**63", "get_memory", (), {"limit": 2**63}, ValueError),
     ("get_memory limit str", "get_memory", (), {"limit": "3"}, TypeError),
     ("get_memory limit bool", "get_memory", (), {"limit": True}, TypeError),
     ("get_memory limit float", "get_memory", (), {"limit": 1.0}, TypeError),

@@ -55,6 +55,8 @@ async def test_positional_arguments_as_in_the_tutorial(marked) -> None:
         ({"limit": 1}, ["plain-2"]),
         ({"limit": 2}, ["tool-1", "plain-2"]),
         ({"limit": 100}, ["plain-1", "hint-1", "hint-2", "both", "tool-1", "plain-2"]),
+        ({"limit": 2**31 - 1}, ["plain-1", "hint-1", "hint-2", "both", "tool-1", "plain-2"]),
+        ({"limit": 2**31 - 1, "mark": "hint"}, ["hint-1", "hint-2", "both"]),
         ({"limit": 2, "mark": "hint"}, ["hint-2", "both"]),
         ({"limit": 5, "mark": "hint"}, ["hint-1", "hint-2", "both"]),
         ({"limit": 2, "exclude_mark": "tool"}, ["hint-2", "plain-2"]),

@@ -1,4 +1,4 @@
-"""The Tablestore examples run as written, against the fake client when no credentials are set."""
+"""The Tablestore examples run as written, on the emulator when no credentials are set."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def test_plain_and_context_manager_snippets(monkeypatch: pytest.MonkeyPatch) -> 
         env=env,
     )
     lines = result.stdout.splitlines()
-    assert lines[0] == "(no TABLESTORE_* credentials: using the in-process fake client)"
+    assert lines[0] == "(no TABLESTORE_* credentials: using the in-process emulator)"
     printed = [MSG_LINE.match(line) for line in lines[1:]]
     assert all(printed), lines
     assert [(m.group(1), m.group(2)[:6]) for m in printed if m] == [

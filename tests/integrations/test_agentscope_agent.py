@@ -174,7 +174,7 @@ async def test_named_classes_serve_the_agent(tmp_path) -> None:
     from sqlalchemy.ext.asyncio import create_async_engine
 
     from memmark.integrations import agentscope as integration
-    from tests.fakes.tablestore import FakeTablestoreClient
+    from tests.fakes.tablestore_emulator import EmulatedOTSClient, TablestoreEmulator
 
     engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'named.db'}")
     fake_redis = FakeAsyncRedis()
@@ -182,7 +182,9 @@ async def test_named_classes_serve_the_agent(tmp_path) -> None:
         integration.InMemoryMemory(),
         integration.AsyncSQLAlchemyMemory(engine, "s", "u"),
         integration.RedisMemory("s", "u", client=fake_redis),
-        integration.TablestoreMemory(user_id="u", session_id="s", client=FakeTablestoreClient()),
+        integration.TablestoreMemory(
+            user_id="u", session_id="s", client=EmulatedOTSClient(TablestoreEmulator())
+        ),
     ]
     try:
         for memory in memories:

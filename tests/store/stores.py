@@ -2,7 +2,7 @@
 
 The ``open_store`` fixture returns ``open_store(kind)``: an async context manager yielding a
 fresh, empty store of that kind (its own SQLite file, table prefix in the run's private
-PostgreSQL/MariaDB database, Redis key prefix, or in-process Tablestore fake) and
+PostgreSQL/MariaDB database, Redis key prefix, or in-process Tablestore emulator) and
 cleaning up afterwards.
 """
 
@@ -29,7 +29,7 @@ STORE_KINDS = [
     pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
     pytest.param("mysql", id="mysql", marks=pytest.mark.mysql),
     pytest.param("redis", id="redis", marks=pytest.mark.redis),
-    pytest.param("tablestore_fake", id="tablestore_fake"),
+    pytest.param("tablestore_emulator", id="tablestore_emulator"),
 ]
 """Every kind; ``dict`` is the test-only store over ``InMemoryMemory``."""
 
@@ -62,12 +62,14 @@ async def _sql_store(url: str) -> AsyncIterator[StoreBase]:
 
 
 @asynccontextmanager
-async def _tablestore_fake_store() -> AsyncIterator[StoreBase]:
+async def _tablestore_emulator_store() -> AsyncIterator[StoreBase]:
     from memmark.store import TablestoreStore
-    from tests.fakes.tablestore import FakeTablestoreClient
+    from tests.fakes.tablestore_emulator import EmulatedOTSClient, TablestoreEmulator
 
-    async with TablestoreStore(client=FakeTablestoreClient()) as store:
+    client = EmulatedOTSClient(TablestoreEmulator(page_rows=7, empty_pages=True))
+    async with TablestoreStore(client=client) as store:
         yield store
+    await client.close()
 
 
 @pytest.fixture
@@ -90,8 +92,8 @@ def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> OpenStore:
             return _sql_store(request.getfixturevalue("mysql_url_for_test"))
         if kind == "redis":
             return _redis_store()
-        if kind == "tablestore_fake":
-            return _tablestore_fake_store()
+        if kind == "tablestore_emulator":
+            return _tablestore_emulator_store()
         raise ValueError(f"unknown store kind {kind!r}")
 
     return opener

@@ -1,4 +1,4 @@
-"""TablestoreStore over the in-process fake: shared client, paged listings, deletions."""
+"""TablestoreStore over the SDK's client and the emulator: shared client, paging, deletions."""
 
 from __future__ import annotations
 
@@ -6,10 +6,14 @@ import pytest
 
 from memmark.store import TablestoreStore
 from tests.conformance.helpers import msg
-from tests.fakes.tablestore import FakeTablestoreClient
+from tests.fakes.tablestore_emulator import EmulatedOTSClient, TablestoreEmulator
 
 
-async def _filled_store(client: FakeTablestoreClient) -> TablestoreStore:
+def _client() -> EmulatedOTSClient:
+    return EmulatedOTSClient(TablestoreEmulator(page_rows=2, empty_pages=True))
+
+
+async def _filled_store(client: EmulatedOTSClient) -> TablestoreStore:
     store = TablestoreStore(client=client)
     for user in ("bob", "alice", "ü", "carol"):
         for session in ("s2", "s1"):
@@ -22,7 +26,7 @@ async def _filled_store(client: FakeTablestoreClient) -> TablestoreStore:
 
 
 async def test_listings_page_in_id_order_and_skip_empty_sessions() -> None:
-    client = FakeTablestoreClient()
+    client = _client()
     store = await _filled_store(client)
     users: list[str] = []
     cursor = None
@@ -52,7 +56,7 @@ async def test_listings_page_in_id_order_and_skip_empty_sessions() -> None:
 
 
 async def test_delete_session_and_user() -> None:
-    client = FakeTablestoreClient()
+    client = _client()
     store = await _filled_store(client)
     assert await store.delete_session("bob", "s1") is True
     assert await store.delete_session("bob", "s1") is False
@@ -64,10 +68,10 @@ async def test_delete_session_and_user() -> None:
 
 
 async def test_store_closes_only_its_own_client(monkeypatch: pytest.MonkeyPatch) -> None:
-    client = FakeTablestoreClient()
+    client = _client()
     async with TablestoreStore(client=client) as store:
         await store.memory().add(msg("a"))
-    assert not client.closed
+    assert client.closed_connections == 0
     for name in ("ENDPOINT", "INSTANCE_NAME", "ACCESS_KEY_ID", "ACCESS_KEY_SECRET"):
         monkeypatch.delenv(f"TABLESTORE_{name}", raising=False)
     with pytest.raises(ValueError, match="TABLESTORE_ENDPOINT"):

@@ -14,7 +14,7 @@ BACKEND_NAMES = {
     "postgres": "postgresql",
     "mysql": "mysql",
     "redis": "redis",
-    "tablestore_fake": "tablestore",
+    "tablestore_emulator": "tablestore",
 }
 
 

@@ -179,7 +179,8 @@ class MemoryBase(AsyncClosing):
 
         Raises:
             TypeError: a mark is not a str, or ``limit`` is not an int.
-            ValueError: a mark is empty or contains NUL, or ``limit`` is negative.
+            ValueError: a mark is empty or contains NUL, or ``limit`` is outside
+                0..2**31 - 1.
         """
         mark = check_optional_mark("mark", mark)
         exclude_mark = check_optional_mark("exclude_mark", exclude_mark)

@@ -12,6 +12,7 @@ from memmark.message import Msg
 
 __all__ = [
     "IDENTITY_MAX_LENGTH",
+    "LIMIT_MAX",
     "MARK_MAX_LENGTH",
     "MSG_ID_MAX_LENGTH",
     "check_identity",
@@ -32,6 +33,8 @@ MARK_MAX_LENGTH = 255
 """Longest mark, in characters (SQL indexes it)."""
 MSG_ID_MAX_LENGTH = 255
 """Longest message id, in characters (SQL indexes it)."""
+LIMIT_MAX = 2**31 - 1
+"""Largest ``limit``: every backend can send it as it is (Tablestore's is an int32)."""
 
 
 def check_text(name: str, value: object, *, max_length: int) -> str:
@@ -148,13 +151,13 @@ def refuse_duplicates(name: str, value: object, *, duplicates_when: bool) -> Non
 
 
 def check_limit(value: object) -> int | None:
-    """Check ``limit``: ``None`` (no limit) or an int >= 0."""
+    """Check ``limit``: ``None`` (no limit) or an int from 0 to :data:`LIMIT_MAX`."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"limit must be an int or None, got {type(value).__name__}")
-    if value < 0:
-        raise ValueError(f"limit must be >= 0, got {value}")
+    if not 0 <= value <= LIMIT_MAX:
+        raise ValueError(f"limit must be between 0 and {LIMIT_MAX} (2**31 - 1), got {value}")
     return value
 
 

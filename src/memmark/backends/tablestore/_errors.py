@@ -1,7 +1,8 @@
 """The one boundary where Tablestore SDK and network errors become memmark errors.
 
 - network failures (``OSError``, timeouts, ``aiohttp.ClientError``), ``OTSClientError`` and
-  throttling or server-unavailable ``OTSServiceError`` codes -> :class:`StorageUnavailableError`;
+  throttling, row-conflict or server-unavailable ``OTSServiceError`` codes (what is still
+  failing after the SDK's own retries) -> :class:`StorageUnavailableError`;
 - any other ``OTSServiceError`` -> :class:`BackendError`.
 
 Both are raised ``from`` the SDK exception, so the cause is kept.
@@ -15,23 +16,45 @@ from contextlib import contextmanager
 from memmark.backends.tablestore._sdk import load_sdk
 from memmark.errors import BackendError, StorageUnavailableError
 
-__all__ = ["CONDITION_FAILED", "sdk_errors"]
+__all__ = [
+    "CONDITION_FAILED",
+    "TABLE_NOT_READY",
+    "TRANSIENT_CODES",
+    "is_transient",
+    "row_error",
+    "sdk_errors",
+]
 
 CONDITION_FAILED = "OTSConditionCheckFail"
+TABLE_NOT_READY = "OTSTableNotReady"
 
-_UNAVAILABLE_CODES = frozenset(
+TRANSIENT_CODES = frozenset(
     {
+        "OTSRowOperationConflict",
+        "OTSOperationConflict",
         "OTSServerBusy",
         "OTSNotEnoughCapacityUnit",
         "OTSOperationThrottled",
         "OTSQuotaExhausted",
         "OTSServerUnavailable",
         "OTSPartitionUnavailable",
-        "OTSTableNotReady",
+        TABLE_NOT_READY,
         "OTSTimeout",
         "OTSInternalServerError",
     }
 )
+"""Error codes (of a request or of one row in a batch) that a later attempt may not meet."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    """The retry predicate of memmark's own retries: the failure may pass if repeated."""
+    return isinstance(exc, StorageUnavailableError)
+
+
+def row_error(action: str, count: int, code: str, message: str) -> BackendError:
+    """The error for rows of a batch that failed with ``code`` (after any retries)."""
+    kind = StorageUnavailableError if code in TRANSIENT_CODES else BackendError
+    return kind(f"Tablestore failed {action} ({count} row(s)): {code}: {message}")
 
 
 @contextmanager
@@ -44,7 +67,7 @@ def sdk_errors(action: str) -> Iterator[None]:
         yield
     except sdk.OTSServiceError as exc:
         status = exc.http_status if isinstance(exc.http_status, int) else 0
-        if exc.code in _UNAVAILABLE_CODES or status >= 500:
+        if exc.code in TRANSIENT_CODES or status >= 500:
             raise StorageUnavailableError(f"Tablestore unavailable while {action}: {exc}") from exc
         raise BackendError(f"Tablestore failed while {action}: {exc}") from exc
     except sdk.OTSClientError as exc:

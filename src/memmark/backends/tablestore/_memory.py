@@ -37,7 +37,8 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from memmark._core import ClientOwner, MemoryBase, Snapshot, StoredMessage, epoch_ms
+from memmark._core import ClientOwner, MemoryBase, Snapshot, StoredMessage, epoch_ms, retrying
+from memmark.backends.tablestore._errors import is_transient
 from memmark.backends.tablestore._rows import (
     BATCH_GET_MAX_ROWS,
     HIGHEST,
@@ -47,7 +48,7 @@ from memmark.backends.tablestore._rows import (
 )
 from memmark.backends.tablestore._schema import ensure_tables, table_names
 from memmark.backends.tablestore._sdk import open_client
-from memmark.backends.tablestore._session import Session, SessionRow, Writer
+from memmark.backends.tablestore._session import LEASE_SECONDS, Session, SessionRow, Writer
 from memmark.errors import ConflictError, MemmarkError
 from memmark.message import Msg
 
@@ -230,6 +231,12 @@ class TablestoreMemory(ClientOwner[Any], MemoryBase):
         With ``rewrite`` readers wait until the release (see ``_session``): for operations
         that change published rows and must appear as one step. With ``expected`` a session
         at another version raises ``ConflictError`` before anything is written.
+
+        If the change fails, the lock is released with the summary and ``next_seq`` it
+        found and a recounted count (a delete may be half done), retried through transient
+        failures. If even that fails, that failure is raised (``from`` the change's error,
+        which an interrupt or cancellation keeps instead) and the lock expires after its
+        lease; the next writer then recounts.
         """
         await ensure_tables(self._client, self._names, self._endpoint)
         async with self._lock:
@@ -242,15 +249,31 @@ class TablestoreMemory(ClientOwner[Any], MemoryBase):
                 if rewrite:
                     await self._session.begin_rewrite(writer)
                 yield writer
-            except BaseException:
+            except BaseException as error:
                 if not writer.dropped:
-                    with contextlib.suppress(MemmarkError):
-                        writer.summary, writer.next_seq = writer.row.summary, writer.row.next_seq
-                        writer.count = await self._recount(writer.next_seq)
-                        await self._session.release(writer)
+                    await self._abort(writer, error)
                 raise
             if not writer.dropped:
                 await self._session.release(writer)
+
+    async def _abort(self, writer: Writer, error: BaseException) -> None:
+        """Release the lock of a failed change, leaving the session as its rows say."""
+        writer.summary, writer.next_seq = writer.row.summary, writer.row.next_seq
+
+        async def recount_and_release() -> None:
+            writer.count = await self._recount(writer.next_seq)
+            await self._session.release(writer)
+
+        try:
+            await retrying(recount_and_release, is_retryable=is_transient)
+        except MemmarkError as cleanup_error:
+            if not isinstance(error, Exception):
+                return
+            raise type(cleanup_error)(
+                f"{error}; then the session's writer lock could not be released "
+                f"({cleanup_error}): it expires after {LEASE_SECONDS:.0f} s, and the next "
+                "writer repairs the message count"
+            ) from error
 
     async def _recount(self, next_seq: int) -> int:
         rows = self._rows.scan(
@@ -435,7 +458,11 @@ class TablestoreMemory(ClientOwner[Any], MemoryBase):
     async def _count(self) -> int:
         await ensure_tables(self._client, self._names, self._endpoint)
         row = await self._session.read()
-        return 0 if row is None else row.count
+        if row is None:
+            return 0
+        if row.abandoned():  # the stored count may predate a half-done change
+            return await self._recount(row.next_seq)
+        return row.count
 
     async def _remove_ids(self, msg_ids: tuple[str, ...], *, expected: int | None) -> int:
         async with self._writing(expected=expected) as writer:

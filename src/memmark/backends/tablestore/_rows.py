@@ -1,7 +1,9 @@
 """Row access through the SDK client, within Tablestore's request limits.
 
 Single-row conditional writes, range reads paged by ``next_start_primary_key``, and batch
-reads and writes split by Tablestore's limits.
+reads and writes split by Tablestore's limits. Nothing is sent that the service refuses: a
+range that holds no key (start not strictly before end in the direction of the read) is
+answered here, empty, and rows that fail inside a batch for a transient reason are sent again.
 
 Rows come back as one dict of primary-key and attribute columns. Every SDK call runs inside
 :func:`sdk_errors`, the backend's one error boundary.
@@ -14,11 +16,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from memmark._core import retrying
-from memmark.backends.tablestore._errors import CONDITION_FAILED, sdk_errors
+from memmark.backends.tablestore._errors import (
+    CONDITION_FAILED,
+    TRANSIENT_CODES,
+    row_error,
+    sdk_errors,
+)
 from memmark.backends.tablestore._sdk import load_sdk
-from memmark.errors import BackendError
 
-__all__ = ["HIGHEST", "LOWEST", "RowOp", "Rows"]
+__all__ = ["HIGHEST", "LOWEST", "RowOp", "Rows", "is_empty_range"]
 
 BATCH_WRITE_MAX_ROWS = 200
 """Tablestore: a BatchWriteRow request holds at most 200 rows ..."""
@@ -29,19 +35,21 @@ BATCH_GET_MAX_ROWS = 100
 RANGE_PAGE_ROWS = 5000
 """Tablestore: a GetRange response holds at most 5,000 rows (or 4 MB)."""
 _ROW_OVERHEAD_BYTES = 64
-_RETRYABLE_ROW_CODES = frozenset(
-    {"OTSServerBusy", "OTSNotEnoughCapacityUnit", "OTSOperationThrottled", "OTSTimeout"}
-)
-_ROW_RETRIES = 5
 
 
 class _RowsFailed(Exception):
-    """Rows of one BatchWriteRow request that the service did not write."""
+    """Rows of one batch request that failed: (row, error code, error message) each."""
 
-    def __init__(self, failed: list[tuple[RowOp, str, str]]) -> None:
+    def __init__(self, failed: list[tuple[Any, str, str]]) -> None:
         super().__init__(failed)
         self.failed = failed
-        self.throttled = {code for _, code, _ in failed} <= _RETRYABLE_ROW_CODES
+
+    @staticmethod
+    def is_transient(exc: BaseException) -> bool:
+        """Whether every row failed for a reason a later attempt may not meet."""
+        return isinstance(exc, _RowsFailed) and all(
+            code in TRANSIENT_CODES for _, code, _ in exc.failed
+        )
 
 
 class _Infinity:
@@ -78,6 +86,24 @@ def _value_size(value: Any) -> int:
     return 8
 
 
+def _position(value: Any) -> tuple[int, Any]:
+    """Where a range-bound value sorts: LOWEST, then values (strings as UTF-8), then HIGHEST."""
+    if value is LOWEST:
+        return (0, 0)
+    if value is HIGHEST:
+        return (2, 0)
+    return (1, value.encode("utf-8") if isinstance(value, str) else value)
+
+
+def is_empty_range(
+    start: list[tuple[str, Any]], end: list[tuple[str, Any]], *, backward: bool = False
+) -> bool:
+    """Whether no key lies in [start, end) (the service refuses such a range)."""
+    low = [_position(value) for _, value in start]
+    high = [_position(value) for _, value in end]
+    return low <= high if backward else low >= high
+
+
 def _as_dict(row: Any) -> dict[str, Any]:
     columns = {name: value for name, value in row.primary_key or []}
     columns.update({column[0]: column[1] for column in row.attribute_columns or []})
@@ -108,20 +134,42 @@ class Rows:
     async def get_many(
         self, table: str, keys: Sequence[list[tuple[str, Any]]], columns: list[str] | None = None
     ) -> list[dict[str, Any] | None]:
-        """Read rows by key (``None`` for a missing one), in the order of ``keys``."""
-        found: list[dict[str, Any] | None] = []
+        """Read rows by key (``None`` for a missing one), in the order of ``keys``.
+
+        Rows that fail inside the batch for a transient reason are read again.
+
+        Raises:
+            StorageUnavailableError: rows still fail so after the retries.
+            BackendError: a row failed for another reason.
+        """
+        found: dict[int, dict[str, Any] | None] = {}
         for start in range(0, len(keys), BATCH_GET_MAX_ROWS):
-            request = self._sdk.BatchGetRowRequest()
-            chunk = list(keys[start : start + BATCH_GET_MAX_ROWS])
-            request.add(self._sdk.TableInBatchGetRowItem(table, chunk, columns, None, 1))
-            with sdk_errors(f"reading {table}"):
-                response = await self._client.batch_get_row(request)
-            for item in response.get_result_by_table(table):
-                if not item.is_ok:
-                    problem = f"{item.error_code}: {item.error_message}"
-                    raise BackendError(f"Tablestore failed reading {table}: {problem}")
-                found.append(None if item.row is None else _as_dict(item.row))
-        return found
+            pending = list(range(start, min(start + BATCH_GET_MAX_ROWS, len(keys))))
+
+            async def read_pending() -> None:
+                nonlocal pending
+                request = self._sdk.BatchGetRowRequest()
+                chunk = [keys[index] for index in pending]
+                request.add(self._sdk.TableInBatchGetRowItem(table, chunk, columns, None, 1))
+                with sdk_errors(f"reading {table}"):
+                    response = await self._client.batch_get_row(request)
+                failed = []
+                items = response.get_result_by_table(table)
+                for index, item in zip(pending, items, strict=True):
+                    if item.is_ok:
+                        found[index] = None if item.row is None else _as_dict(item.row)
+                    else:
+                        failed.append((index, item.error_code, item.error_message))
+                if failed:
+                    pending = [index for index, _, _ in failed]
+                    raise _RowsFailed(failed)
+
+            try:
+                await retrying(read_pending, is_retryable=_RowsFailed.is_transient)
+            except _RowsFailed as exc:
+                _, code, message = exc.failed[0]
+                raise row_error(f"reading {table}", len(exc.failed), code, message) from None
+        return [found[index] for index in range(len(keys))]
 
     async def scan(
         self,
@@ -136,9 +184,11 @@ class Rows:
         """Yield the rows from ``start`` (inclusive) to ``end`` (exclusive), page by page.
 
         :data:`LOWEST` / :data:`HIGHEST` in a bound stand for INF_MIN / INF_MAX. Each
-        request asks for ``page_rows`` rows (default :data:`RANGE_PAGE_ROWS`); the service
-        may return fewer, with the key to go on from.
+        request asks for ``page_rows`` rows (at most, and by default, :data:`RANGE_PAGE_ROWS`);
+        the service may return fewer, even none, with the key to go on from.
         """
+        if is_empty_range(start, end, backward=backward):
+            return
         direction = "BACKWARD" if backward else "FORWARD"
         next_key: list[tuple[str, Any]] | None = self._bound(start)
         end_key = self._bound(end)
@@ -150,7 +200,7 @@ class Rows:
                     next_key,
                     end_key,
                     columns,
-                    page_rows or RANGE_PAGE_ROWS,
+                    min(page_rows or RANGE_PAGE_ROWS, RANGE_PAGE_ROWS),
                     None,
                     1,
                 )
@@ -213,7 +263,9 @@ class Rows:
         Requests run one after another, so an op never lands before an earlier one.
 
         Raises:
-            BackendError: a row failed for a reason other than throttling.
+            StorageUnavailableError: rows still fail for a transient reason after the
+                retries (the others of the batch are written).
+            BackendError: a row failed for another reason.
         """
         batch: list[RowOp] = []
         size = 0
@@ -241,16 +293,10 @@ class Rows:
                 raise _RowsFailed(failed)
 
         try:
-            await retrying(
-                send_pending,
-                is_retryable=lambda exc: isinstance(exc, _RowsFailed) and exc.throttled,
-                attempts=_ROW_RETRIES + 1,
-            )
+            await retrying(send_pending, is_retryable=_RowsFailed.is_transient)
         except _RowsFailed as exc:
             _, code, message = exc.failed[0]
-            raise BackendError(
-                f"Tablestore failed writing {len(exc.failed)} row(s): {code}: {message}"
-            ) from None
+            raise row_error("writing rows", len(exc.failed), code, message) from None
 
     async def _send(self, batch: list[RowOp]) -> list[tuple[RowOp, str, str]]:
         sdk = self._sdk

@@ -3,7 +3,13 @@
 Every change to a session runs under its writer lock, a lease on the session row taken and
 released by conditional updates (expected ``ver``, retried on ``OTSConditionCheckFail``), so
 writers in any number of processes take turns. A writer that crashes leaves the lock to
-expire after :data:`LEASE_SECONDS`; the next writer then recounts the messages.
+expire after :data:`LEASE_SECONDS`; the next writer then recounts the messages (and a reader
+asking for the count recounts them too, until then).
+
+A conditional write whose answer is lost (the connection broke) may have been applied: the
+lock is then read back to learn whether it was. Taking the lock is retried through such
+failures; releasing it is retried and checked, and what still fails is raised, with the
+lock left to expire into the state above.
 
 Readers take no lock: they read the session row, then only rows with ``seq < next_seq``. An
 insert writes its rows above ``next_seq`` and publishes them all at once when the release
@@ -26,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from memmark._core import retrying, session_key
+from memmark.backends.tablestore._errors import is_transient
 from memmark.backends.tablestore._rows import RowOp, Rows
 from memmark.backends.tablestore._schema import TableNames
 from memmark.errors import BackendError
@@ -37,6 +44,8 @@ T = TypeVar("T")
 LEASE_SECONDS = 30.0
 """How long a writer may hold a session before another writer may take it over."""
 _MAX_BACKOFF_SECONDS = 0.05
+TRANSIENT_ATTEMPTS = 6
+"""Attempts at taking the lock through transient failures before one is raised."""
 
 
 class _RewriteInFlight(Exception):
@@ -86,6 +95,10 @@ class SessionRow:
             rewrites=columns.get("rewrites", 0),
             version=columns.get("version", 0),
         )
+
+    def abandoned(self) -> bool:
+        """Whether a writer holds the lock past its lease: its last change may be half done."""
+        return self.lock_owner is not None and self.lock_until <= _now_ms()
 
 
 @dataclass
@@ -148,12 +161,28 @@ class Session:
 
         A lock under this object's own owner token is left over from one of its operations
         that failed before releasing (callers serialise their operations), so it is taken
-        over at once, as is a lock whose lease expired.
+        over at once, as is a lock whose lease expired. A transient failure is retried: the
+        next round reads the row again, so a lock taken by a write whose answer was lost is
+        found under this owner and taken over.
+
+        Raises:
+            StorageUnavailableError: the session stays unreachable after the retries.
         """
+        transient_failures = 0
+
+        def worth_retrying(exc: BaseException) -> bool:
+            nonlocal transient_failures
+            if isinstance(exc, _LockBusy):
+                return True  # a live holder releases, or its lease expires
+            if is_transient(exc):
+                transient_failures += 1
+                return transient_failures < TRANSIENT_ATTEMPTS
+            return False
+
         return await retrying(
             self._try_acquire,
-            is_retryable=lambda exc: isinstance(exc, _LockBusy),
-            attempts=None,  # a live holder releases, or its lease expires
+            is_retryable=worth_retrying,
+            attempts=None,
             base_delay=0.001,
             max_delay=_MAX_BACKOFF_SECONDS,
         )
@@ -239,7 +268,12 @@ class Session:
     async def release(self, writer: Writer) -> None:
         """Publish the writer's fields and drop the lock, in one conditional update.
 
+        Retried through transient failures; after one, the row is read back, and a release
+        already applied (its answer lost) counts as done.
+
         Raises:
+            StorageUnavailableError: the session stays unreachable after the retries (the
+                lock then expires after its lease).
             BackendError: the lease expired and another writer took the session over.
         """
         put: dict[str, Any] = {
@@ -250,14 +284,27 @@ class Session:
             "updated_at": _now_ms() if writer.updated_at is None else writer.updated_at,
             "version": writer.row.version + writer.changed(),
         }
-        released = await self._rows.update_if(
-            self._names.session,
-            self._pk,
-            expect=("ver", writer.row.ver),
-            put=put,
-            delete=("lock_owner", "lock_until", "rewriting"),
-        )
-        if not released:
+        interrupted = False
+
+        async def attempt() -> bool:
+            nonlocal interrupted
+            if interrupted:
+                row = await self.read()
+                if row is not None and row.ver == writer.row.ver + 1 and row.lock_owner is None:
+                    return True  # only this writer's release makes that version unlocked
+            try:
+                return await self._rows.update_if(
+                    self._names.session,
+                    self._pk,
+                    expect=("ver", writer.row.ver),
+                    put=put,
+                    delete=("lock_owner", "lock_until", "rewriting"),
+                )
+            except Exception as exc:
+                interrupted = interrupted or is_transient(exc)
+                raise
+
+        if not await retrying(attempt, is_retryable=is_transient):
             raise BackendError(
                 f"lost the Tablestore writer lock of session {self.key}: the operation took "
                 f"longer than the {LEASE_SECONDS:.0f} s lease and another writer took over"

@@ -1,16 +1,17 @@
-"""The fake client keeps the documented Tablestore semantics memmark relies on.
+"""The emulator keeps the documented Tablestore rules, seen through the SDK's real client.
 
 Each test names the behaviour from Tablestore's documentation ("Limits on the Wide Column
-model", and the SDK's ``AsyncOTSClient`` docstrings) that it checks.
+model", the API reference of each operation) that it checks; every call is the SDK's own
+``AsyncOTSClient`` method, encoded, signed and decoded by the SDK.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from tests.fakes.tablestore import FakeTablestoreClient
+from tests.fakes.tablestore_emulator import EmulatedOTSClient, TablestoreEmulator
 
-from tablestore import (  # isort: skip  (loaded quietly by tests.fakes.tablestore)
+from tablestore import (  # isort: skip  (loaded quietly by the emulator)
     INF_MAX,
     INF_MIN,
     BatchGetRowRequest,
@@ -19,6 +20,7 @@ from tablestore import (  # isort: skip  (loaded quietly by tests.fakes.tablesto
     ComparatorType,
     Condition,
     OTSServiceError,
+    NoRetryPolicy,
     PutRowItem,
     ReservedThroughput,
     Row,
@@ -31,8 +33,19 @@ from tablestore import (  # isort: skip  (loaded quietly by tests.fakes.tablesto
 )
 
 
-async def _client(*schema: tuple[str, str]) -> FakeTablestoreClient:
-    client = FakeTablestoreClient()
+def _bare(**settings: object) -> EmulatedOTSClient:
+    return EmulatedOTSClient(TablestoreEmulator(**settings))  # type: ignore[arg-type]
+
+
+def _writes(client: EmulatedOTSClient) -> int:
+    """Write requests the emulator answered without an error."""
+    writes = {"PutRow", "UpdateRow", "DeleteRow", "BatchWriteRow"}
+    failed = len([api for api, _ in client.emulator.errors if api in writes])
+    return len([api for api in client.emulator.requests if api in writes]) - failed
+
+
+async def _client(*schema: tuple[str, str], **settings: object) -> EmulatedOTSClient:
+    client = _bare(**settings)
     await client.create_table(
         TableMeta("t", list(schema) or [("k", "STRING"), ("n", "INTEGER")]),
         TableOptions(),
@@ -62,14 +75,14 @@ async def test_create_existing_table_fails_with_object_already_exist() -> None:
 
 
 async def test_missing_table_fails_with_object_not_exist() -> None:
-    client = FakeTablestoreClient()
+    client = _bare()
     assert await _code(client.get_row("nope", [("k", "a")])) == "OTSObjectNotExist"
     assert await _code(client.describe_table("nope")) == "OTSObjectNotExist"
 
 
 async def test_denied_table_creation_fails_with_a_permission_code() -> None:
-    client = FakeTablestoreClient()
-    client.deny_table_creation = True
+    client = _bare()
+    client.emulator.deny_table_creation = True
     meta = TableMeta("t", [("k", "STRING")])
     code = await _code(
         client.create_table(meta, TableOptions(), ReservedThroughput(CapacityUnit(0, 0)))
@@ -119,15 +132,70 @@ async def test_column_condition_with_pass_if_missing() -> None:
     assert row.attribute_columns[0][1] == 4
 
 
-async def test_forced_conflicts_fail_only_conditional_writes() -> None:
+async def test_equal_or_inverted_range_bounds_are_refused() -> None:
     client = await _client()
-    client.fail_next_conditional_writes(1)
     await client.put_row("t", Row(_pk("a", 1), [("x", "1")]))
-    absent = Condition(RowExistenceExpectation.EXPECT_NOT_EXIST)
-    assert await _code(client.put_row("t", Row(_pk("b", 1), [("x", "1")]), absent)) == (
-        "OTSConditionCheckFail"
-    )
-    await client.put_row("t", Row(_pk("b", 1), [("x", "1")]), absent)
+    for direction, start, end in [
+        ("FORWARD", _pk("a", 1), _pk("a", 1)),
+        ("FORWARD", _pk("b", 0), _pk("a", 0)),
+        ("BACKWARD", _pk("a", 1), _pk("a", 1)),
+        ("BACKWARD", _pk("a", 0), _pk("b", 0)),
+    ]:
+        with pytest.raises(OTSServiceError, match="Begin key must") as info:
+            await client.get_range("t", direction, start, end, None, 10)
+        assert (info.value.code, info.value.http_status) == ("OTSParameterInvalid", 400)
+
+
+async def test_adversarial_pages_are_tiny_or_empty_and_still_cover_the_range() -> None:
+    client = await _client(page_rows=2, empty_pages=True)
+    for n in range(9):
+        await client.put_row("t", Row(_pk("a", n), [("v", n)]))
+    start, end = [("k", INF_MIN), ("n", INF_MIN)], [("k", INF_MAX), ("n", INF_MAX)]
+    pages = []
+    next_key = start
+    while next_key is not None:
+        _, next_key, rows, _ = await client.get_range("t", "FORWARD", next_key, end, None, 100)
+        pages.append([row.primary_key[1][1] for row in rows])
+    assert [n for page in pages for n in page] == list(range(9))
+    assert [] in pages
+    assert max(len(page) for page in pages) <= 2
+
+
+async def test_a_new_table_is_not_ready_for_a_while() -> None:
+    client = _bare(ready_after=2)
+    meta = TableMeta("t", [("k", "STRING")])
+    await client.create_table(meta, TableOptions(), ReservedThroughput(CapacityUnit(0, 0)))
+    client.retry_policy = NoRetryPolicy()
+    for _ in range(2):
+        assert await _code(client.get_row("t", [("k", "a")], None, None, 1)) == "OTSTableNotReady"
+    _, row, _ = await client.get_row("t", [("k", "a")], None, None, 1)
+    assert row is None
+
+
+async def test_a_request_signed_with_another_secret_is_refused() -> None:
+    emulator = TablestoreEmulator()
+    client = EmulatedOTSClient(emulator)
+    emulator.access_key_secret = "another-secret"
+    with pytest.raises(OTSServiceError) as info:
+        await client.list_table()
+    assert info.value.code == "OTSAuthFailed"
+
+
+async def test_injected_failures_reach_the_sdk_as_the_service_sends_them() -> None:
+    client = await _client()
+    client.retry_policy = NoRetryPolicy()
+    client.emulator.inject("busy")
+    assert await _code(client.get_row("t", _pk("a", 1), None, None, 1)) == "OTSServerBusy"
+    client.emulator.inject("drop")
+    with pytest.raises(ConnectionResetError):
+        await client.put_row("t", Row(_pk("a", 1), [("x", "1")]))
+    client.emulator.inject("lost")
+    with pytest.raises(ConnectionResetError):
+        await client.put_row("t", Row(_pk("a", 2), [("x", "1")]))
+    _, row, _ = await client.get_row("t", _pk("a", 2), None, None, 1)
+    assert row is not None  # applied before the answer was lost
+    _, row, _ = await client.get_row("t", _pk("a", 1), None, None, 1)
+    assert row is None
 
 
 async def test_range_reads_in_primary_key_order_with_limit_and_next_start_key() -> None:
@@ -174,7 +242,7 @@ async def test_size_limits() -> None:
     await client.put_row("t", split)
     over = Row(_pk("a", 2), [(f"p{i}", "x" * 2_000_000) for i in range(3)])
     assert await _code(client.put_row("t", over)) == "OTSParameterInvalid"
-    assert client.write_calls == 2
+    assert _writes(client) == 2
 
 
 async def test_batch_write_limits_and_per_row_outcomes() -> None:
