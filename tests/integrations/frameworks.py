@@ -4,7 +4,6 @@ A conversation is written in a framework-neutral form (:data:`Turn`); each
 :class:`Framework` writes it through its adapter as that framework's own objects, and reads a
 memory back into turns, checking on the way that each one is the framework's type for it
 (``HumanMessage`` for a user turn, a ``function_call`` item for a tool call, ...).
-AgentScope's adapter joins with one more entry in :data:`FRAMEWORKS`.
 """
 
 from __future__ import annotations
@@ -14,6 +13,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from agentscope.message import Msg as AgentScopeMsg
+from agentscope.message import TextBlock as AgentScopeTextBlock
+from agentscope.message import ToolResultBlock as AgentScopeToolResultBlock
+from agentscope.message import ToolUseBlock as AgentScopeToolUseBlock
 from langchain_core.messages import (
     AIMessage,
     BaseMessage,
@@ -22,6 +25,7 @@ from langchain_core.messages import (
     ToolMessage,
 )
 
+from memmark.integrations.agentscope import AgentScopeMemory
 from memmark.integrations.langchain import MemmarkChatMessageHistory
 from memmark.integrations.openai_agents import MemmarkSession
 from memmark.memory import MemoryBase
@@ -172,8 +176,43 @@ async def _agents_read(memory: MemoryBase) -> list[Turn]:
     return turns
 
 
+# AgentScope: its own Msg and content blocks, through AgentScopeMemory
+
+
+async def _agentscope_write(memory: MemoryBase, turns: Sequence[Turn]) -> None:
+    msgs = []
+    for turn in turns:
+        if turn[0] == "call":
+            call = AgentScopeToolUseBlock(type="tool_use", id=turn[1], name=turn[2], input=turn[3])
+            msgs.append(AgentScopeMsg("assistant", [call], "assistant"))
+        elif turn[0] == "result":
+            result = AgentScopeToolResultBlock(
+                type="tool_result", id=turn[1], name=turn[2], output=turn[3]
+            )
+            msgs.append(AgentScopeMsg("system", [result], "system"))
+        else:
+            text = AgentScopeTextBlock(type="text", text=turn[1])
+            msgs.append(AgentScopeMsg(turn[0], [text], turn[0]))
+    await AgentScopeMemory(memory).add(msgs)
+
+
+async def _agentscope_read(memory: MemoryBase) -> list[Turn]:
+    turns: list[Turn] = []
+    for msg in await AgentScopeMemory(memory).get_memory():
+        assert isinstance(msg, AgentScopeMsg)
+        text = msg.get_text_content()
+        if text:
+            turns.append((msg.role, text))
+        for call in msg.get_content_blocks("tool_use"):
+            turns.append(("call", call["id"], call["name"], call["input"]))
+        for result in msg.get_content_blocks("tool_result"):
+            turns.append(("result", result["id"], result["name"], result["output"]))
+    return turns
+
+
 FRAMEWORKS: tuple[Framework, ...] = (
     Framework("memmark", _memmark_write, _memmark_read),
+    Framework("agentscope", _agentscope_write, _agentscope_read),
     Framework("langchain", _langchain_write, _langchain_read),
     Framework("openai_agents", _agents_write, _agents_read, names_tool_results=False),
 )
