@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from memmark import AsyncSQLAlchemyMemory, Msg
-from memmark._core import encode_payload
-from memmark.backends.sql._schema import SCHEMA_VERSION, session_key, tables
+from memmark._core import encode_payload, session_key
+from memmark.backends.sql._schema import SCHEMA_VERSION, tables
 from tests.providers.sql import fresh_prefix
 
 
