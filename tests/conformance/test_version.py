@@ -8,6 +8,7 @@ import pytest
 
 from memmark.errors import ConflictError, MemmarkError
 from tests.conformance.helpers import contents, msg
+from tests.registry import MemoryFactory
 
 # Every write method, called so that it changes the session holding "a" (marked "x") and "b".
 WRITES = {
@@ -125,3 +126,17 @@ async def test_racing_guarded_writers_one_wins_per_version(persistent_memory_fac
     assert sum(r is None for r in results) == 1
     assert all(isinstance(r, ConflictError) for r in results if r is not None)
     assert len(await contents(memories[0])) == 2
+
+
+async def test_a_reader_sees_every_write_made_since_its_last_read(
+    persistent_memory_factory: MemoryFactory,
+) -> None:
+    reader = await persistent_memory_factory(user_id="u", session_id="s")
+    writer = await persistent_memory_factory(user_id="u", session_id="s")
+    await asyncio.gather(reader.size(), writer.size(), reader.get_memory())  # several connections
+    for count in range(1, 5):
+        await reader.get_memory()
+        await writer.add(msg(f"m{count}"))
+        assert await reader.version() == await writer.version()
+        assert await reader.size() == count
+        assert len(await reader.get_memory()) == count

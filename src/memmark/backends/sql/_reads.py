@@ -60,11 +60,19 @@ async def _fetch_aiosqlite(dbapi: Any, conn: Any, sql: str, args: Sequence[Any])
 
 
 async def _fetch_cursor(dbapi: Any, conn: Any, sql: str, args: Sequence[Any]) -> Sequence[Any]:
-    """Asyncmy / aiomysql; the transaction the SELECT opens ends as the pool resets it."""
+    """Asyncmy / aiomysql: fetch, then end the transaction the SELECT opened.
+
+    With autocommit off a SELECT starts a REPEATABLE READ transaction. The connection goes
+    back to the pool without a reset (memmark's engines skip it, and ``on_driver`` skips it
+    after work that ended its transaction), so a snapshot left open here would be the one
+    its next user reads: a version or a count from before the latest writes.
+    """
     async with conn.cursor() as cursor:
         await cursor.execute(sql, args)
-        rows = cursor.fetchall()  # a coroutine on asyncmy, a list on aiomysql
-        return (await rows) if inspect.isawaitable(rows) else rows  # type: ignore[no-any-return]
+        fetched = cursor.fetchall()  # a coroutine on asyncmy, a list on aiomysql
+        rows = (await fetched) if inspect.isawaitable(fetched) else fetched
+    await conn.rollback()
+    return rows  # type: ignore[no-any-return]
 
 
 _FETCHES: dict[str, Fetch] = {
