@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 from datetime import datetime, timezone
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from memmark import AsyncSQLAlchemyMemory, Msg
-from memmark._core import encode_payload, session_key
+from memmark._core import encode_payload
 from memmark.backends.sql._schema import SCHEMA_VERSION, tables
 from tests.providers.sql import fresh_prefix
 
 
-async def _write_version_1(engine: AsyncEngine, prefix: str) -> list[Msg]:
+def _release_1_session_key(user_id: str, session_id: str) -> str:
+    """The key release 1 stored: SHA-256 of the pair's JSON in UTF-8 (not ASCII-escaped)."""
+    pair = json.dumps([user_id, session_id], ensure_ascii=False)
+    return hashlib.sha256(pair.encode("utf-8")).hexdigest()
+
+
+async def _write_version_1(engine: AsyncEngine, prefix: str, user: str, session: str) -> list[Msg]:
     """Tables and rows as release 1 left them: no ``sessions.changes``, version row 1."""
     t = tables(prefix)
     msgs = [Msg("Alice", f"m{i}", "user") for i in range(3)]
@@ -33,9 +42,9 @@ async def _write_version_1(engine: AsyncEngine, prefix: str) -> list[Msg]:
                 sa.bindparam("now", type_=t.sessions.c.updated_at.type),
             ),
             {
-                "key": session_key("u", "s"),
-                "user": "u",
-                "session": "s",
+                "key": _release_1_session_key(user, session),
+                "user": user,
+                "session": session,
                 "summary": '"old summary"',
                 "now": datetime.now(timezone.utc),
             },
@@ -50,12 +59,18 @@ async def _write_version_1(engine: AsyncEngine, prefix: str) -> list[Msg]:
     return msgs
 
 
-async def test_a_version_1_database_is_migrated_and_keeps_its_data(sql_url: str) -> None:
+@pytest.mark.parametrize(("user", "session"), [("u", "s"), ("ünïcode", "séssion ☀")])
+async def test_a_version_1_database_is_migrated_and_keeps_its_data(
+    sql_url: str, user: str, session: str
+) -> None:
     prefix = fresh_prefix()
     engine = create_async_engine(sql_url)
     try:
-        msgs = await _write_version_1(engine, prefix)
-        memories = [AsyncSQLAlchemyMemory(engine, "u", "s", table_prefix=prefix) for _ in range(3)]
+        msgs = await _write_version_1(engine, prefix, user, session)
+        memories = [
+            AsyncSQLAlchemyMemory(engine, user_id=user, session_id=session, table_prefix=prefix)
+            for _ in range(3)
+        ]
         sizes = await asyncio.gather(*(m.size() for m in memories))  # racing to migrate
         assert sizes == [3, 3, 3]
         memory = memories[0]

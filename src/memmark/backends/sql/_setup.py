@@ -8,7 +8,9 @@ Tables of an older schema version are migrated in place, one step per version, e
 idempotent (it checks what already exists), so processes racing to migrate, or one that
 died half way on a database whose DDL is not transactional, converge:
 
-* 1 -> 2: add ``sessions.changes`` (BIGINT NOT NULL DEFAULT 0).
+* 1 -> 2: add ``sessions.changes`` (BIGINT NOT NULL DEFAULT 0), and re-derive the
+  ``session_key`` of sessions whose ids hold non-ASCII characters (release 1 hashed the ids'
+  JSON in UTF-8; :func:`memmark._core.session_key` hashes it ASCII-escaped).
 """
 
 from __future__ import annotations
@@ -23,11 +25,13 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from memmark._core import retrying
+from memmark._core import retrying, session_key
 from memmark.backends.sql._schema import SCHEMA_VERSION, Tables
 from memmark.errors import SchemaVersionError
 
 __all__ = ["SQLITE_BUSY_TIMEOUT_MS", "enable_sqlite_wal", "ensure_schema"]
+
+_REKEY_PAGE_ROWS = 1000
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 """How long a SQLite writer waits for another process's write lock before failing."""
@@ -109,6 +113,7 @@ async def _create(conn: AsyncConnection, tables: Tables) -> int:
     version = int(row[0])
     if version == 1:
         await _add_changes_column(conn, tables)
+        await _rekey_non_ascii_sessions(conn, tables)
         await conn.execute(
             sa.update(tables.version)
             .where(tables.version.c.singleton == 1, tables.version.c.version == 1)
@@ -116,6 +121,35 @@ async def _create(conn: AsyncConnection, tables: Tables) -> int:
         )
         version = 2
     return version
+
+
+async def _rekey_non_ascii_sessions(conn: AsyncConnection, tables: Tables) -> None:
+    """Migration 1 -> 2: give sessions with non-ASCII ids the key of today's ``session_key``.
+
+    Only such sessions' keys changed; the others hash to the same text. Reads the sessions
+    a page at a time, so the cost is one pass over the table, once.
+    """
+    s = tables.sessions
+    after = -1
+    while True:
+        page = (
+            await conn.execute(
+                sa.select(s.c.id, s.c.user_id, s.c.session_id)
+                .where(s.c.id > after)
+                .order_by(s.c.id)
+                .limit(_REKEY_PAGE_ROWS)
+            )
+        ).all()
+        if not page:
+            return
+        for ref, user_id, session_id in page:
+            if not (user_id.isascii() and session_id.isascii()):
+                await conn.execute(
+                    sa.update(s)
+                    .where(s.c.id == ref)
+                    .values(session_key=session_key(user_id, session_id))
+                )
+        after = page[-1][0]
 
 
 async def _add_changes_column(conn: AsyncConnection, tables: Tables) -> None:
