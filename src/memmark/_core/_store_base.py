@@ -181,9 +181,7 @@ class StoreBase(AsyncClosing):
             return 0
         removed = 0
         after: tuple[str, str] | None = None
-        while page := await self._session_page(
-            user_id=None, after=after, limit=_PRUNE_PAGE_SIZE
-        ):
+        while page := await self._session_page(user_id=None, after=after, limit=_PRUNE_PAGE_SIZE):
             for info in page:
                 if info.message_count:
                     async with self._open_memory(info.user_id, info.session_id) as memory:
