@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 DEFAULT_TIMEOUT = 60.0
 POLL_INTERVAL = 0.01
@@ -27,3 +28,22 @@ def wait_until(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f}s waiting for: {what}")
         time.sleep(interval)
+
+
+async def eventually(
+    condition: Callable[[], Awaitable[bool]],
+    what: str,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    interval: float = POLL_INTERVAL,
+) -> None:
+    """:func:`wait_until` for a condition that awaits (a storage call, say).
+
+    Raises:
+        AssertionError: ``timeout`` passed and ``condition()`` still does not hold.
+    """
+    deadline = time.monotonic() + timeout
+    while not await condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for: {what}")
+        await asyncio.sleep(interval)

@@ -11,6 +11,7 @@ import sys
 import tempfile
 import textwrap
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ from tests.providers.redis import (
     start_redis_server,
     wait_until,
 )
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.redis
 
@@ -124,7 +126,16 @@ async def test_key_layout(client: Redis, prefix: str) -> None:
     base = f"{prefix}:{{u%3A1:s%7B1%7D}}:"
     expected = {
         base + kind
-        for kind in ("meta", "seq", "payloads", "msg-marks", "mark-names", "mark:hint", "mark:a:b")
+        for kind in (
+            "meta",
+            "seq",
+            "payloads",
+            "msg-marks",
+            "mark-names",
+            "stored-at",
+            "mark:hint",
+            "mark:a:b",
+        )
     }
     expected |= {f"{prefix}:users", f"{prefix}:{{u:u%3A1}}:sessions"}
     assert await stored_keys(client, prefix) == expected
@@ -137,6 +148,27 @@ async def test_key_layout(client: Redis, prefix: str) -> None:
         f"{prefix}:users",
         f"{prefix}:{{u:u%3A1}}:sessions",
     }
+
+
+async def test_a_message_stored_without_a_stored_at_time_is_dated_by_retention(
+    client: Redis, prefix: str
+) -> None:
+    memory = RedisMemory(user_id="u", session_id="s", client=client, key_prefix=prefix)
+    old, new = Msg("a", "stored by an earlier memmark", "user"), Msg("a", "new", "user")
+    await memory.add([old, new], marks="tool")
+    keys = SessionKeys.of(prefix, "u", "s")
+    assert await client.hdel(keys.stored_at, old.id) == 1  # as an earlier memmark left it
+    version = await memory.version()
+    assert await memory.delete_by_mark("tool", older_than=timedelta(days=1)) == 0
+    assert await memory.version() == version
+    dated = await client.hget(keys.stored_at, old.id)
+    assert dated is not None and int(dated) >= int(await client.hget(keys.stored_at, new.id))
+
+    async def both_removed() -> bool:
+        return await memory.delete_by_mark("tool", older_than=timedelta(milliseconds=1)) == 2
+
+    await eventually(both_removed, "both messages to be 1 ms old")
+    assert await client.exists(keys.stored_at) == 0
 
 
 async def test_adversarial_ids_own_distinct_keys(client: Redis, prefix: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -17,6 +18,7 @@ from memmark.backends.tablestore import _rows as rows_module
 from memmark.memory import TablestoreMemory
 from tests.conformance.helpers import contents, msg
 from tests.fakes.tablestore_emulator import EmulatedOTSClient, TablestoreEmulator
+from tests.waiting import eventually
 
 import tablestore  # isort: skip  (loaded quietly by the emulator)
 from tablestore import OTSServiceError  # isort: skip
@@ -42,6 +44,25 @@ async def test_session_row_of_another_pair_is_refused() -> None:
     row["user_id"] = "intruder"
     with pytest.raises(BackendError, match="belongs to another session"):
         await memory.get_memory()
+
+
+async def test_a_message_row_without_a_stored_at_time_is_dated_by_retention() -> None:
+    client = _client()
+    memory = _memory(client)
+    await memory.add([msg("stored by an earlier memmark"), msg("new")], marks="tool")
+    messages = _rows(client, "memmark_message")
+    old, new = (session_key("u", "s"), 0), (session_key("u", "s"), 1)
+    del messages[old]["stored_at"]  # as an earlier memmark wrote the row
+    version = await memory.version()
+    assert await memory.delete_by_mark("tool", older_than=timedelta(days=1)) == 0
+    assert await memory.version() == version
+    assert messages[old]["stored_at"] >= messages[new]["stored_at"]
+
+    async def both_removed() -> bool:
+        return await memory.delete_by_mark("tool", older_than=timedelta(milliseconds=1)) == 2
+
+    await eventually(both_removed, "both messages to be 1 ms old")
+    assert await memory.size() == 0
 
 
 async def test_contention_with_many_coroutines_stores_each_call_once_and_contiguous() -> None:

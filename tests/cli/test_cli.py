@@ -289,3 +289,79 @@ def test_wrong_credentials_are_one_line(server: str, port: int, url: str) -> Non
     assert result.exit_code == 1
     assert result.stderr.startswith("error: BackendError: list_users failed:")
     assert "memmark_nobody" in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def _session_state(store: DictStore, user: str, session: str) -> dict[str, Any]:
+    return store.sessions[user, session].state_dict()
+
+
+def test_prune_removes_old_marked_messages_everywhere_with_a_tally(
+    stores: dict[str, DictStore],
+) -> None:
+    store = stores.setdefault("a", DictStore())
+    fill(store)
+    kept = invoke("prune", "dict://a", "--mark", "hint", "--older-than", "7d")
+    assert kept.exit_code == 0, kept.stderr
+    assert "removed 0 message(s) marked 'hint' older than 7d from 0 of 3 session(s)" in (
+        kept.stderr
+    )
+    assert len(_session_state(store, "alice", "s-1")["content"]) == 2
+    removed = invoke("prune", "dict://a", "-m", "hint", "-m", "absent", "--older-than", "0s")
+    assert removed.exit_code == 0, removed.stderr
+    assert "removed 1 message(s) marked 'hint', 'absent' older than 0s from 1 of 3" in (
+        removed.stderr
+    )
+    state = _session_state(store, "alice", "s-1")
+    assert [entry[0]["content"] for entry in state["content"]] == ["Generate a report [bold]x[/]"]
+    assert state["_compressed_summary"] == "the summary"
+
+
+@pytest.mark.parametrize("age", ["7", "7x", "1h30m", "-1d", "d", "7 days", "9" * 20 + "d"])
+def test_prune_refuses_a_malformed_age_in_one_line(stores: dict[str, DictStore], age: str) -> None:
+    store = stores.setdefault("a", DictStore())
+    fill(store)
+    result = invoke("prune", "dict://a", "--mark", "hint", "--older-than", age)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: --older-than ")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert len(_session_state(store, "alice", "s-1")["content"]) == 2
+
+
+def test_fork_copies_a_session_up_to_a_message(stores: dict[str, DictStore]) -> None:
+    store = stores.setdefault("a", DictStore())
+    fill(store)
+    first = _session_state(store, "alice", "s-1")["content"][0][0]["id"]
+    whole = invoke("fork", "dict://a", "-u", "alice", "-s", "s-1", "--to", "copy")
+    assert whole.exit_code == 0, whole.stderr
+    assert "forked session 's-1' of 'alice' into 'copy' (2 message(s))" in whole.stderr
+    assert _session_state(store, "alice", "copy") == _session_state(store, "alice", "s-1")
+    part = invoke("fork", "dict://a", "-u", "alice", "-s", "s-1", "--to", "part", "--upto", first)
+    assert part.exit_code == 0 and "(1 message(s))" in part.stderr
+    state = _session_state(store, "alice", "part")
+    assert [entry[0]["id"] for entry in state["content"]] == [first]
+    assert state["_compressed_summary"] == "the summary"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-s", "nope", "--to", "new"], "error: no session 'nope' of user 'alice'"),
+        (["-s", "s-1", "--to", "s:2"], "error: session 's:2' of user 'alice' already holds"),
+        (["-s", "s-1", "--to", "new", "--upto", "unknown"], "error: upto 'unknown' is not a"),
+        (["-s", "s-1", "--to", "s-1"], "error: new_session_id must differ"),
+    ],
+)
+def test_fork_failures_are_one_plain_line(
+    stores: dict[str, DictStore], args: list[str], message: str
+) -> None:
+    store = stores.setdefault("a", DictStore())
+    fill(store)
+    before = {key: memory.state_dict() for key, memory in store.sessions.items()}
+    result = invoke("fork", "dict://a", "-u", "alice", *args)
+    assert result.exit_code == 1
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    after = {key: memory.state_dict() for key, memory in store.sessions.items()}
+    assert {key: state for key, state in after.items() if state["content"]} == {
+        key: state for key, state in before.items() if state["content"]
+    }

@@ -143,6 +143,25 @@ def test_copy_keeps_the_sources_updated_time_and_says_copied(tmp_path: Path) -> 
     assert LONG_AGO.strftime("%Y-%m-%d %H:%M:%S") in runner.invoke(app, ["sessions", third]).stdout
 
 
+def test_prune_and_fork_on_a_sqlite_file(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'a.db'}"
+    asyncio.run(_fill_url(url))
+    forked = runner.invoke(app, ["fork", url, "-u", "alice", "-s", "s-1", "--to", "retry"])
+    assert forked.exit_code == 0 and "into 'retry' (2 message(s))" in forked.stderr
+    kept = runner.invoke(app, ["prune", url, "--mark", "a", "--older-than", "1d"])
+    assert kept.exit_code == 0 and "removed 0 message(s)" in kept.stderr
+    pruned = runner.invoke(app, ["prune", url, "--mark", "a", "--older-than", "0s"])
+    assert pruned.exit_code == 0
+    assert "removed 2 message(s) marked 'a' older than 0s from 2 of 3 session(s)" in (pruned.stderr)
+    shown = runner.invoke(app, ["show", url, "-u", "alice", "-s", "retry", "--json"])
+    assert [m["msg"]["role"] for m in json.loads(shown.stdout)["messages"]] == ["assistant"]
+    missing = tmp_path / "missing.db"
+    refused = runner.invoke(
+        app, ["prune", f"sqlite+aiosqlite:///{missing}", "-m", "a", "--older-than", "1d"]
+    )
+    assert refused.exit_code == 1 and not missing.exists()
+
+
 def test_prefix_options_reach_a_sql_store_with_another_table_prefix(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'a.db'}"
 

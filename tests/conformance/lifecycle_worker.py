@@ -10,6 +10,8 @@ OPERATION and prints one JSON line with the result:
 ``compress K``    compress the messages ``m<K>-*`` under summary ``s<K>``: the count
 ``guarded N``     N times: read the version, add a message expecting it: the ids it stored
                   (a ``ConflictError`` skips that turn)
+``mixed K:N``     N times: add ``tool-K-i`` marked tool and ``keep-K-i`` marked keep: none
+``prune N``       N times: ``store.prune("tool", 1 ms)``: the total it removed
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from datetime import timedelta
 
 import memmark
 from memmark.errors import ConflictError
@@ -49,6 +52,19 @@ async def main(url: str, options: str, operation: str, arg: str) -> object:
                     continue
                 stored.append(msg.id)
             return stored
+        if operation == "mixed":
+            key, turns = arg.split(":")
+            for turn in range(int(turns)):
+                tool, keep = Msg("w", "t", "user"), Msg("w", "k", "user")
+                tool.id, keep.id = f"tool-{key}-{turn}", f"keep-{key}-{turn}"
+                await memory.add(tool, marks="tool")
+                await memory.add(keep, marks="keep")
+            return None
+        if operation == "prune":
+            removed = 0
+            for _ in range(int(arg)):
+                removed += await store.prune("tool", timedelta(milliseconds=1))
+            return removed
         raise ValueError(f"unknown operation {operation!r}")
 
 

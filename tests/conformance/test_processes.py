@@ -12,6 +12,7 @@ import json
 import os
 import sys
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from memmark.message import Msg
 from tests.providers.redis import REDIS_HOST, REDIS_PORT, delete_prefix, random_prefix
 from tests.providers.sql import fresh_prefix
 from tests.servers import require_server
+from tests.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKER = ROOT / "tests" / "conformance" / "lifecycle_worker.py"
@@ -119,3 +121,32 @@ async def test_processes_guarding_writes_with_expected_version_never_lose_one(sh
         stored = sorted(m.id for m in await memory.get_memory())
         assert stored == acknowledged
         assert len(stored) >= 15
+
+
+async def test_processes_pruning_while_others_add_remove_each_tool_message_once(shared) -> None:
+    url, options = shared
+    async with memmark.connect(url, **options) as store:
+        memory = store.memory("shared", "shared")
+        await memory.add(Msg("u", "first", "user"), marks="keep")  # the session exists
+        turns = 20
+        results = await _race(
+            url,
+            options,
+            ("mixed", f"a:{turns}"),
+            ("mixed", f"b:{turns}"),
+            ("prune", "15"),
+            ("prune", "15"),
+        )
+        removed = [results[2], results[3]]
+
+        async def rest_pruned() -> bool:
+            removed.append(await store.prune("tool", timedelta(milliseconds=1)))
+            return await memory.get_memory(mark="tool") == []
+
+        await eventually(rest_pruned, "the last tool messages to be 1 ms old")
+        assert sum(removed) == 2 * turns  # each removed once, by one process
+        kept = await memory.get_memory(prepend_summary=False)
+        assert sorted(m.id for m in kept if m.id.startswith("keep-")) == sorted(
+            f"keep-{key}-{turn}" for key in "ab" for turn in range(turns)
+        )
+        assert len(kept) == 2 * turns + 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Coroutine
+from datetime import timedelta
 from typing import Any, TypeVar
 
 import pytest
@@ -115,6 +116,16 @@ def _machine(run: Any, factory: Any) -> type[RuleBasedStateMachine]:
         @rule(marks=st.lists(st.sampled_from(MARKS), min_size=1, max_size=2))
         def delete_by_mark(self, marks: list[str]) -> None:
             assert run(self.memory.delete_by_mark(marks)) == self.model.delete_by_mark(marks)
+
+        @rule(
+            marks=st.lists(st.sampled_from(MARKS), min_size=1, max_size=2),
+            keep_all=st.booleans(),
+        )
+        def delete_by_mark_older_than(self, marks: list[str], keep_all: bool) -> None:
+            """An age no message reaches removes nothing; age zero is ``delete_by_mark``."""
+            age = timedelta(days=3650) if keep_all else timedelta(0)
+            removed = run(self.memory.delete_by_mark(marks, older_than=age))
+            assert removed == (0 if keep_all else self.model.delete_by_mark(marks))
 
         @rule(
             new=marks_or_none,

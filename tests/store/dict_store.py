@@ -16,6 +16,14 @@ class _DictMemory(InMemoryMemory):
 
     updated_at = DEFAULT_UPDATED_AT
 
+    def __init__(self, store: DictStore, *, user_id: str, session_id: str) -> None:
+        super().__init__(user_id=user_id, session_id=session_id)
+        self.store = store
+
+    def _sibling(self, session_id: str) -> MemoryBase:
+        """A fork lands in the store's session, as on a real storage."""
+        return self.store._open_memory(self.user_id, session_id)
+
     async def _replace(self, snapshot: Snapshot, *, expected: int | None) -> None:
         await super()._replace(snapshot, expected=expected)
         if snapshot.updated_at is not None:
@@ -32,7 +40,7 @@ class DictStore(StoreBase):
     def _open_memory(self, user_id: str, session_id: str) -> MemoryBase:
         key = (user_id, session_id)
         if key not in self.sessions:
-            self.sessions[key] = _DictMemory(user_id=user_id, session_id=session_id)
+            self.sessions[key] = _DictMemory(self, user_id=user_id, session_id=session_id)
         return self.sessions[key]
 
     def _existing(self) -> list[tuple[str, str]]:

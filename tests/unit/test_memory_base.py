@@ -7,6 +7,7 @@ test can say both what the base class hands to a backend and what it never hands
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 import pytest
 
@@ -60,8 +61,10 @@ class DictMemory(MemoryBase):
         self._write(expected)
         return sum(self.records.pop(i, None) is not None for i in msg_ids)
 
-    async def _remove_marked(self, marks: tuple[str, ...], *, expected: int | None) -> int:
-        self.calls.append(("remove_marked", marks))
+    async def _remove_marked(
+        self, marks: tuple[str, ...], *, older_than_ms: int | None, expected: int | None
+    ) -> int:
+        self.calls.append(("remove_marked", (marks, older_than_ms)))
         self._write(expected)
         doomed = [i for i, r in self.records.items() if set(r.marks) & set(marks)]
         for msg_id in doomed:
@@ -201,6 +204,41 @@ async def test_bad_arguments_are_refused_before_any_primitive() -> None:
     assert memory.calls == []
     with pytest.raises(ValueError):
         DictMemory(user_id="")
+
+
+@pytest.mark.parametrize(
+    ("older_than", "error", "words"),
+    [
+        (7, TypeError, "older_than must be a datetime.timedelta or None, got int"),
+        ("7d", TypeError, "older_than must be a datetime.timedelta or None, got str"),
+        (timedelta(seconds=-1), ValueError, "older_than must not be negative"),
+    ],
+)
+async def test_a_bad_older_than_is_refused_before_any_primitive(
+    older_than: object, error: type[Exception], words: str
+) -> None:
+    memory = DictMemory()
+    with pytest.raises(error, match=words):
+        await memory.delete_by_mark("m", older_than=older_than)  # type: ignore[arg-type]
+    assert memory.calls == []
+
+
+@pytest.mark.parametrize(
+    ("older_than", "handed_over"),
+    [
+        (None, None),
+        (timedelta(0), None),  # zero: every marked message, exactly as without an age
+        (timedelta(microseconds=1), 1),  # rounded up: never taken for older than it is
+        (timedelta(milliseconds=1500), 1500),
+        (timedelta(days=7), 7 * 86_400_000),
+    ],
+)
+async def test_older_than_reaches_the_primitive_in_whole_milliseconds(
+    older_than: timedelta | None, handed_over: int | None
+) -> None:
+    memory = DictMemory()
+    await memory.delete_by_mark(["m", "n"], older_than=older_than)
+    assert memory.calls == [("remove_marked", (("m", "n"), handed_over))]
 
 
 async def test_limit_zero_reads_only_the_summary() -> None:

@@ -2,9 +2,9 @@
 
 Every command opens the store of a storage URL (see ``memmark.connect``), does its work in
 one event loop and closes the store. Commands that read or delete (``users``, ``sessions``,
-``show``, ``export``, ``delete-session``, ``forget-user`` and the source of ``copy`` /
-``import-agentscope``) never create storage: a SQLite file that does not exist is an error
-naming it. ``--table-prefix`` / ``--key-prefix`` reach stores created with a non-default
+``show``, ``export``, ``delete-session``, ``forget-user``, ``prune``, ``fork`` and the source
+of ``copy`` / ``import-agentscope``) never create storage: a SQLite file that does not exist
+is an error naming it. ``--table-prefix`` / ``--key-prefix`` reach stores created with a non-default
 prefix. Failures the user can act on (a bad URL, an unreachable server, a missing driver, a
 malformed file, a missing session) end with one ``error:`` line on stderr and exit code 1,
 never a traceback; Ctrl-C during a transfer stops between sessions (exit code 130).
@@ -28,6 +28,7 @@ from rich.console import Console
 
 from memmark._agentscope_import import agentscope_records
 from memmark._cli import _render
+from memmark._cli._lifecycle import PruneTally, fork_session, parse_duration, prune_store
 from memmark._connect import connect, sqlite_path, storage_kind
 from memmark.errors import MemmarkError
 from memmark.message import Msg
@@ -49,7 +50,10 @@ DEFAULT_PAGE_SIZE = 100
 
 app = typer.Typer(
     name="memmark",
-    help="Conversation memory for LLM agents: run the demo, browse, export, import and copy.",
+    help=(
+        "Conversation memory for LLM agents: run the demo, browse, export, import, copy, "
+        "fork sessions and prune old messages."
+    ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -506,3 +510,75 @@ def forget_user(
     target = _Target(url, table_prefix=table_prefix, key_prefix=key_prefix, must_exist=True)
     count = _on_store(target, lambda store: store.delete_user(user))
     _stderr().print(f"deleted {count} session(s) of {user!r}", highlight=False)
+
+
+@app.command()
+def prune(
+    url: UrlArg,
+    mark: Annotated[
+        list[str], typer.Option("--mark", "-m", help="Mark of the messages to delete (repeatable).")
+    ],
+    older_than: Annotated[
+        str, typer.Option(help="Delete those stored at least this long ago: 30s, 15m, 12h, 7d.")
+    ],
+    table_prefix: TablePrefixOpt = None,
+    key_prefix: KeyPrefixOpt = None,
+) -> None:
+    """Delete, in every session, the messages with a mark stored longer ago than an age.
+
+    Ages count from when memmark stored each message, by the storage's clock. Meant for a
+    scheduled retention job, so it asks nothing; other marks and summaries stay.
+    """
+    try:
+        age = parse_duration(older_than)
+    except ValueError as exc:
+        _fail(str(exc))
+    err = _stderr()
+
+    async def work(store: StoreBase) -> PruneTally:
+        with _render.progress(err) as bar:
+            task = bar.add_task("pruning", total=None, detail="")
+
+            def advance(tally: PruneTally) -> None:
+                bar.update(task, completed=tally.sessions, detail=f"{tally.removed} removed")
+
+            return await prune_store(store, mark, age, advance)
+
+    target = _Target(url, table_prefix=table_prefix, key_prefix=key_prefix, must_exist=True)
+    tally = _on_store(target, work)
+    marks = ", ".join(repr(m) for m in mark)
+    err.print(
+        f"removed {tally.removed} message(s) marked {marks} older than {older_than} from "
+        f"{tally.touched} of {tally.sessions} session(s)",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@app.command()
+def fork(
+    url: UrlArg,
+    user: UserOpt,
+    session: SessionOpt,
+    to: Annotated[str, typer.Option("--to", help="The new session id (must be empty).")],
+    upto: Annotated[
+        str | None, typer.Option(help="Copy up to and including this message id.")
+    ] = None,
+    table_prefix: TablePrefixOpt = None,
+    key_prefix: KeyPrefixOpt = None,
+) -> None:
+    """Copy a session (summary, messages, marks) into a new session of the same user."""
+
+    async def work(store: StoreBase) -> int:
+        try:
+            return await fork_session(store, user, session, to, upto)
+        except LookupError as exc:
+            raise _Failure(str(exc)) from None
+
+    target = _Target(url, table_prefix=table_prefix, key_prefix=key_prefix, must_exist=True)
+    count = _on_store(target, work)
+    _stderr().print(
+        f"forked session {session!r} of {user!r} into {to!r} ({count} message(s))",
+        highlight=False,
+        soft_wrap=True,
+    )

@@ -14,7 +14,8 @@ primitive              contract
                        ones, oldest first
 ``_count``             number of stored messages
 ``_remove_ids``        delete these messages and their marks; return how many existed
-``_remove_marked``     delete every message carrying any of these marks; return the count
+``_remove_marked``     delete every message carrying any of these marks, stored at least
+                       ``older_than_ms`` ago when that is not ``None``; return the count
 ``_relabel``           the mark update described in :meth:`MemoryBase.update_messages_mark`
 ``_set_summary``       store the summary (``""`` clears it)
 ``_wipe``              delete every message, mark and the summary of this session
@@ -39,6 +40,11 @@ leaves it.
                        record ``snapshot.updated_at`` (if set) as its last-update time
 =====================  ===================================================================
 
+Every message has a stored-at time, recorded by the primitive that stores it (``_insert``,
+``_fill``, ``_replace``), to the millisecond, by the storage's clock where it has one: the
+database server's (SQL, SQLite: the library's), the Redis server's (``TIME``), the client's
+otherwise (Tablestore, in-memory). ``_remove_marked`` compares ages by that same clock.
+
 Every primitive acts on this memory's (user_id, session_id) only. Every public operation
 emits OpenTelemetry spans and metrics when a provider is configured (see
 :mod:`memmark._core._telemetry`); a backend only names itself in ``_telemetry_backend``.
@@ -48,7 +54,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from memmark._core._closing import AsyncClosing
@@ -57,6 +63,7 @@ from memmark._core._state import check_reference_state, decode_state, encode_sta
 from memmark._core._telemetry import instrument_operations
 from memmark._core._validation import (
     MSG_ID_MAX_LENGTH,
+    check_age,
     check_expected_version,
     check_identity,
     check_limit,
@@ -211,21 +218,45 @@ class MemoryBase(AsyncClosing):
         return await self._remove_ids(ids, expected=expected)
 
     async def delete_by_mark(
-        self, mark: str | list[str], *, expected_version: int | None = None, **kwargs: Any
+        self,
+        mark: str | list[str],
+        *,
+        older_than: timedelta | None = None,
+        expected_version: int | None = None,
+        **kwargs: Any,
     ) -> int:
-        """Delete every message carrying any of the marks.
+        """Delete every message carrying any of the marks (retention: only the old ones).
+
+        Args:
+            mark: The mark(s); a message carrying any of them goes.
+            older_than: Delete only messages stored at least this long ago (``timedelta(0)``:
+                all of them, as ``None`` does). Ages count from when memmark stored the
+                message into this session, by the storage's clock where it has one (the
+                SQL or Redis server's; the client's for Tablestore and in-memory), to the
+                millisecond. A message copied by :meth:`fork` or :meth:`import_state`
+                counts as stored when it was copied; marking a message does not change it.
+            expected_version: Delete only if the session is at this :meth:`version`.
+            **kwargs: Ignored (AgentScope's signature).
 
         Returns:
             How many messages were deleted.
+
+        Raises:
+            TypeError: ``mark`` is not a str / list of str, or ``older_than`` not a
+                ``timedelta``.
+            ValueError: a mark is empty, too long or contains NUL, or ``older_than`` is
+                negative.
+            ConflictError: ``expected_version`` differs from the stored version.
         """
         if mark is None:
             raise TypeError("mark must be a str or a list of str, got NoneType")
         marks = check_marks("mark", mark)
+        older_than_ms = check_age("older_than", older_than) or None  # 0: every one of them
         expected = check_expected_version(expected_version)
         if not marks:
             await self._check_unchanged(expected)
             return 0
-        return await self._remove_marked(marks, expected=expected)
+        return await self._remove_marked(marks, older_than_ms=older_than_ms, expected=expected)
 
     async def update_messages_mark(
         self,
@@ -531,8 +562,14 @@ class MemoryBase(AsyncClosing):
         """Delete these messages and their marks; return how many existed."""
 
     @abstractmethod
-    async def _remove_marked(self, marks: tuple[str, ...], *, expected: int | None) -> int:
-        """Delete every message carrying any of ``marks``; return how many."""
+    async def _remove_marked(
+        self, marks: tuple[str, ...], *, older_than_ms: int | None, expected: int | None
+    ) -> int:
+        """Delete every message carrying any of ``marks``; return how many.
+
+        With ``older_than_ms`` (>= 1), only those whose stored-at time is at most the
+        storage's now minus that many milliseconds.
+        """
 
     @abstractmethod
     async def _relabel(

@@ -30,20 +30,22 @@ from __future__ import annotations
 import base64
 import json
 from abc import abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
 from memmark._core._closing import AsyncClosing
 from memmark._core._memory_base import MemoryBase
 from memmark._core._telemetry import instrument_operations
-from memmark._core._validation import check_identity
+from memmark._core._validation import check_age, check_identity, check_marks
 
 __all__ = ["Page", "SessionInfo", "StoreBase"]
 
 ItemT = TypeVar("ItemT")
 
 MAX_PAGE_SIZE = 10_000
+_PRUNE_PAGE_SIZE = 500
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,53 @@ class StoreBase(AsyncClosing):
     async def delete_user(self, user_id: str) -> int:
         """Delete every session of ``user_id`` (a "forget me" request); return how many."""
         return await self._drop_user(check_identity("user_id", user_id))
+
+    async def prune(
+        self,
+        mark: str | list[str],
+        older_than: timedelta,
+        *,
+        progress: Callable[[SessionInfo, int], object] | None = None,
+    ) -> int:
+        """Delete, in every session, the messages with a mark stored at least ``older_than`` ago.
+
+        Each session is :meth:`MemoryBase.delete_by_mark` with ``older_than`` (see there for
+        how ages count), one after another while paging through the sessions, so the cost is
+        one listing plus the sessions holding messages and the messages removed. Sessions
+        written while it runs are pruned if the listing reaches them. A session left empty
+        stays until deleted (its summary, if any, too).
+
+        Args:
+            mark: The mark(s); a message carrying any of them may go.
+            older_than: The age from which a message goes; ``timedelta(0)``: every one.
+            progress: Called after each session holding messages is visited, with the
+                session and how many of its messages were deleted (for progress reports).
+
+        Returns:
+            How many messages were deleted across all sessions.
+
+        Raises:
+            TypeError: ``mark`` is not a str / list of str, or ``older_than`` no timedelta.
+            ValueError: a mark is malformed, or ``older_than`` is negative.
+        """
+        marks = check_marks("mark", mark)
+        if older_than is None:
+            raise TypeError("older_than must be a datetime.timedelta, got NoneType")
+        check_age("older_than", older_than)
+        if not marks:
+            return 0
+        removed = 0
+        after: tuple[str, str] | None = None
+        while page := await self._session_page(user_id=None, after=after, limit=_PRUNE_PAGE_SIZE):
+            for info in page:
+                if info.message_count:
+                    async with self._open_memory(info.user_id, info.session_id) as memory:
+                        count = await memory.delete_by_mark(list(marks), older_than=older_than)
+                    removed += count
+                    if progress is not None:
+                        progress(info, count)
+            after = (page[-1].user_id, page[-1].session_id)
+        return removed
 
     async def _drop_user(self, user_id: str) -> int:
         """Delete every session of ``user_id``; return how many held something.

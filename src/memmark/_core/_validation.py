@@ -6,7 +6,7 @@ Everything here runs before any I/O, so a bad argument never leaves partial stat
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from memmark.message import Msg
 
@@ -15,6 +15,7 @@ __all__ = [
     "LIMIT_MAX",
     "MARK_MAX_LENGTH",
     "MSG_ID_MAX_LENGTH",
+    "check_age",
     "check_identity",
     "check_limit",
     "check_marks",
@@ -186,6 +187,26 @@ def check_timestamp(name: str, value: object) -> datetime | None:
     if value.utcoffset() is None:
         raise ValueError(f"{name} must be timezone-aware (e.g. datetime.now(timezone.utc))")
     return value.astimezone(timezone.utc)
+
+
+def check_age(name: str, value: object) -> int | None:
+    """Check an age such as ``older_than``: ``None``, or a ``timedelta`` >= 0.
+
+    Returns:
+        ``None``, or the age in whole milliseconds, rounded up (storages keep times to the
+        millisecond, so a message is never taken for older than it is).
+
+    Raises:
+        TypeError: ``value`` is neither a timedelta nor ``None``.
+        ValueError: it is negative.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, timedelta):
+        raise TypeError(f"{name} must be a datetime.timedelta or None, got {type(value).__name__}")
+    if value < timedelta(0):
+        raise ValueError(f"{name} must not be negative, got {value}")
+    return -(-value // timedelta(milliseconds=1))
 
 
 def check_expected_version(value: object) -> int | None:

@@ -9,6 +9,7 @@ Usage::
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,10 +19,16 @@ from memmark.errors import ConflictError
 __all__ = ["InMemoryMemory"]
 
 
+def _now_ms() -> int:
+    """This process's clock, in milliseconds since the epoch: a message's stored-at time."""
+    return time.time_ns() // 1_000_000
+
+
 class InMemoryMemory(MemoryBase):
     """Memory held in a dict of this object; nothing survives the process.
 
-    Every primitive runs without awaiting, so each call is atomic among coroutines.
+    Every primitive runs without awaiting, so each call is atomic among coroutines. A
+    message's stored-at time comes from this process's clock.
     """
 
     def __init__(
@@ -32,7 +39,8 @@ class InMemoryMemory(MemoryBase):
     ) -> None:
         """Create an empty memory (the ids only label it; each object is its own session)."""
         super().__init__(user_id=user_id, session_id=session_id)
-        self._messages: dict[str, tuple[str, set[str]]] = {}
+        self._messages: dict[str, tuple[str, set[str], int]] = {}
+        """msg_id -> (payload, marks, stored-at in ms since the epoch), oldest first."""
         self._summary = ""
         self._version_number = 0
 
@@ -64,7 +72,7 @@ class InMemoryMemory(MemoryBase):
     ) -> Snapshot:
         selected = [
             StoredMessage(msg_id, payload, tuple(marks) if with_marks else ())
-            for msg_id, (payload, marks) in self._messages.items()
+            for msg_id, (payload, marks, _) in self._messages.items()
             if (mark is None or mark in marks) and exclude_mark not in marks
         ]
         if limit is not None:
@@ -72,8 +80,9 @@ class InMemoryMemory(MemoryBase):
         return Snapshot(self._summary, selected)
 
     def _load(self, snapshot: Snapshot) -> None:
+        now = _now_ms()
         self._messages = {
-            stored.msg_id: (stored.payload, set(stored.marks)) for stored in snapshot.messages
+            stored.msg_id: (stored.payload, set(stored.marks), now) for stored in snapshot.messages
         }
         self._summary = snapshot.summary
 
@@ -94,9 +103,10 @@ class InMemoryMemory(MemoryBase):
     async def _insert(self, records: Sequence[StoredMessage], *, expected: int | None) -> None:
         self._guard(expected)
         stored = 0
+        now = _now_ms()
         for record in records:
             if record.msg_id not in self._messages:
-                self._messages[record.msg_id] = (record.payload, set(record.marks))
+                self._messages[record.msg_id] = (record.payload, set(record.marks), now)
                 stored += 1
         self._changed(stored)
 
@@ -120,11 +130,14 @@ class InMemoryMemory(MemoryBase):
     def _delete(self, msg_ids: tuple[str, ...]) -> int:
         return sum(self._messages.pop(msg_id, None) is not None for msg_id in msg_ids)
 
-    async def _remove_marked(self, marks: tuple[str, ...], *, expected: int | None) -> int:
+    async def _remove_marked(
+        self, marks: tuple[str, ...], *, older_than_ms: int | None, expected: int | None
+    ) -> int:
+        latest = None if older_than_ms is None else _now_ms() - older_than_ms
         doomed = [
             msg_id
-            for msg_id, (_, msg_marks) in self._messages.items()
-            if not msg_marks.isdisjoint(marks)
+            for msg_id, (_, msg_marks, stored_at) in self._messages.items()
+            if not msg_marks.isdisjoint(marks) and (latest is None or stored_at <= latest)
         ]
         return await self._remove_ids(tuple(doomed), expected=expected)
 
@@ -181,7 +194,7 @@ class InMemoryMemory(MemoryBase):
         self._guard(expected)
         if not self._messages:
             return None
-        msg_id, (payload, marks) = self._messages.popitem()  # dicts pop the newest
+        msg_id, (payload, marks, _) = self._messages.popitem()  # dicts pop the newest
         self._changed(1)
         return StoredMessage(msg_id, payload, tuple(marks))
 

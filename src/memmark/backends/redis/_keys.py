@@ -10,6 +10,9 @@ the keys of one session are::
     P:{U:S}:payloads      hash: msg_id -> the message's JSON payload
     P:{U:S}:msg-marks     hash: msg_id -> the message's marks joined by NUL (absent: none)
     P:{U:S}:mark-names    set: the marks that some message of the session carries
+    P:{U:S}:stored-at     hash: msg_id -> when it was stored (ms, the server's ``TIME``);
+                          messages stored by an earlier memmark have none until
+                          ``delete_by_mark(..., older_than=...)`` first sees them
     P:{U:S}:mark:<mark>   sorted set: msg_id of the messages carrying <mark>, by sequence
 
 and the session indexes of :class:`~memmark.store.RedisStore` are::
@@ -62,6 +65,7 @@ class SessionKeys:
     payloads: str
     msg_marks: str
     mark_names: str
+    stored_at: str
     mark_prefix: str
     """Prefix of the per-mark sorted sets: ``mark_prefix + mark``."""
 
@@ -75,13 +79,21 @@ class SessionKeys:
             payloads=base + "payloads",
             msg_marks=base + "msg-marks",
             mark_names=base + "mark-names",
+            stored_at=base + "stored-at",
             mark_prefix=base + "mark:",
         )
 
     @property
     def script_keys(self) -> list[str]:
         """The fixed keys every script receives as ``KEYS``, in the prelude's order."""
-        return [self.meta, self.seq, self.payloads, self.msg_marks, self.mark_names]
+        return [
+            self.meta,
+            self.seq,
+            self.payloads,
+            self.msg_marks,
+            self.mark_names,
+            self.stored_at,
+        ]
 
     def mark(self, mark: str) -> str:
         """The sorted set of the messages carrying ``mark``."""

@@ -387,8 +387,11 @@ class RedisMemory(ClientOwner["Redis | RedisCluster"], MemoryBase):
     async def _remove_ids(self, msg_ids: tuple[str, ...], *, expected: int | None) -> int:
         return int(await self._run("delete", *msg_ids, expected=expected))
 
-    async def _remove_marked(self, marks: tuple[str, ...], *, expected: int | None) -> int:
-        return int(await self._run("delete_by_mark", *marks, expected=expected))
+    async def _remove_marked(
+        self, marks: tuple[str, ...], *, older_than_ms: int | None, expected: int | None
+    ) -> int:
+        age = -1 if older_than_ms is None else older_than_ms
+        return int(await self._run("delete_by_mark", age, *marks, expected=expected))
 
     async def _relabel(
         self,

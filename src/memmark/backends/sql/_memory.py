@@ -345,10 +345,12 @@ class AsyncSQLAlchemyMemory(MemoryBase):
             "delete", lambda conn, ref: q.remove_ids(conn, self._tables, ref, msg_ids), expected
         )
 
-    async def _remove_marked(self, marks: tuple[str, ...], *, expected: int | None) -> int:
+    async def _remove_marked(
+        self, marks: tuple[str, ...], *, older_than_ms: int | None, expected: int | None
+    ) -> int:
         return await self._locked(
             "delete_by_mark",
-            lambda conn, ref: q.remove_marked(conn, self._tables, ref, marks),
+            lambda conn, ref: q.remove_marked(conn, self._tables, ref, marks, older_than_ms),
             expected,
         )
 

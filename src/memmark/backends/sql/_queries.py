@@ -19,7 +19,7 @@ from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from memmark._core import Snapshot, StoredMessage
-from memmark.backends.sql._schema import ExactText, Tables
+from memmark.backends.sql._schema import ExactText, StorageNowMs, Tables
 from memmark.errors import BackendError, ConflictError
 
 __all__ = [
@@ -428,11 +428,24 @@ async def remove_ids(conn: AsyncConnection, t: Tables, ref: int, msg_ids: Sequen
     return await _changed(conn, sa.delete(m).where(m.c.session_ref == ref, m.c.msg_id.in_(msg_ids)))
 
 
-async def remove_marked(conn: AsyncConnection, t: Tables, ref: int, marks: Sequence[str]) -> int:
-    """Delete every message carrying any of ``marks``, then their marks; return how many."""
+async def remove_marked(
+    conn: AsyncConnection,
+    t: Tables,
+    ref: int,
+    marks: Sequence[str],
+    older_than_ms: int | None,
+) -> int:
+    """Delete every message carrying any of ``marks``, then their marks; return how many.
+
+    With ``older_than_ms``, only the messages stored at least that many milliseconds ago
+    by the database's clock.
+    """
     m, k = t.messages, t.marks
     marked = sa.select(k.c.seq).where(k.c.session_ref == ref, k.c.mark.in_(marks))
-    deleted = await _changed(conn, sa.delete(m).where(m.c.session_ref == ref, m.c.seq.in_(marked)))
+    doomed = [m.c.session_ref == ref, m.c.seq.in_(marked)]
+    if older_than_ms is not None:
+        doomed.append(m.c.stored_at <= StorageNowMs() - older_than_ms)
+    deleted = await _changed(conn, sa.delete(m).where(*doomed))
     if deleted:
         orphan = ~sa.exists().where(m.c.session_ref == ref, m.c.seq == k.c.seq)
         await conn.execute(sa.delete(k).where(k.c.session_ref == ref, orphan))

@@ -6,7 +6,9 @@
                       the summary, the per-session sequence counter ``next_seq`` and
                       ``changes``, counting the writes other than ``add`` that changed the
                       session: its version is ``next_seq + changes`` (both only grow).
-``{prefix}messages``  primary key (session_ref, seq); UNIQUE(session_ref, msg_id).
+``{prefix}messages``  primary key (session_ref, seq); UNIQUE(session_ref, msg_id);
+                      ``stored_at``: milliseconds since the epoch by the database's clock
+                      (:class:`StorageNowMs`, the column's default), for retention.
 ``{prefix}marks``     primary key (session_ref, mark, seq); index (session_ref, seq).
 ``{prefix}schema_version``  one row holding :data:`SCHEMA_VERSION`.
 ``{prefix}add_v{SCHEMA_VERSION}_{revision}``  MariaDB only: a procedure doing one ``add``
@@ -28,10 +30,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 
 __all__ = [
     "SCHEMA_VERSION",
     "ExactText",
+    "StorageNowMs",
     "Tables",
     "UTCDateTime",
     "check_prefix",
@@ -40,10 +45,11 @@ __all__ = [
     "telemetry_backend",
 ]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Bumped with a migration whenever a table changes (see ``_setup``).
 
 1: the first release. 2: ``sessions.changes``, for :meth:`MemoryBase.version`.
+3: ``messages.stored_at``, for ``delete_by_mark(..., older_than=...)``.
 """
 
 _PREFIX = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,29}")
@@ -117,6 +123,33 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
         if isinstance(value, datetime):
             return value.replace(tzinfo=timezone.utc)
         return None
+
+
+class StorageNowMs(sa.sql.expression.FunctionElement[int]):
+    """The database's current time in whole milliseconds since the Unix epoch.
+
+    The time of the statement by the database server's clock; on SQLite, which has no
+    server, by the clock of the process running the statement.
+    """
+
+    type = sa.BigInteger()
+    inherit_cache = True
+
+
+@compiles(StorageNowMs, "sqlite")
+def _sqlite_now_ms(element: StorageNowMs, compiler: SQLCompiler, **kw: Any) -> str:
+    return "(CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))"
+
+
+@compiles(StorageNowMs, "postgresql")
+def _postgresql_now_ms(element: StorageNowMs, compiler: SQLCompiler, **kw: Any) -> str:
+    return "(CAST(floor(EXTRACT(EPOCH FROM statement_timestamp()) * 1000) AS BIGINT))"
+
+
+@compiles(StorageNowMs, "mysql")
+@compiles(StorageNowMs, "mariadb")
+def _mysql_now_ms(element: StorageNowMs, compiler: SQLCompiler, **kw: Any) -> str:
+    return "(CAST(floor(UNIX_TIMESTAMP(CURRENT_TIMESTAMP(3)) * 1000) AS SIGNED))"
 
 
 def _long_text() -> sa.types.TypeEngine[str]:
@@ -200,6 +233,7 @@ def tables(prefix: str) -> Tables:
         sa.Column("seq", sa.BigInteger(), primary_key=True, autoincrement=False),
         sa.Column("msg_id", ExactText(255), nullable=False),
         sa.Column("payload", _long_text(), nullable=False),
+        sa.Column("stored_at", sa.BigInteger(), nullable=False, server_default=StorageNowMs()),
         sa.UniqueConstraint("session_ref", "msg_id", name=f"{prefix}messages_msg_id"),
         mysql_charset="utf8mb4",
         mariadb_charset="utf8mb4",

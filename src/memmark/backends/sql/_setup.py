@@ -11,6 +11,11 @@ died half way on a database whose DDL is not transactional, converge:
 * 1 -> 2: add ``sessions.changes`` (BIGINT NOT NULL DEFAULT 0), and re-derive the
   ``session_key`` of sessions whose ids hold non-ASCII characters (release 1 hashed the ids'
   JSON in UTF-8; :func:`memmark._core.session_key` hashes it ASCII-escaped).
+* 2 -> 3: add ``messages.stored_at`` (BIGINT NOT NULL, defaulting to the database's now in
+  milliseconds, :class:`~memmark.backends.sql._schema.StorageNowMs`). Messages stored before
+  get the time of the migration: retention counts their age from the upgrade. SQLite cannot
+  add a column with such a default: there the table is copied into a new one, swapped in
+  in one transaction.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from memmark._core import retrying, session_key
-from memmark.backends.sql._schema import SCHEMA_VERSION, Tables
+from memmark.backends.sql._schema import SCHEMA_VERSION, StorageNowMs, Tables
 from memmark.errors import SchemaVersionError
 
 __all__ = ["SQLITE_BUSY_TIMEOUT_MS", "enable_sqlite_wal", "ensure_schema"]
@@ -120,7 +125,46 @@ async def _create(conn: AsyncConnection, tables: Tables) -> int:
             .values(version=2)
         )
         version = 2
+    if version == 2:
+        await _add_stored_at_column(conn, tables)
+        await conn.execute(
+            sa.update(tables.version)
+            .where(tables.version.c.singleton == 1, tables.version.c.version == 2)
+            .values(version=3)
+        )
+        version = 3
     return version
+
+
+async def _add_stored_at_column(conn: AsyncConnection, tables: Tables) -> None:
+    """Migration 2 -> 3: every message's stored-at time, the migration's for existing ones."""
+    messages = tables.messages.name
+
+    def has_stored_at(sync_conn: Any) -> bool:
+        columns = sa.inspect(sync_conn).get_columns(messages)
+        return any(column["name"] == "stored_at" for column in columns)
+
+    if await conn.run_sync(has_stored_at):
+        return
+    now = StorageNowMs().compile(dialect=conn.dialect)
+    if conn.dialect.name != "sqlite":
+        await conn.execute(
+            sa.text(f"ALTER TABLE {messages} ADD COLUMN stored_at BIGINT NOT NULL DEFAULT {now}")
+        )
+        return
+    # pysqlite runs DDL outside a transaction until a DML statement opened one: the new
+    # table is built beside the old one, and the swap comes after the INSERT that opens it.
+    building = f"{messages}_v3"
+    await conn.execute(sa.text(f"DROP TABLE IF EXISTS {building}"))  # an interrupted try
+    await conn.run_sync(tables.messages.to_metadata(sa.MetaData(), name=building).create)
+    await conn.execute(
+        sa.text(
+            f"INSERT INTO {building} (session_ref, seq, msg_id, payload, stored_at) "
+            f"SELECT session_ref, seq, msg_id, payload, {now} FROM {messages}"
+        )
+    )
+    await conn.execute(sa.text(f"DROP TABLE {messages}"))
+    await conn.execute(sa.text(f"ALTER TABLE {building} RENAME TO {messages}"))
 
 
 async def _rekey_non_ascii_sessions(conn: AsyncConnection, tables: Tables) -> None:

@@ -48,7 +48,13 @@ from memmark.backends.tablestore._rows import (
 )
 from memmark.backends.tablestore._schema import ensure_tables, table_names
 from memmark.backends.tablestore._sdk import open_client
-from memmark.backends.tablestore._session import LEASE_SECONDS, Session, SessionRow, Writer
+from memmark.backends.tablestore._session import (
+    LEASE_SECONDS,
+    Session,
+    SessionRow,
+    Writer,
+    now_ms,
+)
 from memmark.errors import ConflictError, MemmarkError
 from memmark.message import Msg
 
@@ -62,7 +68,7 @@ PRIMARY_KEY_VALUE_BYTES = 1024
 User and session ids are index keys, so they are checked against it. Marks and message ids
 (at most 255 characters, so at most 1,020 bytes in UTF-8) always fit and are keys as they are.
 """
-_META = ["seq", "msg_id", "marks"]
+_META = ["seq", "msg_id", "marks", "stored_at"]
 
 
 @dataclass(frozen=True)
@@ -71,13 +77,19 @@ class _Entry:
     msg_id: str
     marks: frozenset[str]
     payload: str = ""
+    stored_at: int | None = None
+    """Ms since the epoch by the writer's clock; ``None`` on rows of an earlier memmark."""
 
 
 def _entry(columns: dict[str, Any]) -> _Entry:
     parts = columns.get("parts", 0)
     payload = "".join(columns[f"p{index}"] for index in range(parts)) if "p0" in columns else ""
     return _Entry(
-        columns["seq"], columns["msg_id"], frozenset(json.loads(columns["marks"])), payload
+        columns["seq"],
+        columns["msg_id"],
+        frozenset(json.loads(columns["marks"])),
+        payload,
+        columns.get("stored_at"),
     )
 
 
@@ -351,6 +363,7 @@ class TablestoreMemory(ClientOwner[Any], MemoryBase):
         fresh = [record for record in records if record.msg_id not in stored]
         index_ops: list[RowOp] = []
         message_ops: list[RowOp] = []
+        stored_at = now_ms()
         for seq, record in enumerate(fresh, start=writer.next_seq):
             index_ops.append(
                 RowOp(self._names.msg_id, "put", self._key(("msg_id", record.msg_id)), {"seq": seq})
@@ -372,6 +385,7 @@ class TablestoreMemory(ClientOwner[Any], MemoryBase):
                 "msg_id": record.msg_id,
                 "marks": json.dumps(sorted(record.marks)),
                 "parts": len(parts),
+                "stored_at": stored_at,
             }
             columns.update({f"p{index}": part for index, part in enumerate(parts)})
             message_ops.append(RowOp(self._names.message, "put", self._key(("seq", seq)), columns))
@@ -468,9 +482,29 @@ class TablestoreMemory(ClientOwner[Any], MemoryBase):
         async with self._writing(expected=expected) as writer:
             return await self._remove(writer, await self._by_ids(msg_ids, writer.next_seq))
 
-    async def _remove_marked(self, marks: tuple[str, ...], *, expected: int | None) -> int:
+    async def _remove_marked(
+        self, marks: tuple[str, ...], *, older_than_ms: int | None, expected: int | None
+    ) -> int:
         async with self._writing(expected=expected) as writer:
-            return await self._remove(writer, await self._by_marks(marks, writer.next_seq))
+            entries = await self._by_marks(marks, writer.next_seq)
+            if older_than_ms is not None:
+                entries = await self._stored_before(entries, now_ms() - older_than_ms)
+            return await self._remove(writer, entries)
+
+    async def _stored_before(self, entries: list[_Entry], latest: int) -> list[_Entry]:
+        """The entries stored at ``latest`` or earlier (ms, by this client's clock).
+
+        A message of an earlier memmark has no stored-at time: it gets now as its own.
+        """
+        undated = [e for e in entries if e.stored_at is None]
+        now = now_ms()
+        await self._rows.write(
+            [
+                RowOp(self._names.message, "update", self._key(("seq", e.seq)), {"stored_at": now})
+                for e in undated
+            ]
+        )
+        return [e for e in entries if e.stored_at is not None and e.stored_at <= latest]
 
     async def _remove(self, writer: Writer, entries: list[_Entry]) -> int:
         """Delete message rows first, then their index rows (a stale index row is harmless)."""

@@ -37,7 +37,7 @@ from memmark.backends.tablestore._rows import RowOp, Rows
 from memmark.backends.tablestore._schema import TableNames
 from memmark.errors import BackendError
 
-__all__ = ["LEASE_SECONDS", "Session", "SessionRow", "Writer"]
+__all__ = ["LEASE_SECONDS", "Session", "SessionRow", "Writer", "now_ms"]
 
 T = TypeVar("T")
 
@@ -56,7 +56,8 @@ class _LockBusy(Exception):
     """Another writer holds the session, or won the race for it."""
 
 
-def _now_ms() -> int:
+def now_ms() -> int:
+    """This client's clock in ms since the epoch (Tablestore gives no server time)."""
     return int(time.time() * 1000)
 
 
@@ -78,7 +79,7 @@ class SessionRow:
 
     def rewrite_in_flight(self) -> bool:
         """Whether a live writer is rewriting published rows right now."""
-        return self.rewriting and self.lock_until > _now_ms()
+        return self.rewriting and self.lock_until > now_ms()
 
     @classmethod
     def from_columns(cls, columns: dict[str, Any]) -> SessionRow:
@@ -98,7 +99,7 @@ class SessionRow:
 
     def abandoned(self) -> bool:
         """Whether a writer holds the lock past its lease: its last change may be half done."""
-        return self.lock_owner is not None and self.lock_until <= _now_ms()
+        return self.lock_owner is not None and self.lock_until <= now_ms()
 
 
 @dataclass
@@ -190,7 +191,7 @@ class Session:
     async def _try_acquire(self) -> Writer:
         """Take the writer lock in one conditional write, or raise :class:`_LockBusy`."""
         row = await self.read()
-        now = _now_ms()
+        now = now_ms()
         lease = {"lock_owner": self._owner, "lock_until": now + int(LEASE_SECONDS * 1000)}
         if row is None:
             await self._register()
@@ -281,7 +282,7 @@ class Session:
             "summary": writer.summary,
             "next_seq": writer.next_seq,
             "count": writer.count,
-            "updated_at": _now_ms() if writer.updated_at is None else writer.updated_at,
+            "updated_at": now_ms() if writer.updated_at is None else writer.updated_at,
             "version": writer.row.version + writer.changed(),
         }
         interrupted = False

@@ -1,12 +1,13 @@
 -- Prelude of every memmark script (the script's own body follows it).
--- KEYS: meta, seq, payloads, msg-marks, mark-names of one session (one hash tag), then
--- optionally the store's user index and the user's session index (single node only).
+-- KEYS: meta, seq, payloads, msg-marks, mark-names, stored-at of one session (one hash tag),
+-- then optionally the store's user index and the user's session index (single node only).
 -- ARGV[1]: prefix of the per-mark index keys; ARGV[2]: sliding TTL in ms ("0": none);
 -- ARGV[3], ARGV[4]: user_id and session_id, for the indexes; ARGV[5]: the version the
 -- caller expects ("-1": any). The script's own from ARGV[6].
 -- A message's marks are stored joined by NUL, which no mark contains. meta's version field
 -- counts the writes that changed the session (stamp() increases it).
 local meta, seq, payloads, msg_marks, mark_names = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local stored_at = KEYS[6]
 local mark_prefix = ARGV[1]
 local ttl_ms = tonumber(ARGV[2])
 local CHUNK = 1000
@@ -56,26 +57,26 @@ end
 
 -- Add the session to the store's indexes when they were passed (see RedisStore).
 local function register()
-  if KEYS[7] then
-    redis.call('ZADD', KEYS[6], 0, ARGV[3])
-    redis.call('ZADD', KEYS[7], 0, ARGV[4])
+  if KEYS[8] then
+    redis.call('ZADD', KEYS[7], 0, ARGV[3])
+    redis.call('ZADD', KEYS[8], 0, ARGV[4])
   end
 end
 
 -- Remove the session from the store's indexes when they were passed, and the user once the
 -- user has no session left.
 local function unregister()
-  if KEYS[7] then
-    redis.call('ZREM', KEYS[7], ARGV[4])
-    if redis.call('ZCARD', KEYS[7]) == 0 then
-      redis.call('ZREM', KEYS[6], ARGV[3])
+  if KEYS[8] then
+    redis.call('ZREM', KEYS[8], ARGV[4])
+    if redis.call('ZCARD', KEYS[8]) == 0 then
+      redis.call('ZREM', KEYS[7], ARGV[3])
     end
   end
 end
 
 local function touch()
   if ttl_ms > 0 then
-    for _, key in ipairs({meta, seq, payloads, msg_marks, mark_names}) do
+    for _, key in ipairs({meta, seq, payloads, msg_marks, mark_names, stored_at}) do
       redis.call('PEXPIRE', key, ttl_ms)
     end
     for _, mark in ipairs(redis.call('SMEMBERS', mark_names)) do
@@ -84,28 +85,31 @@ local function touch()
   end
 end
 
+-- The server's clock, in ms since the epoch.
+local function now_ms()
+  local now = redis.call('TIME')
+  return now[1] * 1000 + math.floor(now[2] / 1000)
+end
+
 -- Record a change: its time (``at_ms``, ms since the epoch, if given, else now) and one
 -- more version.
 local function stamp(at_ms)
   redis.call('HINCRBY', meta, 'version', 1)
-  if at_ms then
-    redis.call('HSET', meta, 'updated_at', at_ms)
-    return
-  end
-  local now = redis.call('TIME')
-  redis.call('HSET', meta, 'updated_at', now[1] * 1000 + math.floor(now[2] / 1000))
+  redis.call('HSET', meta, 'updated_at', at_ms or now_ms())
 end
 
 -- Store the messages given as (id, payload, joined marks) triples from ARGV[first];
 -- skip ids already stored. Returns how many were stored.
 local function insert(first, count)
   local next_seq = tonumber(redis.call('HGET', meta, 'next_seq') or '0')
+  local now = now_ms()
   local stored = 0
   for i = 0, count - 1 do
     local id = ARGV[first + 3 * i]
     if redis.call('HSETNX', payloads, id, ARGV[first + 3 * i + 1]) == 1 then
       local joined = ARGV[first + 3 * i + 2]
       redis.call('ZADD', seq, next_seq, id)
+      redis.call('HSET', stored_at, id, now)
       if joined ~= '' then
         redis.call('HSET', msg_marks, id, joined)
         for _, mark in ipairs(split(joined)) do
@@ -130,6 +134,7 @@ local function remove(id)
     return 0
   end
   redis.call('ZREM', seq, id)
+  redis.call('HDEL', stored_at, id)
   local joined = redis.call('HGET', msg_marks, id)
   if joined then
     redis.call('HDEL', msg_marks, id)
@@ -149,7 +154,7 @@ end
 local function wipe(forget_version)
   local held = redis.call('ZCARD', seq) > 0 or redis.call('HEXISTS', meta, 'summary') == 1
   local version = redis.call('HGET', meta, 'version')
-  local keys = {meta, seq, payloads, msg_marks, mark_names}
+  local keys = {meta, seq, payloads, msg_marks, mark_names, stored_at}
   for _, mark in ipairs(redis.call('SMEMBERS', mark_names)) do
     keys[#keys + 1] = mark_key(mark)
   end
