@@ -216,6 +216,14 @@ class AsyncSQLAlchemyMemory(MemoryBase):
 
     async def _insert_expecting(self, records: Sequence[StoredMessage], expected: int) -> None:
         """``add`` with ``expected_version``: check it under the lock, then insert."""
+        if self._one_hop:
+            add = sqlite.add_expecting(
+                self._engine.dialect, self._tables, self._who, records, expected
+            )
+            with map_errors("add"):
+                await ensure_schema(self._engine, self._tables)
+                await self._add_target.on_driver(add)
+            return
 
         async def work(conn: AsyncConnection) -> None:
             locked = await q.lock_session(conn, self._tables, self._who, create=True)
@@ -236,10 +244,29 @@ class AsyncSQLAlchemyMemory(MemoryBase):
         await q.add_marks(conn, self._tables, ref, first, records, inserted)
 
     async def _version(self) -> int:
+        if self._one_hop:
+            return await self._hop("version", sqlite.version(self._tables, self._who))
+
         async def work(conn: AsyncConnection) -> int:
             return await q.session_version(conn, self._tables, self._who)
 
         return await self._run("version", work)
+
+    @functools.cached_property
+    def _one_hop(self) -> bool:
+        """Whether the lifecycle operations run as one hop to aiosqlite's thread."""
+        return self._session is None and sqlite.FAST_ADD.serves(
+            self._engine.dialect, in_session=False
+        )
+
+    async def _hop(self, what: str, hop: sqlite.OneHop[T]) -> T:
+        """Run ``hop`` on a pooled connection, retried as a transaction on the engine is."""
+        with map_errors(what):
+            await ensure_schema(self._engine, self._tables)
+            await _with_retries(
+                lambda: on_driver(self._engine, hop.driver_work), lambda: not hop.committing
+            )
+        return hop.result
 
     @functools.cached_property
     def _add_target(self) -> AddTarget:
@@ -393,6 +420,10 @@ class AsyncSQLAlchemyMemory(MemoryBase):
         await self._run("clear", work)
 
     async def _pop(self, *, expected: int | None) -> StoredMessage | None:
+        if self._one_hop:
+            dialect = self._engine.dialect
+            return await self._hop("pop", sqlite.pop(dialect, self._tables, self._who, expected))
+
         async def work(conn: AsyncConnection) -> StoredMessage | None:
             locked = await q.lock_session(conn, self._tables, self._who, create=False)
             ref = None if locked is None else locked[0]
@@ -405,6 +436,9 @@ class AsyncSQLAlchemyMemory(MemoryBase):
         return await self._run("pop", work)
 
     async def _rewind(self, msg_id: str, *, expected: int | None) -> int:
+        if self._one_hop:
+            hop = sqlite.rewind(self._engine.dialect, self._tables, self._who, msg_id, expected)
+            return await self._hop("rewind", hop)
         return await self._locked(
             "rewind", lambda conn, ref: q.rewind(conn, self._tables, ref, msg_id), expected
         )
@@ -412,6 +446,12 @@ class AsyncSQLAlchemyMemory(MemoryBase):
     async def _compress(
         self, summary: str, msg_ids: tuple[str, ...], mark: str | None, *, expected: int | None
     ) -> int:
+        if self._one_hop:
+            hop = sqlite.compress(
+                self._engine.dialect, self._tables, self._who, summary, msg_ids, mark, expected
+            )
+            return await self._hop("compress", hop)
+
         async def work(conn: AsyncConnection) -> int:
             locked = await q.lock_session(conn, self._tables, self._who, create=bool(summary))
             ref = None if locked is None else locked[0]
@@ -433,6 +473,10 @@ class AsyncSQLAlchemyMemory(MemoryBase):
         return await self._run("compress", work)
 
     async def _fill(self, snapshot: Snapshot) -> bool:
+        if self._one_hop:
+            dialect = self._engine.dialect
+            return await self._hop("fork", sqlite.fill(dialect, self._tables, self._who, snapshot))
+
         async def work(conn: AsyncConnection) -> bool:
             locked = await q.lock_session(conn, self._tables, self._who, create=True)
             assert locked is not None
