@@ -142,8 +142,8 @@ def _wrapped(
     )
 
 
-def bound_now(dialect: Dialect, t: Tables, when: datetime | None = None) -> Any:
-    """Now (or ``when``), as SQLAlchemy binds ``updated_at`` on this dialect (its own types)."""
-    stamp = datetime.now(timezone.utc) if when is None else when
+def bound_now(dialect: Dialect, t: Tables) -> Any:
+    """Now, as SQLAlchemy binds ``updated_at`` on this dialect (its own type processing)."""
+    now = datetime.now(timezone.utc)
     process = t.sessions.c.updated_at.type.bind_processor(dialect)
-    return stamp if process is None else process(stamp)
+    return now if process is None else process(now)

@@ -19,6 +19,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from memmark._core import (
+    CopyOutcome,
     MemoryBase,
     Snapshot,
     StoredMessage,
@@ -473,10 +474,6 @@ class AsyncSQLAlchemyMemory(MemoryBase):
         return await self._run("compress", work)
 
     async def _fill(self, snapshot: Snapshot) -> bool:
-        if self._one_hop:
-            dialect = self._engine.dialect
-            return await self._hop("fork", sqlite.fill(dialect, self._tables, self._who, snapshot))
-
         async def work(conn: AsyncConnection) -> bool:
             locked = await q.lock_session(conn, self._tables, self._who, create=True)
             assert locked is not None
@@ -506,6 +503,12 @@ class AsyncSQLAlchemyMemory(MemoryBase):
         if records:
             inserted = await q.insert_messages(conn, self._tables, ref, first, records)
             await q.add_marks(conn, self._tables, ref, first, records, inserted)
+
+    async def _copy_to(self, target: MemoryBase, upto: str | None) -> CopyOutcome:
+        if self._one_hop and isinstance(target, AsyncSQLAlchemyMemory):
+            hop = sqlite.copy(self._engine.dialect, self._tables, self._who, target._who, upto)
+            return await self._hop("fork", hop)
+        return await super()._copy_to(target, upto)
 
     def _sibling(self, session_id: str) -> AsyncSQLAlchemyMemory:
         return AsyncSQLAlchemyMemory(

@@ -31,7 +31,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy.engine import Dialect
 
-from memmark._core import Snapshot, StoredMessage
+from memmark._core import CopyOutcome, StoredMessage
 from memmark.backends.sql._driver import AddTarget, DriverAdd, bound_now
 from memmark.backends.sql._queries import Identity, check_owner, encode_summary
 from memmark.backends.sql._schema import Tables
@@ -42,7 +42,7 @@ __all__ = [
     "OneHop",
     "add_expecting",
     "compress",
-    "fill",
+    "copy",
     "pop",
     "rewind",
     "version",
@@ -84,21 +84,6 @@ def _statements(t: Tables) -> _Statements:
     )
 
 
-def _insert_records(
-    db: sqlite3.Connection,
-    statements: _Statements,
-    ref: int,
-    first: int,
-    records: Sequence[StoredMessage],
-) -> None:
-    """Insert ``records`` at ``first, first + 1, ...`` (skipping stored ids), with their marks."""
-    for offset, record in enumerate(records):
-        seq = first + offset
-        inserted = db.execute(statements.message, (ref, seq, record.msg_id, record.payload))
-        if inserted.rowcount == 1 and record.marks:
-            db.executemany(statements.mark, [(ref, mark, seq) for mark in record.marks])
-
-
 def _add(
     db: sqlite3.Connection,
     statements: _Statements,
@@ -117,7 +102,12 @@ def _add(
         ).fetchone()
         ref, next_seq, user_id, session_id = session
         check_owner(user_id, session_id, who)
-        _insert_records(db, statements, ref, next_seq - len(records), records)
+        first = next_seq - len(records)
+        for offset, record in enumerate(records):
+            seq = first + offset
+            inserted = db.execute(statements.message, (ref, seq, record.msg_id, record.payload))
+            if inserted.rowcount == 1 and record.marks:
+                db.executemany(statements.mark, [(ref, mark, seq) for mark in record.marks])
         db.execute("COMMIT")
     except BaseException:
         if db.in_transaction:
@@ -261,6 +251,10 @@ class _Lifecycle:
     set_summary: str
     holds_anything: str
     reserve: str
+    source: str
+    count_upto: str
+    copy_messages: str
+    copy_marks: str
 
 
 @functools.cache
@@ -296,6 +290,21 @@ def _lifecycle(t: Tables) -> _Lifecycle:
         reserve=(
             f"UPDATE {s} SET next_seq = next_seq + ?, summary = ?, updated_at = ? WHERE id = ? "
             "RETURNING next_seq"
+        ),
+        source=f"SELECT id, user_id, session_id, summary FROM {s} WHERE session_key = ?",
+        count_upto=f"SELECT count(*) FROM {m} WHERE session_ref = ? AND seq <= ?",
+        copy_messages=(
+            f"INSERT INTO {m} (session_ref, seq, msg_id, payload) "
+            "SELECT ?, ? + ROW_NUMBER() OVER (ORDER BY seq) - 1, msg_id, payload "
+            f"FROM {m} WHERE session_ref = ? AND seq <= ?"
+        ),
+        copy_marks=(
+            f"INSERT INTO {k} (session_ref, mark, seq) "
+            f"SELECT copied.session_ref, k.mark, copied.seq FROM {k} AS k "
+            f"JOIN {m} AS original ON original.session_ref = k.session_ref "
+            "AND original.seq = k.seq "
+            f"JOIN {m} AS copied ON copied.session_ref = ? AND copied.msg_id = original.msg_id "
+            "WHERE k.session_ref = ? AND k.seq <= ?"
         ),
     )
 
@@ -420,26 +429,47 @@ def compress(
     return OneHop(statements.set_summary, work, transaction=True)
 
 
-def fill(dialect: Dialect, t: Tables, who: Identity, snapshot: Snapshot) -> OneHop[bool]:
-    """``fork``'s copy: write ``snapshot`` into the session if it holds nothing; whether."""
-    statements, add_statements = _lifecycle(t), _statements(t)
-    stamp = bound_now(dialect, t)
-    written = bound_now(dialect, t, snapshot.updated_at)
-    encoded = encode_summary(snapshot.summary)
-    records = snapshot.messages
+_EVERY_SEQ = 2**63 - 1
+"""Above every sequence number: a copy without ``upto`` takes all messages."""
 
-    def work(db: sqlite3.Connection) -> bool:
-        ref = _lock(db, statements, who, stamp, create=True, expected=None)
+
+def copy(
+    dialect: Dialect, t: Tables, who: Identity, target: Identity, upto: str | None
+) -> OneHop[CopyOutcome]:
+    """``fork``'s copy of the session into ``target`` (on the same tables), in one hop.
+
+    The same outcome as reading the session, then :func:`fill` of ``target``; the rows are
+    copied by the database, without going through Python.
+    """
+    statements, stamp = _lifecycle(t), bound_now(dialect, t)
+
+    def work(db: sqlite3.Connection) -> CopyOutcome:
+        found = db.execute(statements.source, (who.key,)).fetchone()
+        source, summary, last = None, "", _EVERY_SEQ
+        if found is not None:
+            check_owner(found[1], found[2], who)
+            source, summary = int(found[0]), found[3]
+        if upto is not None:
+            at = None if source is None else db.execute(statements.find, (source, upto)).fetchone()
+            if at is None:
+                return CopyOutcome.UPTO_MISSING
+            last = int(at[0])
+        ref = _lock(db, statements, target, stamp, create=True, expected=None)
         assert ref is not None
         if db.execute(statements.holds_anything, (ref,)).fetchone()[0]:
-            return False
-        reserved = db.execute(statements.reserve, (len(records), encoded, written, ref))
-        _insert_records(db, add_statements, ref, reserved.fetchone()[0] - len(records), records)
-        if snapshot.summary:
+            return CopyOutcome.TARGET_HELD
+        count = 0
+        if source is not None:
+            count = int(db.execute(statements.count_upto, (source, last)).fetchone()[0])
+        reserved = db.execute(statements.reserve, (count, summary, stamp, ref)).fetchone()[0]
+        if count:
+            db.execute(statements.copy_messages, (ref, reserved - count, source, last))
+            db.execute(statements.copy_marks, (ref, source, last))
+        if summary:
             db.execute(statements.count_change, (ref,))
-        return True
+        return CopyOutcome.COPIED
 
-    return OneHop(add_statements.message, work, transaction=True)
+    return OneHop(statements.copy_messages, work, transaction=True)
 
 
 def version(t: Tables, who: Identity) -> OneHop[int]:
