@@ -8,7 +8,7 @@ the public part.
 from __future__ import annotations
 
 from memmark._core._closing import AsyncClosing
-from memmark._core._memory_base import MemoryBase
+from memmark._core._memory_base import CopyOutcome, MemoryBase
 from memmark._core._owning import ClientOwner, ResourceOwner
 from memmark._core._record import (
     PAYLOAD_MAX_DEPTH,
@@ -47,6 +47,7 @@ __all__ = [
     "PAYLOAD_MAX_DEPTH",
     "AsyncClosing",
     "ClientOwner",
+    "CopyOutcome",
     "MemoryBase",
     "Page",
     "ResourceOwner",

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from memmark._core import (
     ClientOwner,
+    CopyOutcome,
     MemoryBase,
     Snapshot,
     StoredMessage,
@@ -43,6 +44,12 @@ __all__ = ["RedisMemory"]
 _MARK_SEPARATOR = "\x00"
 _CONFLICT = "MEMMARK_CONFLICT "
 """Start of the error a script replies when the session is not at the expected version."""
+_COPY_OUTCOMES = {
+    1: CopyOutcome.COPIED,
+    0: CopyOutcome.TARGET_HELD,
+    -1: CopyOutcome.UPTO_MISSING,
+}
+"""The replies of the ``fork`` script."""
 
 
 def _split_marks(joined: str) -> tuple[str, ...]:
@@ -296,10 +303,12 @@ class RedisMemory(ClientOwner["Redis | RedisCluster"], MemoryBase):
         *args: EncodableArg,
         register: bool = False,
         expected: int | None = None,
+        other_keys: Sequence[str] = (),
     ) -> Any:
         """Run a script on this session; ``register`` for writes that may create data.
 
-        ``expected`` is the version the write requires (see :func:`run_script`).
+        ``expected`` is the version the write requires (see :func:`run_script`);
+        ``other_keys`` follow this session's keys and the indexes (single node only).
 
         On a single node the script itself adds the session to the store's indexes, so an
         index entry exists whenever data does. On a cluster the indexes live in other slots:
@@ -319,6 +328,7 @@ class RedisMemory(ClientOwner["Redis | RedisCluster"], MemoryBase):
             self.session_id,
             -1 if expected is None else expected,
         ]
+        keys = [*keys, *other_keys]
         return await run_script(self._scripts, name, keys, [*header, *args], expected=expected)
 
     async def _initialize_cluster(self) -> None:
@@ -467,6 +477,20 @@ class RedisMemory(ClientOwner["Redis | RedisCluster"], MemoryBase):
             register=bool(snapshot.messages or snapshot.summary),
         )
         return bool(int(filled))
+
+    async def _copy_to(self, target: MemoryBase, upto: str | None) -> CopyOutcome:
+        # On a single node one script reads this session and writes the target; on a
+        # cluster the two sessions live in different slots, so it is a read, then a write.
+        if self._cluster or not isinstance(target, RedisMemory):
+            return await super()._copy_to(target, upto)
+        copied = await target._run(
+            "fork",
+            self._keys.mark_prefix,
+            upto or "",
+            register=True,
+            other_keys=self._keys.script_keys,
+        )
+        return _COPY_OUTCOMES[int(copied)]
 
     def _sibling(self, session_id: str) -> RedisMemory:
         return RedisMemory(

@@ -19,6 +19,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from memmark._core import (
+    CopyOutcome,
     MemoryBase,
     Snapshot,
     StoredMessage,
@@ -216,6 +217,14 @@ class AsyncSQLAlchemyMemory(MemoryBase):
 
     async def _insert_expecting(self, records: Sequence[StoredMessage], expected: int) -> None:
         """``add`` with ``expected_version``: check it under the lock, then insert."""
+        if self._one_hop:
+            add = sqlite.add_expecting(
+                self._engine.dialect, self._tables, self._who, records, expected
+            )
+            with map_errors("add"):
+                await ensure_schema(self._engine, self._tables)
+                await self._add_target.on_driver(add)
+            return
 
         async def work(conn: AsyncConnection) -> None:
             locked = await q.lock_session(conn, self._tables, self._who, create=True)
@@ -236,10 +245,29 @@ class AsyncSQLAlchemyMemory(MemoryBase):
         await q.add_marks(conn, self._tables, ref, first, records, inserted)
 
     async def _version(self) -> int:
+        if self._one_hop:
+            return await self._hop("version", sqlite.version(self._tables, self._who))
+
         async def work(conn: AsyncConnection) -> int:
             return await q.session_version(conn, self._tables, self._who)
 
         return await self._run("version", work)
+
+    @functools.cached_property
+    def _one_hop(self) -> bool:
+        """Whether the lifecycle operations run as one hop to aiosqlite's thread."""
+        return self._session is None and sqlite.FAST_ADD.serves(
+            self._engine.dialect, in_session=False
+        )
+
+    async def _hop(self, what: str, hop: sqlite.OneHop[T]) -> T:
+        """Run ``hop`` on a pooled connection, retried as a transaction on the engine is."""
+        with map_errors(what):
+            await ensure_schema(self._engine, self._tables)
+            await _with_retries(
+                lambda: on_driver(self._engine, hop.driver_work), lambda: not hop.committing
+            )
+        return hop.result
 
     @functools.cached_property
     def _add_target(self) -> AddTarget:
@@ -395,6 +423,10 @@ class AsyncSQLAlchemyMemory(MemoryBase):
         await self._run("clear", work)
 
     async def _pop(self, *, expected: int | None) -> StoredMessage | None:
+        if self._one_hop:
+            dialect = self._engine.dialect
+            return await self._hop("pop", sqlite.pop(dialect, self._tables, self._who, expected))
+
         async def work(conn: AsyncConnection) -> StoredMessage | None:
             locked = await q.lock_session(conn, self._tables, self._who, create=False)
             ref = None if locked is None else locked[0]
@@ -407,6 +439,9 @@ class AsyncSQLAlchemyMemory(MemoryBase):
         return await self._run("pop", work)
 
     async def _rewind(self, msg_id: str, *, expected: int | None) -> int:
+        if self._one_hop:
+            hop = sqlite.rewind(self._engine.dialect, self._tables, self._who, msg_id, expected)
+            return await self._hop("rewind", hop)
         return await self._locked(
             "rewind", lambda conn, ref: q.rewind(conn, self._tables, ref, msg_id), expected
         )
@@ -414,6 +449,12 @@ class AsyncSQLAlchemyMemory(MemoryBase):
     async def _compress(
         self, summary: str, msg_ids: tuple[str, ...], mark: str | None, *, expected: int | None
     ) -> int:
+        if self._one_hop:
+            hop = sqlite.compress(
+                self._engine.dialect, self._tables, self._who, summary, msg_ids, mark, expected
+            )
+            return await self._hop("compress", hop)
+
         async def work(conn: AsyncConnection) -> int:
             locked = await q.lock_session(conn, self._tables, self._who, create=bool(summary))
             ref = None if locked is None else locked[0]
@@ -464,6 +505,12 @@ class AsyncSQLAlchemyMemory(MemoryBase):
         if records:
             inserted = await q.insert_messages(conn, self._tables, ref, first, records)
             await q.add_marks(conn, self._tables, ref, first, records, inserted)
+
+    async def _copy_to(self, target: MemoryBase, upto: str | None) -> CopyOutcome:
+        if self._one_hop and isinstance(target, AsyncSQLAlchemyMemory):
+            hop = sqlite.copy(self._engine.dialect, self._tables, self._who, target._who, upto)
+            return await self._hop("fork", hop)
+        return await super()._copy_to(target, upto)
 
     def _sibling(self, session_id: str) -> AsyncSQLAlchemyMemory:
         return AsyncSQLAlchemyMemory(
