@@ -57,6 +57,8 @@ from langchain_core.messages import (  # noqa: E402
 )
 from langchain_core.messages.tool import tool_call  # noqa: E402
 
+from memmark.integrations._langchain_messages import build  # noqa: E402
+
 __all__ = ["METADATA_KEY", "MemmarkChatMessageHistory", "from_msg", "run_sync", "to_msg"]
 
 METADATA_KEY = "langchain"
@@ -144,7 +146,11 @@ class MemmarkChatMessageHistory(BaseChatMessageHistory):
         )
         messages: list[BaseMessage] = []
         for msg in msgs:
-            messages.extend(from_msg(msg))
+            message = _built(msg)
+            if message is None:
+                messages.extend(from_msg(msg))
+            else:
+                messages.append(message)
         return messages
 
     async def aadd_messages(
@@ -218,6 +224,9 @@ def from_msg(msg: Msg) -> list[BaseMessage]:
     becomes a message of its role (``HumanMessage`` / ``AIMessage`` with its tool calls /
     ``SystemMessage``) for its text and media, then one ``ToolMessage`` per tool result.
     """
+    message = _built(msg)
+    if message is not None:
+        return [message]
     kept = msg.metadata.get(METADATA_KEY)
     if isinstance(kept, dict) and isinstance(kept.get("type"), str):
         data = dict(kept)
@@ -227,6 +236,14 @@ def from_msg(msg: Msg) -> list[BaseMessage]:
             return [cls(**data)]
         return messages_from_dict([{"type": data["type"], "data": data}])
     return _from_foreign_msg(msg)
+
+
+def _built(msg: Msg) -> BaseMessage | None:
+    """The message LangChain wrote as ``msg``, when its stored fields need no validation."""
+    kept = msg.metadata.get(METADATA_KEY)
+    if isinstance(kept, dict) and isinstance(kept.get("type"), str):
+        return build(kept, msg.content)
+    return None
 
 
 def _role_of(message: BaseMessage) -> Role:
