@@ -180,6 +180,8 @@ def test_what_it_does_not_know_is_validated(kept: dict[str, Any]) -> None:
 def test_required_fields_and_unbuilt_types_are_left_to_validation() -> None:
     assert build({"type": "tool"}, "no tool_call_id") is None
     assert build({"type": "AIMessageChunk"}, "a chunk") is None
+    assert build({"type": ["human"]}, "a type that is no str") is None
+    assert build(None, "written by another framework") is None
     assert build({"type": "ai", "tool_calls": [{"name": "f", "args": {}}]}, "no id") is None
 
 

@@ -227,13 +227,17 @@ def builder(cls: type[BaseMessage]) -> Build | None:
     return build_one
 
 
-def build(kept: Mapping[str, Any], content: object) -> BaseMessage | None:
-    """The message ``kept`` (a stored ``metadata["langchain"]``) and ``content`` describe.
+def build(kept: object, content: object) -> BaseMessage | None:
+    """The message a stored ``metadata["langchain"]`` (``kept``) and ``content`` describe.
 
     Equal to ``cls(**kept, content=content)`` for the class of ``kept["type"]``, fields set,
-    extras and private state included; ``None`` when that call might differ or raise.
+    extras and private state included; ``None`` when that call might differ or raise, or
+    when ``kept`` is not a dict with a ``type`` this module builds.
     """
-    build_one = BUILDERS.get(kept["type"])
+    if type(kept) is not dict:
+        return None
+    kind = kept.get("type")
+    build_one = BUILDERS.get(kind) if type(kind) is str else None
     return None if build_one is None else build_one(kept, content)
 
 

@@ -240,10 +240,7 @@ def from_msg(msg: Msg) -> list[BaseMessage]:
 
 def _built(msg: Msg) -> BaseMessage | None:
     """The message LangChain wrote as ``msg``, when its stored fields need no validation."""
-    kept = msg.metadata.get(METADATA_KEY)
-    if isinstance(kept, dict) and isinstance(kept.get("type"), str):
-        return build(kept, msg.content)
-    return None
+    return build(msg.metadata.get(METADATA_KEY), msg.content)
 
 
 def _role_of(message: BaseMessage) -> Role:
