@@ -10,6 +10,9 @@ content blocks say what any framework can read (text, media, ``tool_use`` for to
 LangChain needs to rebuild the message exactly: its type and every field not at its default
 (id, ``additional_kwargs``, ``response_metadata``, ...). Messages written by other
 frameworks are converted from their blocks. See ``docs/integrations.md`` for the mapping table.
+Reading back what this module stored builds the messages without pydantic validation when
+every stored field already has the type validation wants (the result is the same message);
+anything else is validated as ``HumanMessage(**fields)`` would.
 
 The async methods are native. The sync ones (``messages``, ``add_messages``, ``clear``) run
 the same coroutines on one event loop that this module keeps in a background thread for the
