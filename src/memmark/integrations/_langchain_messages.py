@@ -192,7 +192,7 @@ def builder(cls: type[BaseMessage]) -> Build | None:
             template[name] = field.default
         else:
             return None
-    if "content" not in checks:
+    if "content" not in checks or not isinstance(template.get("type"), str):
         return None
     parses_tool_calls = "_backwards_compat_tool_calls" in decorators.model_validators
 
@@ -203,12 +203,14 @@ def builder(cls: type[BaseMessage]) -> Build | None:
         for name in new_lists:
             values[name] = []
         for key, value in kept.items():
+            if key == "type":
+                continue  # the template's: build looked the class up by it
             check = checks.get(key)
             if check is None or (value := check(value)) is _INVALID:
                 return None
             values[key] = value
         if "content" not in kept:
-            values["content"] = _content(content)
+            values["content"] = content if type(content) is str else _content(content)
             if values["content"] is _INVALID:
                 return None
         for name in required:

@@ -149,7 +149,7 @@ class MemmarkChatMessageHistory(BaseChatMessageHistory):
         )
         messages: list[BaseMessage] = []
         for msg in msgs:
-            message = _built(msg)
+            message = build(msg.metadata.get(METADATA_KEY), msg.content)
             if message is None:
                 messages.extend(from_msg(msg))
             else:
@@ -227,10 +227,10 @@ def from_msg(msg: Msg) -> list[BaseMessage]:
     becomes a message of its role (``HumanMessage`` / ``AIMessage`` with its tool calls /
     ``SystemMessage``) for its text and media, then one ``ToolMessage`` per tool result.
     """
-    message = _built(msg)
+    kept = msg.metadata.get(METADATA_KEY)
+    message = build(kept, msg.content)
     if message is not None:
         return [message]
-    kept = msg.metadata.get(METADATA_KEY)
     if isinstance(kept, dict) and isinstance(kept.get("type"), str):
         data = dict(kept)
         data.setdefault("content", msg.content)
@@ -239,11 +239,6 @@ def from_msg(msg: Msg) -> list[BaseMessage]:
             return [cls(**data)]
         return messages_from_dict([{"type": data["type"], "data": data}])
     return _from_foreign_msg(msg)
-
-
-def _built(msg: Msg) -> BaseMessage | None:
-    """The message LangChain wrote as ``msg``, when its stored fields need no validation."""
-    return build(msg.metadata.get(METADATA_KEY), msg.content)
 
 
 def _role_of(message: BaseMessage) -> Role:
