@@ -10,6 +10,9 @@ content blocks say what any framework can read (text, media, ``tool_use`` for to
 LangChain needs to rebuild the message exactly: its type and every field not at its default
 (id, ``additional_kwargs``, ``response_metadata``, ...). Messages written by other
 frameworks are converted from their blocks. See ``docs/integrations.md`` for the mapping table.
+Reading back what this module stored builds the messages without pydantic validation when
+every stored field already has the type validation wants (the result is the same message);
+anything else is validated as ``HumanMessage(**fields)`` would.
 
 The async methods are native. The sync ones (``messages``, ``add_messages``, ``clear``) run
 the same coroutines on one event loop that this module keeps in a background thread for the
@@ -56,6 +59,8 @@ from langchain_core.messages import (  # noqa: E402
     messages_from_dict,
 )
 from langchain_core.messages.tool import tool_call  # noqa: E402
+
+from memmark.integrations._langchain_messages import build  # noqa: E402
 
 __all__ = ["METADATA_KEY", "MemmarkChatMessageHistory", "from_msg", "run_sync", "to_msg"]
 
@@ -144,7 +149,11 @@ class MemmarkChatMessageHistory(BaseChatMessageHistory):
         )
         messages: list[BaseMessage] = []
         for msg in msgs:
-            messages.extend(from_msg(msg))
+            message = build(msg.metadata.get(METADATA_KEY), msg.content)
+            if message is None:
+                messages.extend(from_msg(msg))
+            else:
+                messages.append(message)
         return messages
 
     async def aadd_messages(
@@ -219,6 +228,9 @@ def from_msg(msg: Msg) -> list[BaseMessage]:
     ``SystemMessage``) for its text and media, then one ``ToolMessage`` per tool result.
     """
     kept = msg.metadata.get(METADATA_KEY)
+    message = build(kept, msg.content)
+    if message is not None:
+        return [message]
     if isinstance(kept, dict) and isinstance(kept.get("type"), str):
         data = dict(kept)
         data.setdefault("content", msg.content)
