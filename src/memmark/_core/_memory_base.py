@@ -40,6 +40,8 @@ leaves it.
                        record ``snapshot.updated_at`` (if set) as its last-update time
 ``_copy_to``           optional: ``fork``'s copy in fewer round trips than ``_select``
                        then the target's ``_fill`` (the default), with their outcome
+``_select_payloads``   optional: ``_select`` without marks, as the summary and the bare
+                       payloads (no ids), for a backend whose reply can leave the ids out
 =====================  ===================================================================
 
 Every message has a stored-at time, recorded by the primitive that stores it (``_insert``,
@@ -61,7 +63,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from memmark._core._closing import AsyncClosing
-from memmark._core._record import Snapshot, StoredMessage, decode_payload, encode_payload
+from memmark._core._record import (
+    Snapshot,
+    StoredMessage,
+    decode_payload,
+    decode_payloads,
+    encode_payload,
+)
 from memmark._core._state import check_reference_state, decode_state, encode_state
 from memmark._core._telemetry import instrument_operations
 from memmark._core._validation import (
@@ -204,13 +212,12 @@ class MemoryBase(AsyncClosing):
         exclude_mark = check_optional_mark("exclude_mark", exclude_mark)
         limit = check_limit(limit)
         # ``_select`` never sees ``limit=0``: it reads one message here, for the summary.
-        snapshot = await self._select(
-            mark=mark, exclude_mark=exclude_mark, limit=1 if limit == 0 else limit, with_marks=False
+        summary, payloads = await self._select_payloads(
+            mark=mark, exclude_mark=exclude_mark, limit=1 if limit == 0 else limit
         )
-        kept = snapshot.messages if limit != 0 else []
-        msgs = [decode_payload(stored.payload) for stored in kept]
-        if prepend_summary and snapshot.summary:
-            msgs.insert(0, Msg("user", snapshot.summary, "user"))
+        msgs = decode_payloads(payloads) if limit != 0 else []
+        if prepend_summary and summary:
+            msgs.insert(0, Msg("user", summary, "user"))
         return msgs
 
     async def delete(
@@ -542,6 +549,19 @@ class MemoryBase(AsyncClosing):
             await self._insert(snapshot.messages, expected=None)
         await self._set_summary(snapshot.summary, expected=None)
 
+    async def _select_payloads(
+        self, *, mark: str | None, exclude_mark: str | None, limit: int | None
+    ) -> tuple[str, Sequence[str]]:
+        """Read the summary and the payloads :meth:`_select` would return, in its order.
+
+        This default reads them through ``_select``; a backend that can reply with the
+        payloads alone, without ids, overrides it.
+        """
+        snapshot = await self._select(
+            mark=mark, exclude_mark=exclude_mark, limit=limit, with_marks=False
+        )
+        return snapshot.summary, [stored.payload for stored in snapshot.messages]
+
     @abstractmethod
     async def _insert(self, records: Sequence[StoredMessage], *, expected: int | None) -> None:
         """Append ``records`` (distinct ids) in order, skipping ids already stored; atomic."""
@@ -557,7 +577,8 @@ class MemoryBase(AsyncClosing):
     ) -> Snapshot:
         """Read the summary and the matching messages, newest ``limit`` of them, oldest first.
 
-        ``marks`` of each returned record is filled only when ``with_marks`` is true.
+        ``marks`` of each returned record is filled when ``with_marks`` is true (a backend
+        may fill them anyway).
         """
 
     @abstractmethod

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -15,6 +16,7 @@ __all__ = [
     "Snapshot",
     "StoredMessage",
     "decode_payload",
+    "decode_payloads",
     "encode_payload",
     "epoch_ms",
 ]
@@ -129,11 +131,31 @@ def _check_no_surrogate_pair(msg_id: str, text: str) -> None:
         )
 
 
-_decode_json = json.JSONDecoder().decode
-"""``json.loads`` without its argument checks: a payload is always a str."""
+_DECODER = json.JSONDecoder()
+_scan = _DECODER.scan_once
+"""The C scanner behind ``json.loads``: one JSON value from an index, no whitespace skipped."""
 
 
 def decode_payload(payload: str) -> Msg:
     """Rebuild the message stored by :func:`encode_payload`."""
-    data: dict[str, Any] = _decode_json(payload)
-    return Msg.from_dict(data)
+    return decode_payloads((payload,))[0]
+
+
+def decode_payloads(payloads: Iterable[str]) -> list[Msg]:
+    """Rebuild the messages stored by :func:`encode_payload`, in order.
+
+    The same as ``Msg.from_dict(json.loads(payload))`` for each, in fewer steps: a payload
+    :func:`encode_payload` wrote has no surrounding whitespace, so the scanner ``json.loads``
+    ends in reads it whole; any other payload takes ``json.loads``'s own path, which accepts or
+    refuses it as it always does.
+    """
+    msgs = []
+    for payload in payloads:
+        try:
+            data, end = _scan(payload, 0)
+        except StopIteration:
+            end = -1
+        if end != len(payload):
+            data = _DECODER.decode(payload)
+        msgs.append(Msg.from_dict(data))
+    return msgs

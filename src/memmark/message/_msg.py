@@ -193,13 +193,14 @@ class Msg:
         with one ``type(...) is`` test; ``None`` hands anything else (a str subclass, a
         missing field, a wrong type) to the full checks, which accept or name the problem.
         """
-        msg_id = data.get("id")
-        name = data.get("name")
-        role = data.get("role")
-        content = data.get("content")
-        metadata = data.get("metadata")
-        timestamp = data.get("timestamp")
-        invocation_id = data.get("invocation_id")
+        get = data.get
+        msg_id = get("id")
+        name = get("name")
+        role = get("role")
+        content = get("content")
+        metadata = get("metadata")
+        timestamp = get("timestamp")
+        invocation_id = get("invocation_id")
         if not (
             type(msg_id) is str
             and type(name) is str

@@ -29,6 +29,7 @@ from memmark.backends.redis._scripts import (
     EncodableArg,
     ScriptRunner,
     as_text,
+    as_texts,
     driver_errors,
     reconnect_once,
 )
@@ -372,24 +373,24 @@ class RedisMemory(ClientOwner["Redis | RedisCluster"], MemoryBase):
         limit: int | None,
         with_marks: bool,
     ) -> Snapshot:
-        summary, ids, payloads, joined = await self._run(
-            "select",
-            mark or "",
-            exclude_mark or "",
-            -1 if limit is None else limit,
-            "1" if with_marks else "0",
+        # Only reads that need the ids come here (get_memory takes _select_payloads): the
+        # marks come with them whether asked for or not.
+        summary, payloads, ids, joined = await self._run(
+            "select", mark or "", exclude_mark or "", -1 if limit is None else limit, "1"
         )
-        if with_marks:
-            messages = [
-                StoredMessage(as_text(msg_id), as_text(payload), _split_marks(as_text(marks)))
-                for msg_id, payload, marks in zip(ids, payloads, joined, strict=True)
-            ]
-        else:
-            messages = [
-                StoredMessage(as_text(msg_id), as_text(payload))
-                for msg_id, payload in zip(ids, payloads, strict=True)
-            ]
+        messages = [
+            StoredMessage(as_text(msg_id), as_text(payload), _split_marks(as_text(marks)))
+            for msg_id, payload, marks in zip(ids, payloads, joined, strict=True)
+        ]
         return Snapshot(as_text(summary), messages)
+
+    async def _select_payloads(
+        self, *, mark: str | None, exclude_mark: str | None, limit: int | None
+    ) -> tuple[str, list[str]]:
+        summary, payloads = await self._run(
+            "select", mark or "", exclude_mark or "", -1 if limit is None else limit, "0"
+        )
+        return as_text(summary), as_texts(payloads)
 
     async def _count(self) -> int:
         return int(await self._run("count"))

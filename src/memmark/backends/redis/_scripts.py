@@ -11,7 +11,7 @@ import functools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from memmark._optional import require
 from memmark.errors import BackendError, StorageUnavailableError
@@ -19,7 +19,7 @@ from memmark.errors import BackendError, StorageUnavailableError
 if TYPE_CHECKING:
     from redis.commands.core import AsyncScript
 
-__all__ = ["ScriptRunner", "as_text", "driver_errors", "reconnect_once"]
+__all__ = ["ScriptRunner", "as_text", "as_texts", "driver_errors", "reconnect_once"]
 
 EncodableArg = str | bytes | int | float
 
@@ -66,6 +66,13 @@ def driver_errors() -> Iterator[None]:
 def as_text(value: bytes | str) -> str:
     """Decode a reply, whether or not the client was created with ``decode_responses``."""
     return value.decode("utf-8") if isinstance(value, bytes) else value
+
+
+def as_texts(values: list[bytes] | list[str]) -> list[str]:
+    """Decode a list reply of strings, as :func:`as_text` each of them."""
+    if values and isinstance(values[0], bytes):
+        return [value.decode("utf-8") for value in cast("list[bytes]", values)]
+    return cast("list[str]", values)
 
 
 def reconnect_once() -> Any:

@@ -1,6 +1,7 @@
 -- ARGV[6]: mark ("" = any); ARGV[7]: excluded mark ("" = none); ARGV[8]: limit ("-1" =
--- none); ARGV[9]: "1" to return each message's joined marks.
--- Returns {summary, ids, payloads, joined marks (or empty)}, oldest first.
+-- none); ARGV[9]: "1" to return each message's id and joined marks too.
+-- Returns {summary, payloads}, or with ARGV[9] {summary, payloads, ids, joined marks};
+-- oldest first. A payload holds its message's id, so get_memory needs no ids beside it.
 local mark, exclude, limit = ARGV[6], ARGV[7], tonumber(ARGV[8])
 local source = seq
 if mark ~= '' then
@@ -41,16 +42,19 @@ else
   end
 end
 local found = {}
-local joined = {}
 if #ids > 0 then
   found = hmget_all(payloads, ids)
-  if ARGV[9] == '1' then
-    joined = hmget_all(msg_marks, ids)
-    for i = 1, #joined do
-      joined[i] = joined[i] or ''
-    end
-  end
 end
 local summary = redis.call('HGET', meta, 'summary') or ''
 touch()
-return {summary, ids, found, joined}
+if ARGV[9] ~= '1' then
+  return {summary, found}
+end
+local joined = {}
+if #ids > 0 then
+  joined = hmget_all(msg_marks, ids)
+  for i = 1, #joined do
+    joined[i] = joined[i] or ''
+  end
+end
+return {summary, found, ids, joined}
