@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import json.scanner
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -132,8 +133,8 @@ def _check_no_surrogate_pair(msg_id: str, text: str) -> None:
 
 
 _DECODER = json.JSONDecoder()
-_scan = _DECODER.scan_once
-"""The C scanner behind ``json.loads``: one JSON value from an index, no whitespace skipped."""
+_scan = json.scanner.make_scanner(_DECODER)  # type: ignore[arg-type]  # typeshed: a decoder
+"""The scanner ``json.loads`` ends in: one JSON value read from an index, no whitespace."""
 
 
 def decode_payload(payload: str) -> Msg:

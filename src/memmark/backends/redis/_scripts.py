@@ -71,7 +71,7 @@ def as_text(value: bytes | str) -> str:
 def as_texts(values: list[bytes] | list[str]) -> list[str]:
     """Decode a list reply of strings, as :func:`as_text` each of them."""
     if values and isinstance(values[0], bytes):
-        return [value.decode("utf-8") for value in cast("list[bytes]", values)]
+        return [value.decode("utf-8") for value in values]
     return cast("list[str]", values)
 
 
