@@ -162,7 +162,7 @@ class RawSQL:
 async def bench_sql(kind: str, runs: int, big: int) -> None:
     from sqlalchemy import text
 
-    from memmark.backends.sql._schema import session_key
+    from memmark._core import session_key
 
     admin: Any = None
     database = f"memmark_bench_{uuid.uuid4().hex[:8]}"
