@@ -7,7 +7,7 @@ import gc
 import signal
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -34,24 +34,6 @@ DEMO_SESSION = "demo_session"
 DEFAULT_PAGE_SIZE = 100
 
 ResultT = TypeVar("ResultT")
-
-UrlArg = Annotated[str, typer.Argument(help="Storage URL, e.g. sqlite+aiosqlite:///memory.db")]
-UserOpt = Annotated[str, typer.Option("--user", "-u", help="The user id.")]
-SessionOpt = Annotated[str, typer.Option("--session", "-s", help="The session id.")]
-UsersFilter = Annotated[
-    list[str] | None, typer.Option("--user", "-u", help="Only this user (repeatable).")
-]
-SessionsFilter = Annotated[
-    list[str] | None, typer.Option("--session", "-s", help="Only this session id (repeatable).")
-]
-LimitOpt = Annotated[int, typer.Option("--limit", "-n", help="Rows per page.", min=1, max=10_000)]
-CursorOpt = Annotated[str | None, typer.Option("--cursor", help="Page to show, from a hint.")]
-YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
-TablePrefixOpt = Annotated[
-    str | None,
-    typer.Option(help="Table prefix of a SQL store (default memmark_) or Tablestore's (memmark)."),
-]
-KeyPrefixOpt = Annotated[str | None, typer.Option(help="Key prefix of a Redis store (memmark).")]
 
 
 def stdout() -> Console:

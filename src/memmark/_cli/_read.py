@@ -12,24 +12,9 @@ from typing import Annotated, TextIO
 
 import typer
 
+from memmark._cli import _options as opt
 from memmark._cli import _render
-from memmark._cli._common import (
-    DEFAULT_PAGE_SIZE,
-    CursorOpt,
-    Failure,
-    KeyPrefixOpt,
-    LimitOpt,
-    SessionOpt,
-    SessionsFilter,
-    TablePrefixOpt,
-    Target,
-    UrlArg,
-    UserOpt,
-    UsersFilter,
-    on_store,
-    stderr,
-    stdout,
-)
+from memmark._cli._common import DEFAULT_PAGE_SIZE, Failure, Target, on_store, stderr, stdout
 from memmark.message import Msg
 from memmark.store import StoreBase, dump_record, export_sessions
 
@@ -37,11 +22,11 @@ __all__ = ["export_command", "sessions", "show", "users"]
 
 
 def users(
-    url: UrlArg,
-    limit: LimitOpt = DEFAULT_PAGE_SIZE,
-    cursor: CursorOpt = None,
-    table_prefix: TablePrefixOpt = None,
-    key_prefix: KeyPrefixOpt = None,
+    url: opt.Url,
+    limit: opt.Limit = DEFAULT_PAGE_SIZE,
+    cursor: opt.Cursor = None,
+    table_prefix: opt.TablePrefix = None,
+    key_prefix: opt.KeyPrefix = None,
 ) -> None:
     """List the users that have sessions, one page at a time."""
     target = Target(url, table_prefix=table_prefix, key_prefix=key_prefix, must_exist=True)
@@ -51,12 +36,12 @@ def users(
 
 
 def sessions(
-    url: UrlArg,
+    url: opt.Url,
     user: Annotated[str | None, typer.Option("--user", "-u", help="Only this user.")] = None,
-    limit: LimitOpt = DEFAULT_PAGE_SIZE,
-    cursor: CursorOpt = None,
-    table_prefix: TablePrefixOpt = None,
-    key_prefix: KeyPrefixOpt = None,
+    limit: opt.Limit = DEFAULT_PAGE_SIZE,
+    cursor: opt.Cursor = None,
+    table_prefix: opt.TablePrefix = None,
+    key_prefix: opt.KeyPrefix = None,
 ) -> None:
     """List sessions with message counts, last update and summary, one page at a time."""
     target = Target(url, table_prefix=table_prefix, key_prefix=key_prefix, must_exist=True)
@@ -77,15 +62,15 @@ def _next_page_hint(command: list[str], limit: int, cursor: str | None) -> None:
 
 
 def show(
-    url: UrlArg,
-    user: UserOpt,
-    session: SessionOpt,
+    url: opt.Url,
+    user: opt.User,
+    session: opt.Session,
     mark: Annotated[str | None, typer.Option(help="Only messages with this mark.")] = None,
     exclude_mark: Annotated[str | None, typer.Option(help="Hide messages with this mark.")] = None,
     limit: Annotated[int | None, typer.Option("--limit", "-n", help="Newest N only.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead.")] = False,
-    table_prefix: TablePrefixOpt = None,
-    key_prefix: KeyPrefixOpt = None,
+    table_prefix: opt.TablePrefix = None,
+    key_prefix: opt.KeyPrefix = None,
 ) -> None:
     """Show a session's messages with their marks, and its summary.
 
@@ -121,14 +106,14 @@ def show(
 
 
 def export_command(
-    url: UrlArg,
-    user: UsersFilter = None,
-    session: SessionsFilter = None,
+    url: opt.Url,
+    user: opt.UsersFilter = None,
+    session: opt.SessionsFilter = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
     ] = None,
-    table_prefix: TablePrefixOpt = None,
-    key_prefix: KeyPrefixOpt = None,
+    table_prefix: opt.TablePrefix = None,
+    key_prefix: opt.KeyPrefix = None,
 ) -> None:
     """Write sessions as JSON Lines, one session per line (stdout by default)."""
 

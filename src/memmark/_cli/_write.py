@@ -11,21 +11,14 @@ from typing import Annotated, Any
 import typer
 
 from memmark._agentscope_import import agentscope_records
+from memmark._cli import _options as opt
 from memmark._cli import _render
 from memmark._cli._common import (
     DEMO_SESSION,
     DEMO_URL,
     DEMO_USER,
     Failure,
-    KeyPrefixOpt,
-    SessionOpt,
-    SessionsFilter,
-    TablePrefixOpt,
     Target,
-    UrlArg,
-    UserOpt,
-    UsersFilter,
-    YesOpt,
     fail,
     on_store,
     stderr,
@@ -52,8 +45,8 @@ def demo(
     url: Annotated[
         str, typer.Argument(help="Storage URL; default: memmark-demo.db in this directory.")
     ] = DEMO_URL,
-    table_prefix: TablePrefixOpt = None,
-    key_prefix: KeyPrefixOpt = None,
+    table_prefix: opt.TablePrefix = None,
+    key_prefix: opt.KeyPrefix = None,
 ) -> None:
     """Run the tutorial's walkthrough on a real store and print what the tutorial prints."""
 
@@ -92,10 +85,10 @@ def demo(
 
 
 def import_command(
-    url: UrlArg,
+    url: opt.Url,
     file: Annotated[Path, typer.Argument(help="JSON Lines from `memmark export`; - for stdin.")],
-    table_prefix: TablePrefixOpt = None,
-    key_prefix: KeyPrefixOpt = None,
+    table_prefix: opt.TablePrefix = None,
+    key_prefix: opt.KeyPrefix = None,
 ) -> None:
     """Import sessions from JSON Lines; sessions already equal are skipped, so re-runs resume."""
 
@@ -117,8 +110,8 @@ async def _aiter(records: Iterator[dict[str, Any]]) -> AsyncIterator[dict[str, A
 def copy_command(
     src: Annotated[str, typer.Argument(help="Storage URL to read.")],
     dst: Annotated[str, typer.Argument(help="Storage URL to write.")],
-    user: UsersFilter = None,
-    session: SessionsFilter = None,
+    user: opt.UsersFilter = None,
+    session: opt.SessionsFilter = None,
     table_prefix: Annotated[str | None, typer.Option(help="SQL/Tablestore prefix of SRC.")] = None,
     key_prefix: Annotated[str | None, typer.Option(help="Redis key prefix of SRC.")] = None,
     to_table_prefix: Annotated[
@@ -144,8 +137,8 @@ def copy_command(
 def import_agentscope_command(
     src: Annotated[str, typer.Argument(help="AgentScope's SQLAlchemy async URL or redis://.")],
     dst: Annotated[str, typer.Argument(help="Storage URL to write.")],
-    table_prefix: TablePrefixOpt = None,
-    key_prefix: KeyPrefixOpt = None,
+    table_prefix: opt.TablePrefix = None,
+    key_prefix: opt.KeyPrefix = None,
 ) -> None:
     """Import an AgentScope 1.x deployment's memories (SQL tables or Redis keys).
 
@@ -163,12 +156,12 @@ def import_agentscope_command(
 
 
 def delete_session(
-    url: UrlArg,
-    user: UserOpt,
-    session: SessionOpt,
-    yes: YesOpt = False,
-    table_prefix: TablePrefixOpt = None,
-    key_prefix: KeyPrefixOpt = None,
+    url: opt.Url,
+    user: opt.User,
+    session: opt.Session,
+    yes: opt.Yes = False,
+    table_prefix: opt.TablePrefix = None,
+    key_prefix: opt.KeyPrefix = None,
 ) -> None:
     """Delete one session: its messages, marks and summary."""
     if not yes:
@@ -182,11 +175,11 @@ def delete_session(
 
 
 def forget_user(
-    url: UrlArg,
-    user: UserOpt,
-    yes: YesOpt = False,
-    table_prefix: TablePrefixOpt = None,
-    key_prefix: KeyPrefixOpt = None,
+    url: opt.Url,
+    user: opt.User,
+    yes: opt.Yes = False,
+    table_prefix: opt.TablePrefix = None,
+    key_prefix: opt.KeyPrefix = None,
 ) -> None:
     """Delete every session of a user (a "forget me" request)."""
     if not yes:
@@ -197,15 +190,15 @@ def forget_user(
 
 
 def prune(
-    url: UrlArg,
+    url: opt.Url,
     mark: Annotated[
         list[str], typer.Option("--mark", "-m", help="Mark of the messages to delete (repeatable).")
     ],
     older_than: Annotated[
         str, typer.Option(help="Delete those stored at least this long ago: 30s, 15m, 12h, 7d.")
     ],
-    table_prefix: TablePrefixOpt = None,
-    key_prefix: KeyPrefixOpt = None,
+    table_prefix: opt.TablePrefix = None,
+    key_prefix: opt.KeyPrefix = None,
 ) -> None:
     """Delete, in every session, the messages with a mark stored longer ago than an age.
 
@@ -239,15 +232,15 @@ def prune(
 
 
 def fork(
-    url: UrlArg,
-    user: UserOpt,
-    session: SessionOpt,
+    url: opt.Url,
+    user: opt.User,
+    session: opt.Session,
     to: Annotated[str, typer.Option("--to", help="The new session id (must be empty).")],
     upto: Annotated[
         str | None, typer.Option(help="Copy up to and including this message id.")
     ] = None,
-    table_prefix: TablePrefixOpt = None,
-    key_prefix: KeyPrefixOpt = None,
+    table_prefix: opt.TablePrefix = None,
+    key_prefix: opt.KeyPrefix = None,
 ) -> None:
     """Copy a session (summary, messages, marks) into a new session of the same user."""
 
