@@ -48,7 +48,7 @@ class Backend:
 
 
 EXTRA = 0.25
-"""``repeat_share`` of the SQL pairs and modes beyond the first of each database."""
+"""``repeat_share`` of each storage's other drivers, modes and codecs beyond its first."""
 
 BACKENDS: tuple[Backend, ...] = (
     Backend("inmemory", "inmemory_provider", persistent=False),
@@ -104,6 +104,7 @@ BACKENDS: tuple[Backend, ...] = (
         "mysql_statements_provider",
         persistent=True,
         marks=(pytest.mark.mysql,),
+        repeat_share=EXTRA,
     ),
     Backend("redis", "redis_provider", persistent=True, marks=(pytest.mark.redis,)),
     Backend("redis_fake", "redis_fake_provider", persistent=True),
@@ -114,7 +115,12 @@ BACKENDS: tuple[Backend, ...] = (
         marks=(pytest.mark.redis_cluster,),
     ),
     Backend("tablestore_emulator", "tablestore_emulator_provider", persistent=True),
-    Backend("tablestore_emulator_pure", "tablestore_emulator_pure_provider", persistent=True),
+    Backend(  # the SDK's pure-Python codec: the same storage code, another wire encoding
+        "tablestore_emulator_pure",
+        "tablestore_emulator_pure_provider",
+        persistent=True,
+        repeat_share=EXTRA,
+    ),
 )
 if live_credentials() is not None:  # otherwise one explicit test reports the skip
     BACKENDS += (

@@ -12,6 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 import memmark._cli._app as cli_app
+import memmark._cli._common as cli_common
+import memmark._cli._write as cli_write
 from memmark._connect import connect
 from memmark.message import Msg
 from memmark.store import StoreBase
@@ -32,7 +34,7 @@ def stores(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, DictStore]]:
             return named.setdefault(url.removeprefix("dict://"), DictStore())
         return connect(url, **options)
 
-    monkeypatch.setattr(cli_app, "connect", fake_connect)
+    monkeypatch.setattr(cli_common, "connect", fake_connect)
     yield named
 
 
@@ -240,7 +242,7 @@ def test_ctrl_c_stops_between_sessions(
     import signal
 
     fill(stores.setdefault("a", DictStore()))
-    real_export = cli_app.export_sessions
+    real_export = cli_write.export_sessions
 
     async def interrupted_export(*args: Any, **kwargs: Any) -> Any:
         async for number, record in _enumerate(real_export(*args, **kwargs)):
@@ -250,7 +252,7 @@ def test_ctrl_c_stops_between_sessions(
                 for _ in range(100):  # let the loop run its signal handler
                     await asyncio.sleep(0)
 
-    monkeypatch.setattr(cli_app, "export_sessions", interrupted_export)
+    monkeypatch.setattr(cli_write, "export_sessions", interrupted_export)
     result = invoke("copy", "dict://a", "dict://b")
     assert result.exit_code == 130
     assert "interrupted after whole sessions (1 copied, 0 already there)" in result.stderr

@@ -77,20 +77,19 @@ CALLS = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("method", "args", "kwargs", "error"),
-    [pytest.param(*call[1:], id=call[0]) for call in CALLS],
-)
-async def test_bad_argument_raises_and_changes_nothing(
-    memory_factory, method, args, kwargs, error
+async def test_bad_arguments_raise_and_change_nothing(
+    memory_factory, subtests: pytest.Subtests
 ) -> None:
+    """Each bad call of CALLS in turn on one session, each a subtest of its own."""
     memory = await memory_factory()
     await memory.add(msg("kept", msg_id="kept"), marks="k")
     await memory.update_compressed_summary("summary")
-    before = await memory.export_state()
-    with pytest.raises(error):
-        await getattr(memory, method)(*args, **kwargs)
-    assert await memory.export_state() == before
+    for name, method, args, kwargs, error in CALLS:
+        with subtests.test(name):
+            before = await memory.export_state()
+            with pytest.raises(error):
+                await getattr(memory, method)(*args, **kwargs)
+            assert await memory.export_state() == before
     assert await marks_by_content(memory) == [("kept", ["k"])]
 
 

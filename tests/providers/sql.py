@@ -2,13 +2,15 @@
 
 Each server gets one private database per test run (``memmark_t_<random>``), created on first
 use and dropped at the end. Each test gets its own engine (engines are bound to the event
-loop of the test) and a fresh table prefix, so tests never see each other's rows.
+loop of the test) and a table prefix no other running test uses, whose tables are empty, so
+tests never see each other's rows.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from collections import defaultdict
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -16,8 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
+from memmark.backends.sql._schema import tables
 from memmark.memory import AsyncSQLAlchemyMemory, MemoryBase
 from memmark.store import SQLStore
 from tests.registry import MemoryFactory, Provider
@@ -37,6 +41,37 @@ def mysql_url(database: str, user: str = "root", driver: str = "asyncmy") -> str
 
 def fresh_prefix() -> str:
     return f"t{uuid.uuid4().hex[:10]}_"
+
+
+class _EmptiedPrefixes:
+    """Table prefixes whose tables exist and hold no row, handed from one test to the next.
+
+    Creating memmark's tables (and MariaDB's procedure) costs a provider 50-150 ms, more than
+    most tests take; deleting a test's rows costs a few. A prefix is handed on only after every
+    row of it is deleted, so each test still starts on empty storage of its own.
+    """
+
+    def __init__(self) -> None:
+        self._free: defaultdict[str, list[str]] = defaultdict(list)
+
+    def take(self, url: str) -> str:
+        """An emptied prefix of the database at ``url``, or a fresh one."""
+        free = self._free[url]
+        return free.pop() if free else fresh_prefix()
+
+    async def give_back(self, engine: AsyncEngine, url: str, prefix: str) -> None:
+        """Delete every row of ``prefix``; hand it on unless that fails (it had no tables)."""
+        t = tables(prefix)
+        try:
+            async with engine.begin() as conn:
+                for table in (t.marks, t.messages, t.sessions):
+                    await conn.execute(table.delete())
+        except SQLAlchemyError:
+            return
+        self._free[url].append(prefix)
+
+
+_emptied = _EmptiedPrefixes()
 
 
 async def _postgres_admin(statement: str) -> None:
@@ -136,7 +171,8 @@ def _provider(url: str) -> Provider:
 
     @asynccontextmanager
     async def open_storage() -> AsyncIterator[MemoryFactory]:
-        store = SQLStore(url, table_prefix=fresh_prefix())
+        prefix = _emptied.take(url)
+        store = SQLStore(url, table_prefix=prefix)
         memories: list[MemoryBase] = []
 
         async def factory(
@@ -151,6 +187,7 @@ def _provider(url: str) -> Provider:
         finally:
             for memory in memories:
                 await memory.close()
+            await _emptied.give_back(store.engine, url, prefix)
             await store.close()
 
     return open_storage
@@ -169,7 +206,7 @@ def _session_provider(url: str) -> Provider:
     async def open_storage() -> AsyncIterator[MemoryFactory]:
         engine = create_async_engine(url)
         session = AsyncSession(engine)
-        prefix = fresh_prefix()
+        prefix = _emptied.take(url)
         memories: list[MemoryBase] = []
 
         async def factory(
@@ -188,6 +225,7 @@ def _session_provider(url: str) -> Provider:
             for memory in memories:
                 await memory.close()
             await session.close()
+            await _emptied.give_back(engine, url, prefix)
             await engine.dispose()
 
     return open_storage
@@ -197,6 +235,12 @@ def _session_provider(url: str) -> Provider:
 @pytest.fixture
 def sqlite_url_for_test(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'memmark.db'}"
+
+
+@pytest.fixture(scope="session")
+def sqlite_shared_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One SQLite file for the providers: a test's prefix, not its file, keeps it apart."""
+    return f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('sqlite') / 'memmark.db'}"
 
 
 @pytest.fixture
@@ -226,9 +270,12 @@ def mysql_statements_url_for_test(mysql_database: _ServerDatabase) -> str:
     return mysql_url(mysql_database.require(), user)
 
 
-def _engine_and_session_providers(pair: str) -> tuple[Any, Any]:
-    """The two provider fixtures of a pair: ``<pair>_provider``, ``<pair>_session_provider``."""
-    url_fixture = f"{pair}_url_for_test"
+def _engine_and_session_providers(pair: str, url_fixture: str = "") -> tuple[Any, Any]:
+    """The two provider fixtures of a pair: ``<pair>_provider``, ``<pair>_session_provider``.
+
+    The database is the one ``url_fixture`` names (``<pair>_url_for_test`` by default).
+    """
+    url_fixture = url_fixture or f"{pair}_url_for_test"
 
     def engine_mode(request: pytest.FixtureRequest) -> Provider:
         return _provider(str(request.getfixturevalue(url_fixture)))
@@ -242,7 +289,9 @@ def _engine_and_session_providers(pair: str) -> tuple[Any, Any]:
     )
 
 
-sqlite_provider, sqlite_session_provider = _engine_and_session_providers("sqlite")
+sqlite_provider, sqlite_session_provider = _engine_and_session_providers(
+    "sqlite", "sqlite_shared_url"
+)
 postgres_provider, postgres_session_provider = _engine_and_session_providers("postgres")
 postgres_psycopg_provider, postgres_psycopg_session_provider = _engine_and_session_providers(
     "postgres_psycopg"

@@ -1,4 +1,4 @@
-"""What ``memmark prune`` and ``memmark fork`` do, apart from their typer wiring in ``_app``."""
+"""What ``memmark prune`` and ``memmark fork`` do, apart from their typer wiring in ``_write``."""
 
 from __future__ import annotations
 

@@ -184,6 +184,34 @@ class MemoryBase(AsyncClosing):
         self._check_sizes(records.values())
         await self._insert(list(records.values()), expected=expected)
 
+    async def _add_flagged(
+        self,
+        flag: str,
+        value: object,
+        duplicates_when: bool | None,
+        memories: Msg | list[Msg] | None,
+        marks: str | list[str] | None,
+        expected_version: int | None,
+        kwargs: dict[str, Any],
+    ) -> None:
+        """:meth:`add` for a backend whose AgentScope ``add`` has its own third parameter.
+
+        A backend's ``add`` keeps AgentScope's signature and states only that parameter;
+        the rest of the contract, and the checks, are :meth:`add`'s.
+
+        Args:
+            flag: The parameter's name (``skip_duplicated``, ``allow_duplicates``).
+            value: Its value; it must be a bool.
+            duplicates_when: The value that asks to store an id twice, which raises
+                ``ValueError``; ``None`` when every bool is a no-op.
+            memories: As :meth:`add`.
+            marks: As :meth:`add`.
+            expected_version: As :meth:`add`.
+            kwargs: The further keyword arguments, passed on to :meth:`add`.
+        """
+        refuse_duplicates(flag, value, duplicates_when=duplicates_when)
+        await MemoryBase.add(self, memories, marks, expected_version=expected_version, **kwargs)
+
     async def get_memory(
         self,
         mark: str | None = None,

@@ -130,13 +130,14 @@ def _describe(value: object) -> str:
     return cls.__name__
 
 
-def refuse_duplicates(name: str, value: object, *, duplicates_when: bool) -> None:
+def refuse_duplicates(name: str, value: object, *, duplicates_when: bool | None) -> None:
     """Raise if an AgentScope flag asks to store a message id twice, which memmark never does.
 
     Args:
         name: The flag's name (``allow_duplicates``, ``skip_duplicated``).
         value: Its value.
-        duplicates_when: The value that asks for duplicates.
+        duplicates_when: The value that asks for duplicates, or ``None`` for a flag that is
+            a no-op whatever its (bool) value.
 
     Raises:
         TypeError: the flag is not a bool.

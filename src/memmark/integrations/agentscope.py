@@ -277,6 +277,8 @@ class AsyncSQLAlchemyMemory(AgentScopeMemory):
 class RedisMemory(AgentScopeMemory):
     """AgentScope's ``RedisMemory``, stored by memmark's (Redis or Redis Cluster)."""
 
+    _memory: memmark_memory.RedisMemory
+
     def __init__(
         self,
         session_id: str | None = "default_session",
@@ -294,34 +296,35 @@ class RedisMemory(AgentScopeMemory):
         **kwargs: Any,
     ) -> None:
         """Connect as memmark's ``RedisMemory`` does (same arguments)."""
-        self._redis = memmark_memory.RedisMemory(
-            session_id,
-            user_id,
-            host,
-            port,
-            db,
-            password,
-            connection_pool,
-            key_prefix,
-            key_ttl,
-            url=url,
-            client=client,
-            **kwargs,
+        super().__init__(
+            memmark_memory.RedisMemory(
+                session_id,
+                user_id,
+                host,
+                port,
+                db,
+                password,
+                connection_pool,
+                key_prefix,
+                key_ttl,
+                url=url,
+                client=client,
+                **kwargs,
+            )
         )
-        super().__init__(self._redis)
 
     @property
     def key_ttl(self) -> float | None:
         """Sliding expiry of the session's keys in seconds; settable, applies from then on."""
-        return self._redis.key_ttl
+        return self._memory.key_ttl
 
     @key_ttl.setter
     def key_ttl(self, value: float | None) -> None:
-        self._redis.key_ttl = value
+        self._memory.key_ttl = value
 
     def get_client(self) -> Redis | RedisCluster:
         """Return the redis-py client."""
-        return self._redis.get_client()
+        return self._memory.get_client()
 
     async def add(
         self,
@@ -335,11 +338,13 @@ class RedisMemory(AgentScopeMemory):
 
     async def close(self, close_connection_pool: bool | None = None) -> None:
         """Close as memmark's ``RedisMemory.close`` does."""
-        await self._redis.close(close_connection_pool)
+        await self._memory.close(close_connection_pool)
 
 
 class TablestoreMemory(AgentScopeMemory):
     """AgentScope's ``TablestoreMemory``, stored by memmark's (primary-key tables only)."""
+
+    _memory: memmark_memory.TablestoreMemory
 
     def __init__(
         self,
@@ -359,26 +364,27 @@ class TablestoreMemory(AgentScopeMemory):
         **kwargs: Any,
     ) -> None:
         """Connect as memmark's ``TablestoreMemory`` does (same arguments)."""
-        self._tablestore = memmark_memory.TablestoreMemory(
-            end_point,
-            instance_name,
-            access_key_id,
-            access_key_secret,
-            user_id,
-            session_id,
-            sts_token,
-            table_name,
-            text_field,
-            embedding_field,
-            vector_dimension,
-            client=client,
-            **kwargs,
+        super().__init__(
+            memmark_memory.TablestoreMemory(
+                end_point,
+                instance_name,
+                access_key_id,
+                access_key_secret,
+                user_id,
+                session_id,
+                sts_token,
+                table_name,
+                text_field,
+                embedding_field,
+                vector_dimension,
+                client=client,
+                **kwargs,
+            )
         )
-        super().__init__(self._tablestore)
 
     def get_client(self) -> Any:
         """Return the Tablestore SDK client."""
-        return self._tablestore.get_client()
+        return self._memory.get_client()
 
     async def add(
         self,

@@ -21,7 +21,6 @@ from memmark._core import (
     Snapshot,
     StoredMessage,
     epoch_ms,
-    refuse_duplicates,
 )
 from memmark._optional import require
 from memmark.backends.redis._keys import SessionKeys, key_ttl_ms, sessions_key, users_key
@@ -256,16 +255,13 @@ class RedisMemory(ClientOwner["Redis | RedisCluster"], MemoryBase):
     ) -> None:
         """Append messages as :meth:`MemoryBase.add` does, with AgentScope's Redis signature.
 
-        Args:
-            memories: The message(s) to append; ``None`` is a no-op.
-            marks: The mark(s) every one of them carries.
-            skip_duplicated: ``True`` (the default) skips ids already stored, as memmark
-                always does; ``False`` raises ``ValueError`` (memmark stores an id once).
-            expected_version: Write only if the session is at this version.
-            **kwargs: Passed on to :meth:`MemoryBase.add`.
+        Its third parameter is ``skip_duplicated``: ``True`` (the default) skips ids already
+        stored, as memmark always does; ``False`` raises ``ValueError`` (memmark stores an id
+        once).
         """
-        refuse_duplicates("skip_duplicated", skip_duplicated, duplicates_when=False)
-        await super().add(memories, marks, expected_version=expected_version, **kwargs)
+        await self._add_flagged(
+            "skip_duplicated", skip_duplicated, False, memories, marks, expected_version, kwargs
+        )
 
     async def close(self, close_connection_pool: bool | None = None) -> None:
         """Close the client if memmark created it; a client or pool passed in stays open.

@@ -23,7 +23,6 @@ from memmark._core import (
     MemoryBase,
     Snapshot,
     StoredMessage,
-    refuse_duplicates,
     retrying,
     session_key,
 )
@@ -141,16 +140,13 @@ class AsyncSQLAlchemyMemory(MemoryBase):
     ) -> None:
         """Append messages as :meth:`MemoryBase.add` does, with AgentScope's SQL signature.
 
-        Args:
-            memories: The message(s) to append; ``None`` is a no-op.
-            marks: The mark(s) every one of them carries.
-            skip_duplicated: ``True`` (the default) skips ids already stored, as memmark
-                always does; ``False`` raises ``ValueError`` (memmark stores an id once).
-            expected_version: Write only if the session is at this version.
-            **kwargs: Passed on to :meth:`MemoryBase.add`.
+        Its third parameter is ``skip_duplicated``: ``True`` (the default) skips ids already
+        stored, as memmark always does; ``False`` raises ``ValueError`` (memmark stores an id
+        once).
         """
-        refuse_duplicates("skip_duplicated", skip_duplicated, duplicates_when=False)
-        await super().add(memories, marks, expected_version=expected_version, **kwargs)
+        await self._add_flagged(
+            "skip_duplicated", skip_duplicated, False, memories, marks, expected_version, kwargs
+        )
 
     def _stored_summary_bytes(self, summary: str) -> int:
         # Stored as ASCII JSON: escapes count (a control character takes 6 bytes), quotes not.

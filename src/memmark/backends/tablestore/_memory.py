@@ -212,21 +212,14 @@ class TablestoreMemory(ClientOwner[Any], MemoryBase):
     ) -> None:
         """Append messages as :meth:`MemoryBase.add` does, with AgentScope's Tablestore signature.
 
-        Args:
-            memories: The message(s) to append; ``None`` is a no-op.
-            marks: The mark(s) every one of them carries.
-            allow_duplicates: Accepted for AgentScope's signature, where it defaults to
-                ``True``; a documented no-op: memmark stores each message id once per
-                session and skips an id already stored, whatever this says (AgentScope's
-                Tablestore overwrote the stored message instead).
-            expected_version: Write only if the session is at this version.
-            **kwargs: Passed on to :meth:`MemoryBase.add`.
+        Its third parameter is ``allow_duplicates``, accepted for that signature, where it
+        defaults to ``True``; a documented no-op: memmark stores each message id once per
+        session and skips an id already stored, whatever this says (AgentScope's Tablestore
+        overwrote the stored message instead).
         """
-        if not isinstance(allow_duplicates, bool):
-            raise TypeError(
-                f"allow_duplicates must be a bool, got {type(allow_duplicates).__name__}"
-            )
-        await super().add(memories, marks, expected_version=expected_version, **kwargs)
+        await self._add_flagged(
+            "allow_duplicates", allow_duplicates, None, memories, marks, expected_version, kwargs
+        )
 
     async def _release(self, client: Any) -> None:
         await client.close()
