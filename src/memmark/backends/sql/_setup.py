@@ -119,21 +119,21 @@ async def _create(conn: AsyncConnection, tables: Tables) -> int:
     if version == 1:
         await _add_changes_column(conn, tables)
         await _rekey_non_ascii_sessions(conn, tables)
-        await conn.execute(
-            sa.update(tables.version)
-            .where(tables.version.c.singleton == 1, tables.version.c.version == 1)
-            .values(version=2)
-        )
-        version = 2
+        version = await _record_version(conn, tables, 1, 2)
     if version == 2:
         await _add_stored_at_column(conn, tables)
-        await conn.execute(
-            sa.update(tables.version)
-            .where(tables.version.c.singleton == 1, tables.version.c.version == 2)
-            .values(version=3)
-        )
-        version = 3
+        version = await _record_version(conn, tables, 2, 3)
     return version
+
+
+async def _record_version(conn: AsyncConnection, tables: Tables, done: int, reached: int) -> int:
+    """Record that the schema went from ``done`` to ``reached``; return ``reached``."""
+    await conn.execute(
+        sa.update(tables.version)
+        .where(tables.version.c.singleton == 1, tables.version.c.version == done)
+        .values(version=reached)
+    )
+    return reached
 
 
 async def _add_stored_at_column(conn: AsyncConnection, tables: Tables) -> None:
