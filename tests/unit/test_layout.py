@@ -34,10 +34,10 @@ LAYERS = [
 
 FOREIGN_PRIVATE_CALLS = {
     # aiosqlite has no public way to run a callable on its thread (the one-hop SQLite add).
-    ("memmark.backends.sql._sqlite", "driver._execute"),
-    # The driver-level read turns asyncpg's own errors into the DBAPI errors SQLAlchemy
+    ("memmark.backends.sql._lifecycle", "driver._execute"),
+    # Driver-level reads and writes turn asyncpg's own errors into the DBAPI errors SQLAlchemy
     # raises, with SQLAlchemy's helper; taken only where that helper exists.
-    ("memmark.backends.sql._reads", "_asyncpg_adapter()._handle_exception_no_connection"),
+    ("memmark.backends.sql._driver", "_asyncpg_adapter()._handle_exception_no_connection"),
 }
 """Known calls of a third party's private method, each with its reason."""
 

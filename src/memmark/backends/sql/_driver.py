@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect
@@ -28,7 +28,15 @@ from memmark.backends.sql._queries import Identity
 from memmark.backends.sql._schema import Tables
 from memmark.errors import MemmarkError
 
-__all__ = ["AddTarget", "DriverAdd", "FastAdd", "bound_now", "on_driver"]
+__all__ = [
+    "AddTarget",
+    "DriverAdd",
+    "FastAdd",
+    "asyncpg_errors_mappable",
+    "bound_now",
+    "on_driver",
+    "raise_as_dbapi_error",
+]
 
 
 @dataclass(frozen=True)
@@ -147,3 +155,27 @@ def bound_now(dialect: Dialect, t: Tables) -> Any:
     now = datetime.now(timezone.utc)
     process = t.sessions.c.updated_at.type.bind_processor(dialect)
     return now if process is None else process(now)
+
+
+def _asyncpg_adapter() -> Any:
+    """SQLAlchemy's asyncpg connection adapter, which translates asyncpg's exceptions."""
+    from sqlalchemy.dialects.postgresql import asyncpg
+
+    return asyncpg.AsyncAdapt_asyncpg_connection
+
+
+def asyncpg_errors_mappable() -> bool:
+    """Whether :func:`raise_as_dbapi_error` can map asyncpg's errors.
+
+    It uses a private helper of SQLAlchemy's: work on asyncpg's own connection is done only
+    if that helper is present.
+    """
+    return callable(getattr(_asyncpg_adapter(), "_handle_exception_no_connection", None))
+
+
+def raise_as_dbapi_error(dbapi: Any, error: Exception) -> NoReturn:
+    """Raise asyncpg's ``error`` as the DBAPI error SQLAlchemy raises for it."""
+    if isinstance(error, dbapi.Error):
+        raise error
+    _asyncpg_adapter()._handle_exception_no_connection(dbapi, error)
+    raise error  # not reached: the helper raises

@@ -26,6 +26,7 @@ from memmark._core import (
     retrying,
     session_key,
 )
+from memmark.backends.sql import _lifecycle as lifecycle
 from memmark.backends.sql import _mysql as mysql
 from memmark.backends.sql import _postgres as postgres
 from memmark.backends.sql import _queries as q
@@ -213,13 +214,10 @@ class AsyncSQLAlchemyMemory(MemoryBase):
 
     async def _insert_expecting(self, records: Sequence[StoredMessage], expected: int) -> None:
         """``add`` with ``expected_version``: check it under the lock, then insert."""
-        if self._one_hop:
-            add = sqlite.add_expecting(
-                self._engine.dialect, self._tables, self._who, records, expected
+        if await self._driver_serves("add"):
+            await self._on_driver(
+                "add", lambda st, stamp: lifecycle.add(st, self._who, records, stamp, expected)
             )
-            with map_errors("add"):
-                await ensure_schema(self._engine, self._tables)
-                await self._add_target.on_driver(add)
             return
 
         async def work(conn: AsyncConnection) -> None:
@@ -241,29 +239,36 @@ class AsyncSQLAlchemyMemory(MemoryBase):
         await q.add_marks(conn, self._tables, ref, first, records, inserted)
 
     async def _version(self) -> int:
-        if self._one_hop:
-            return await self._hop("version", sqlite.version(self._tables, self._who))
+        if await self._driver_serves("version"):
+            return await self._on_driver(
+                "version", lambda st, stamp: lifecycle.version(st, self._who), transaction=False
+            )
 
         async def work(conn: AsyncConnection) -> int:
             return await q.session_version(conn, self._tables, self._who)
 
         return await self._run("version", work)
 
-    @functools.cached_property
-    def _one_hop(self) -> bool:
-        """Whether the lifecycle operations run as one hop to aiosqlite's thread."""
-        return self._session is None and sqlite.FAST_ADD.serves(
-            self._engine.dialect, in_session=False
-        )
-
-    async def _hop(self, what: str, hop: sqlite.OneHop[T]) -> T:
-        """Run ``hop`` on a pooled connection, retried as a transaction on the engine is."""
-        with map_errors(what):
+    async def _driver_serves(self, what: str) -> bool:
+        """Whether ``what`` runs as ``_lifecycle``'s plain SQL on the engine's driver."""
+        if self._session is not None:
+            return False
+        with map_errors(what):  # connects on first use: then the dialect knows the server
             await ensure_schema(self._engine, self._tables)
+        return lifecycle.serves(self._engine.dialect)
+
+    async def _on_driver(
+        self, what: str, build: lifecycle.Build[T], *, transaction: bool = True
+    ) -> T:
+        """Run ``build``'s operation on a pooled connection, retried as a transaction is."""
+        op = lifecycle.DriverOperation(
+            what, self._engine.dialect, self._tables, build, transaction=transaction
+        )
+        with map_errors(what):
             await _with_retries(
-                lambda: on_driver(self._engine, hop.driver_work), lambda: not hop.committing
+                lambda: on_driver(self._engine, op.driver_work), lambda: not op.committing
             )
-        return hop.result
+        return op.result
 
     @functools.cached_property
     def _add_target(self) -> AddTarget:
@@ -419,9 +424,10 @@ class AsyncSQLAlchemyMemory(MemoryBase):
         await self._run("clear", work)
 
     async def _pop(self, *, expected: int | None) -> StoredMessage | None:
-        if self._one_hop:
-            dialect = self._engine.dialect
-            return await self._hop("pop", sqlite.pop(dialect, self._tables, self._who, expected))
+        if await self._driver_serves("pop"):
+            return await self._on_driver(
+                "pop", lambda st, stamp: lifecycle.pop(st, self._who, stamp, expected)
+            )
 
         async def work(conn: AsyncConnection) -> StoredMessage | None:
             locked = await q.lock_session(conn, self._tables, self._who, create=False)
@@ -435,9 +441,10 @@ class AsyncSQLAlchemyMemory(MemoryBase):
         return await self._run("pop", work)
 
     async def _rewind(self, msg_id: str, *, expected: int | None) -> int:
-        if self._one_hop:
-            hop = sqlite.rewind(self._engine.dialect, self._tables, self._who, msg_id, expected)
-            return await self._hop("rewind", hop)
+        if await self._driver_serves("rewind"):
+            return await self._on_driver(
+                "rewind", lambda st, stamp: lifecycle.rewind(st, self._who, stamp, msg_id, expected)
+            )
         return await self._locked(
             "rewind", lambda conn, ref: q.rewind(conn, self._tables, ref, msg_id), expected
         )
@@ -445,11 +452,12 @@ class AsyncSQLAlchemyMemory(MemoryBase):
     async def _compress(
         self, summary: str, msg_ids: tuple[str, ...], mark: str | None, *, expected: int | None
     ) -> int:
-        if self._one_hop:
-            hop = sqlite.compress(
-                self._engine.dialect, self._tables, self._who, summary, msg_ids, mark, expected
-            )
-            return await self._hop("compress", hop)
+        if await self._driver_serves("compress"):
+
+            def build(st: lifecycle.Statements, stamp: Any) -> lifecycle.Operation[int]:
+                return lifecycle.compress(st, self._who, stamp, summary, msg_ids, mark, expected)
+
+            return await self._on_driver("compress", build)
 
         async def work(conn: AsyncConnection) -> int:
             locked = await q.lock_session(conn, self._tables, self._who, create=bool(summary))
@@ -503,9 +511,10 @@ class AsyncSQLAlchemyMemory(MemoryBase):
             await q.add_marks(conn, self._tables, ref, first, records, inserted)
 
     async def _copy_to(self, target: MemoryBase, upto: str | None) -> CopyOutcome:
-        if self._one_hop and isinstance(target, AsyncSQLAlchemyMemory):
-            hop = sqlite.copy(self._engine.dialect, self._tables, self._who, target._who, upto)
-            return await self._hop("fork", hop)
+        if isinstance(target, AsyncSQLAlchemyMemory) and await self._driver_serves("fork"):
+            return await self._on_driver(
+                "fork", lambda st, stamp: lifecycle.copy(st, self._who, target._who, stamp, upto)
+            )
         return await super()._copy_to(target, upto)
 
     def _sibling(self, session_id: str) -> AsyncSQLAlchemyMemory:

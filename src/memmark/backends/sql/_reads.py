@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy.engine import Dialect
 
 from memmark._core import Snapshot
-from memmark.backends.sql._driver import DriverAdd
+from memmark.backends.sql._driver import DriverAdd, asyncpg_errors_mappable, raise_as_dbapi_error
 from memmark.backends.sql._queries import (
     Identity,
     ReadShape,
@@ -37,22 +37,12 @@ Fetch = Callable[[Any, Any, str, Sequence[Any]], Awaitable[Sequence[Any]]]
 """``fetch(dbapi, driver_connection, sql, args)``: the rows; errors as the DBAPI's."""
 
 
-def _asyncpg_adapter() -> Any:
-    """SQLAlchemy's asyncpg connection adapter, which translates asyncpg's exceptions."""
-    from sqlalchemy.dialects.postgresql import asyncpg
-
-    return asyncpg.AsyncAdapt_asyncpg_connection
-
-
 async def _fetch_asyncpg(dbapi: Any, conn: Any, sql: str, args: Sequence[Any]) -> Sequence[Any]:
     """Fetch on asyncpg, whose own exceptions become the DBAPI errors SQLAlchemy raises."""
     try:
         return await conn.fetch(sql, *args)  # type: ignore[no-any-return]
     except Exception as exc:
-        if isinstance(exc, dbapi.Error):
-            raise
-        _asyncpg_adapter()._handle_exception_no_connection(dbapi, exc)  # raises
-        raise
+        raise_as_dbapi_error(dbapi, exc)
 
 
 async def _fetch_aiosqlite(dbapi: Any, conn: Any, sql: str, args: Sequence[Any]) -> Sequence[Any]:
@@ -105,8 +95,8 @@ def has_driver_read(dialect: Dialect) -> bool:
     """Whether reads on this dialect can bypass SQLAlchemy's statement layer."""
     if dialect.driver not in _FETCHES or not dialect.positional:
         return False
-    if dialect.driver == "asyncpg":  # a private SQLAlchemy helper: take it only if present
-        return callable(getattr(_asyncpg_adapter(), "_handle_exception_no_connection", None))
+    if dialect.driver == "asyncpg":
+        return asyncpg_errors_mappable()
     return True
 
 

@@ -1,0 +1,642 @@
+"""The session's writes as plain SQL on the driver's connection, written once for every driver.
+
+Through a SQLAlchemy ``Connection`` each statement of a transaction costs several times its
+round trip in Python (statement construction, cache keys, result processing), so ``pop``
+(seven statements) cost three to five times an ``add``. Here each operation is the sequence of
+``_queries`` (the reference it must match) as plain SQL, written once as a generator that
+yields each :class:`Query` and is sent its reply. A runner per driver family sends the
+queries on a pooled connection checked out without a SQLAlchemy ``Connection`` (see
+``_driver``), inside one transaction: aiosqlite (all of it in one hop to its thread, after
+``BEGIN IMMEDIATE``), asyncpg, and asyncmy / aiomysql on MariaDB >= 10.5 (``RETURNING``).
+
+Every write locks the session's row first, as the reference does, so a session's writers
+queue on the database across processes; ``version`` is one read outside any transaction.
+The SQL differs per database only where the databases do (:class:`Statements`): MariaDB
+has no ``UPDATE ... RETURNING`` and no ``ON CONFLICT``; the rest is shared.
+
+Operations run here only on an engine (a caller's ``AsyncSession`` keeps the SQLAlchemy
+path, in its transaction); any other driver takes the reference path too. Measured with
+``benchmarks/bench_lifecycle.py``.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import sqlite3
+from collections.abc import Awaitable, Callable, Generator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, Literal, TypeVar
+
+from sqlalchemy.engine import Dialect
+
+from memmark._core import CopyOutcome, StoredMessage
+from memmark.backends.sql._driver import (
+    DriverAdd,
+    asyncpg_errors_mappable,
+    bound_now,
+    raise_as_dbapi_error,
+)
+from memmark.backends.sql._queries import Identity, check_owner, encode_summary
+from memmark.backends.sql._schema import Tables
+from memmark.errors import ConflictError, MemmarkError
+
+__all__ = [
+    "DriverOperation",
+    "Operation",
+    "Statements",
+    "add",
+    "compress",
+    "copy",
+    "pop",
+    "rewind",
+    "serves",
+    "statements",
+    "version",
+]
+
+T = TypeVar("T")
+
+Returns = Literal["rows", "count", "many"]
+
+
+@dataclass(frozen=True)
+class Query:
+    """One statement of an operation, and what the operation wants back from it.
+
+    Attributes:
+        sql: The statement, with ``?`` placeholders (each runner converts them once).
+        args: Its parameters; for ``returns="many"``, one tuple per execution.
+        returns: ``"rows"`` (a list of tuples), ``"count"`` (rows changed) or ``"many"``
+            (run once per tuple of ``args``; nothing back).
+    """
+
+    sql: str
+    args: Sequence[Any]
+    returns: Returns = "rows"
+
+
+Operation = Generator[Query, Any, T]
+"""An operation: yields its queries, is sent each reply, returns its result."""
+
+_EVERY_SEQ = 2**63 - 1
+"""Above every sequence number: a copy without ``upto`` takes all messages."""
+
+
+@dataclass(frozen=True)
+class Statements:
+    """The statements of the operations on one table set, in one database's SQL.
+
+    ``lock_*`` and ``reserve_or_create`` return the session row as
+    ``(id, user_id, session_id, next_seq, changes)``; MariaDB's ``lock_existing`` is a
+    ``SELECT ... FOR UPDATE``, followed by ``stamp`` (it cannot ``UPDATE ... RETURNING``).
+    ``message`` inserts one row unless its id is stored (then it counts 0) and takes
+    :meth:`message_args`.
+
+    ``source`` reads ``shared``: on MariaDB a locking read, so that ``copy``'s read of the
+    source session (before it locks the target) does not open the transaction's REPEATABLE
+    READ snapshot: the reads after the lock must see a concurrent fork that committed while
+    it waited.
+    """
+
+    t: Tables
+    mariadb: bool
+    lock_existing: str
+    lock_or_create: str
+    reserve_or_create: str
+    message: str
+    mark: str
+    stamp: str = ""
+    shared: str = ""
+    version: str = field(init=False)
+    count_change: str = field(init=False)
+    pop_marks: str = field(init=False)
+    pop_message: str = field(init=False)
+    find: str = field(init=False)
+    delete_marks_from: str = field(init=False)
+    delete_messages_from: str = field(init=False)
+    summary: str = field(init=False)
+    set_summary: str = field(init=False)
+    holds_anything: str = field(init=False)
+    reserve: str = field(init=False)
+    source: str = field(init=False)
+    copy_messages: str = field(init=False)
+    copy_marks: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        s, m, k = self.t.sessions.name, self.t.messages.name, self.t.marks.name
+        newest = f"(SELECT max(seq) FROM {m} WHERE session_ref = ?)"
+        shared = {
+            "version": f"SELECT next_seq + changes FROM {s} WHERE session_key = ?",
+            "count_change": f"UPDATE {s} SET changes = changes + 1 WHERE id = ?",
+            "pop_marks": (
+                f"DELETE FROM {k} WHERE session_ref = ? AND seq = {newest} RETURNING mark"
+            ),
+            "pop_message": (
+                f"DELETE FROM {m} WHERE session_ref = ? AND seq = {newest} "
+                "RETURNING msg_id, payload"
+            ),
+            "find": f"SELECT seq FROM {m} WHERE session_ref = ? AND msg_id = ?",
+            "delete_marks_from": f"DELETE FROM {k} WHERE session_ref = ? AND seq >= ?",
+            "delete_messages_from": f"DELETE FROM {m} WHERE session_ref = ? AND seq >= ?",
+            "summary": f"SELECT summary FROM {s} WHERE id = ?",
+            "set_summary": f"UPDATE {s} SET summary = ? WHERE id = ?",
+            "holds_anything": (
+                f"SELECT summary != '' OR EXISTS (SELECT 1 FROM {m} WHERE session_ref = {s}.id) "
+                f"FROM {s} WHERE id = ?"
+            ),
+            "reserve": f"UPDATE {s} SET next_seq = next_seq + ?, summary = ? WHERE id = ?",
+            "source": (
+                f"SELECT s.id, s.user_id, s.session_id, s.summary, m.seq FROM {s} AS s "
+                f"LEFT JOIN {m} AS m ON m.session_ref = s.id AND m.msg_id = ? "
+                f"WHERE s.session_key = ?{self.shared}"
+            ),
+            "copy_messages": (
+                f"INSERT INTO {m} (session_ref, seq, msg_id, payload) "
+                "SELECT ?, ? + ROW_NUMBER() OVER (ORDER BY seq) - 1, msg_id, payload "
+                f"FROM {m} WHERE session_ref = ? AND seq <= ?"
+            ),
+            "copy_marks": (
+                f"INSERT INTO {k} (session_ref, mark, seq) "
+                f"SELECT copied.session_ref, k.mark, copied.seq FROM {k} AS k "
+                f"JOIN {m} AS original ON original.session_ref = k.session_ref "
+                "AND original.seq = k.seq "
+                f"JOIN {m} AS copied ON copied.session_ref = ? AND copied.msg_id = original.msg_id "
+                "WHERE k.session_ref = ? AND k.seq <= ?"
+            ),
+        }
+        for name, sql in shared.items():
+            object.__setattr__(self, name, sql)
+
+    def message_args(self, ref: int, seq: int, record: StoredMessage) -> tuple[Any, ...]:
+        """The parameters of :attr:`message` for ``record`` at ``seq``."""
+        if self.mariadb:
+            return (ref, seq, record.msg_id, record.payload, ref, record.msg_id)
+        return (ref, seq, record.msg_id, record.payload)
+
+
+_ROW = "id, user_id, session_id, next_seq, changes"
+_NEW_ROW = "(session_key, user_id, session_id, summary, next_seq, updated_at)"
+
+
+@functools.cache
+def _statements(t: Tables, mariadb: bool) -> Statements:
+    s, m, k = t.sessions.name, t.messages.name, t.marks.name
+    mark = f"INSERT INTO {k} (session_ref, mark, seq) VALUES (?, ?, ?)"
+    if mariadb:
+        return Statements(
+            t,
+            mariadb,
+            lock_existing=f"SELECT {_ROW} FROM {s} WHERE session_key = ? FOR UPDATE",
+            lock_or_create=(
+                f"INSERT INTO {s} {_NEW_ROW} VALUES (?, ?, ?, '', 0, ?) "
+                f"ON DUPLICATE KEY UPDATE updated_at = VALUES(updated_at) RETURNING {_ROW}"
+            ),
+            reserve_or_create=(
+                f"INSERT INTO {s} {_NEW_ROW} VALUES (?, ?, ?, '', ?, ?) "
+                "ON DUPLICATE KEY UPDATE next_seq = next_seq + VALUES(next_seq), "
+                f"updated_at = VALUES(updated_at) RETURNING {_ROW}"
+            ),
+            # Under the session's lock no other writer inserts here: NOT EXISTS is exact, and
+            # unlike INSERT IGNORE it leaves no warning (drivers fetch and log those).
+            message=(
+                f"INSERT INTO {m} (session_ref, seq, msg_id, payload) SELECT ?, ?, ?, ? "
+                f"FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM {m} "
+                "WHERE session_ref = ? AND msg_id = ?)"
+            ),
+            mark=mark,
+            stamp=f"UPDATE {s} SET updated_at = ? WHERE id = ?",
+            shared=" LOCK IN SHARE MODE",
+        )
+    return Statements(
+        t,
+        mariadb,
+        lock_existing=f"UPDATE {s} SET updated_at = ? WHERE session_key = ? RETURNING {_ROW}",
+        lock_or_create=(
+            f"INSERT INTO {s} {_NEW_ROW} VALUES (?, ?, ?, '', 0, ?) "
+            "ON CONFLICT (session_key) DO UPDATE SET updated_at = excluded.updated_at "
+            f"RETURNING {_ROW}"
+        ),
+        reserve_or_create=(
+            f"INSERT INTO {s} {_NEW_ROW} VALUES (?, ?, ?, '', ?, ?) "
+            f"ON CONFLICT (session_key) DO UPDATE SET next_seq = {s}.next_seq + "
+            f"excluded.next_seq, updated_at = excluded.updated_at RETURNING {_ROW}"
+        ),
+        message=(
+            f"INSERT INTO {m} (session_ref, seq, msg_id, payload) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING"
+        ),
+        mark=mark,
+    )
+
+
+def statements(dialect: Dialect, t: Tables) -> Statements:
+    """The statements of ``dialect`` on ``t``."""
+    return _statements(t, dialect.name in ("mysql", "mariadb"))
+
+
+def _expect(expected: int | None, current: int) -> None:
+    if expected is not None and current != expected:
+        raise ConflictError(expected, current)
+
+
+def _session(row: Sequence[Any], who: Identity) -> tuple[int, int, int]:
+    """``(ref, next_seq, changes)`` of a session row, checked to be ``who``'s."""
+    ref, user_id, session_id, next_seq, changes = row
+    check_owner(user_id, session_id, who)
+    return int(ref), int(next_seq), int(changes)
+
+
+def _lock(
+    st: Statements, who: Identity, stamp: Any, *, create: bool, expected: int | None
+) -> Operation[tuple[int, int] | None]:
+    """Lock the session's row (``_queries.lock_session``), stamp it, check ``expected``.
+
+    Returns:
+        ``(ref, next_seq)``, or ``None`` if the session has no row and ``create`` is false.
+    """
+    if create:
+        rows = yield Query(st.lock_or_create, (who.key, who.user_id, who.session_id, stamp))
+    elif st.mariadb:
+        rows = yield Query(st.lock_existing, (who.key,))
+        if rows:
+            yield Query(st.stamp, (stamp, rows[0][0]), "count")
+    else:
+        rows = yield Query(st.lock_existing, (stamp, who.key))
+    if not rows:
+        _expect(expected, 0)
+        return None
+    ref, next_seq, changes = _session(rows[0], who)
+    _expect(expected, next_seq + changes)
+    return ref, next_seq
+
+
+def add(
+    st: Statements,
+    who: Identity,
+    records: Sequence[StoredMessage],
+    stamp: Any,
+    expected: int | None,
+) -> Operation[None]:
+    """``add``: reserve sequence numbers, insert the new ids, mark exactly those rows.
+
+    The version is checked after the reservation (in the same locked transaction, which
+    rolls the reservation back on a conflict).
+    """
+    n = len(records)
+    rows = yield Query(st.reserve_or_create, (who.key, who.user_id, who.session_id, n, stamp))
+    ref, next_seq, changes = _session(rows[0], who)
+    first = next_seq - n
+    _expect(expected, first + changes)
+    for offset, record in enumerate(records):
+        seq = first + offset
+        inserted = yield Query(st.message, st.message_args(ref, seq, record), "count")
+        if inserted == 1 and record.marks:
+            yield Query(st.mark, [(ref, mark, seq) for mark in record.marks], "many")
+
+
+def pop(st: Statements, who: Identity, stamp: Any, expected: int | None) -> Operation[Any]:
+    """``pop``: delete the newest message and its marks, and return it."""
+    locked = yield from _lock(st, who, stamp, create=False, expected=expected)
+    if locked is None:
+        return None
+    ref = locked[0]
+    marks = yield Query(st.pop_marks, (ref, ref))
+    popped = yield Query(st.pop_message, (ref, ref))
+    if not popped:
+        return None
+    yield Query(st.count_change, (ref,), "count")
+    msg_id, payload = popped[0]
+    return StoredMessage(msg_id, payload, tuple(sorted(row[0] for row in marks)))
+
+
+def rewind(
+    st: Statements, who: Identity, stamp: Any, msg_id: str, expected: int | None
+) -> Operation[int]:
+    """``rewind``: delete ``msg_id`` and every later message with their marks; how many."""
+    locked = yield from _lock(st, who, stamp, create=False, expected=expected)
+    if locked is None:
+        return 0
+    ref = locked[0]
+    found = yield Query(st.find, (ref, msg_id))
+    if not found:
+        return 0
+    yield Query(st.delete_marks_from, (ref, found[0][0]), "count")
+    removed: int = yield Query(st.delete_messages_from, (ref, found[0][0]), "count")
+    if removed:
+        yield Query(st.count_change, (ref,), "count")
+    return removed
+
+
+def compress(
+    st: Statements,
+    who: Identity,
+    stamp: Any,
+    summary: str,
+    msg_ids: tuple[str, ...],
+    mark: str | None,
+    expected: int | None,
+) -> Operation[int]:
+    """``compress``: store the summary, mark (or delete) ``msg_ids``; how many changed."""
+    encoded = encode_summary(summary)
+    locked = yield from _lock(st, who, stamp, create=bool(summary), expected=expected)
+    if locked is None:
+        return 0
+    ref = locked[0]
+    current = yield Query(st.summary, (ref,))
+    summarised = current[0][0] != encoded
+    if summarised:
+        yield Query(st.set_summary, (encoded, ref), "count")
+    changed = (yield from _change(st, ref, msg_ids, mark)) if msg_ids else 0
+    if changed or summarised:
+        yield Query(st.count_change, (ref,), "count")
+    return changed
+
+
+def _change(st: Statements, ref: int, msg_ids: tuple[str, ...], mark: str | None) -> Operation[int]:
+    """Delete the messages ``msg_ids`` with their marks, or give them ``mark``; how many."""
+    m, k = st.t.messages.name, st.t.marks.name
+    chosen = f"session_ref = ? AND msg_id IN ({', '.join('?' * len(msg_ids))})"
+    if mark is None:
+        doomed = f"SELECT seq FROM {m} WHERE {chosen}"
+        yield Query(
+            f"DELETE FROM {k} WHERE session_ref = ? AND seq IN ({doomed})",
+            (ref, ref, *msg_ids),
+            "count",
+        )
+        removed: int = yield Query(f"DELETE FROM {m} WHERE {chosen}", (ref, *msg_ids), "count")
+        return removed
+    gain = (
+        f"INSERT INTO {k} (session_ref, mark, seq) SELECT session_ref, ?, seq FROM {m} "
+        f"WHERE {chosen} AND NOT EXISTS (SELECT 1 FROM {k} AS holder "
+        f"WHERE holder.session_ref = ? AND holder.mark = ? AND holder.seq = {m}.seq)"
+    )
+    gained: int = yield Query(gain, (mark, ref, *msg_ids, ref, mark), "count")
+    return gained
+
+
+def copy(
+    st: Statements, who: Identity, target: Identity, stamp: Any, upto: str | None
+) -> Operation[CopyOutcome]:
+    """``fork``'s copy of the session into ``target`` (on the same tables).
+
+    The same outcome as reading the session, then ``_fill`` of ``target``; the rows are
+    copied by the database, without going through Python.
+    """
+    found = yield Query(st.source, (upto, who.key))
+    source, summary, last = None, "", _EVERY_SEQ
+    if found:
+        _, user_id, session_id, summary, upto_seq = found[0]
+        check_owner(user_id, session_id, who)
+        source = int(found[0][0])
+        if upto_seq is not None:
+            last = int(upto_seq)
+    if upto is not None and last == _EVERY_SEQ:
+        return CopyOutcome.UPTO_MISSING
+    locked = yield from _lock(st, target, stamp, create=True, expected=None)
+    assert locked is not None
+    ref, first = locked
+    held = yield Query(st.holds_anything, (ref,))
+    if held[0][0]:
+        return CopyOutcome.TARGET_HELD
+    copied = 0
+    if source is not None:
+        copied = yield Query(st.copy_messages, (ref, first, source, last), "count")
+    yield Query(st.reserve, (copied, summary, ref), "count")
+    if copied:
+        yield Query(st.copy_marks, (ref, source, last), "count")
+    if summary:
+        yield Query(st.count_change, (ref,), "count")
+    return CopyOutcome.COPIED
+
+
+def version(st: Statements, who: Identity) -> Operation[int]:
+    """``version``: one read (consistent on its own)."""
+    found = yield Query(st.version, (who.key,))
+    return int(found[0][0]) if found else 0
+
+
+Build = Callable[[Statements, Any], Operation[T]]
+"""``build(statements, stamp)``: a fresh run of an operation (``stamp``: now, as bound)."""
+
+
+class DriverOperation(Generic[T]):
+    """One operation as one transaction (or one read) on a pooled driver connection.
+
+    Attributes:
+        driver_work: The work :func:`~memmark.backends.sql._driver.on_driver` runs.
+        committing: Whether the last run reached its COMMIT (then it may have committed, so
+            a lost connection must not repeat it).
+        result: What the last run returned.
+    """
+
+    def __init__(
+        self, what: str, dialect: Dialect, t: Tables, build: Build[T], *, transaction: bool
+    ) -> None:
+        self._dialect = dialect
+        self._tables = t
+        self._statements = statements(dialect, t)
+        self._build = build
+        self.transaction = transaction
+        self.committing = False
+        self.result: T
+        self.driver_work = DriverAdd(what, self._run)
+
+    def start(self) -> Operation[T]:
+        """A fresh run of the operation (each attempt starts over)."""
+        self.committing = False
+        return self._build(self._statements, bound_now(self._dialect, self._tables))
+
+    def reached_commit(self) -> None:
+        """Called by a runner just before it sends COMMIT."""
+        self.committing = True
+
+    async def _run(self, driver: Any) -> None:
+        self.result = await _RUNNERS[self._dialect.driver](driver, self, self._dialect)
+
+
+Runner = Callable[[Any, DriverOperation[Any], Dialect], Awaitable[Any]]
+"""``runner(driver_connection, operation, dialect)``: drive one run, return its result."""
+
+
+@functools.cache
+def _numbered(sql: str) -> str:
+    """``?`` placeholders as asyncpg's ``$1, $2, ...``."""
+    parts = sql.split("?")
+    return parts[0] + "".join(f"${i}{part}" for i, part in enumerate(parts[1:], 1))
+
+
+@functools.cache
+def _formatted(sql: str) -> str:
+    """``?`` placeholders as the MySQL drivers' ``%s``."""
+    return sql.replace("?", "%s")
+
+
+def _on_sqlite(db: sqlite3.Connection, op: DriverOperation[T]) -> T:
+    """Drive a run on sqlite3 (on aiosqlite's thread), after ``BEGIN IMMEDIATE``."""
+    running = op.start()
+
+    def drive() -> T:
+        reply: Any = None
+        try:
+            while True:
+                query = running.send(reply)
+                if query.returns == "many":
+                    db.executemany(query.sql, query.args)
+                    reply = None
+                    continue
+                cursor = db.execute(query.sql, query.args)
+                reply = cursor.rowcount if query.returns == "count" else cursor.fetchall()
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+
+    if not op.transaction:
+        return drive()
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        result = drive()
+        op.reached_commit()
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    return result
+
+
+_STOPPED = ("connection closed", "no active connection")
+
+
+async def _run_aiosqlite(driver: Any, op: DriverOperation[T], dialect: Dialect) -> T:
+    """Run the whole transaction in one hop to aiosqlite's thread.
+
+    aiosqlite has no public API to run a function on its thread, so this uses its private
+    ``Connection._execute`` and ``_conn`` (SQLAlchemy's aiosqlite dialect reaches into the
+    same internals); :func:`serves` checks they exist. A stopped thread is raised as
+    SQLAlchemy maps it.
+    """
+    try:
+        return await driver._execute(lambda: _on_sqlite(driver._conn, op))  # type: ignore[no-any-return]
+    except ValueError as exc:  # aiosqlite's thread has stopped
+        if str(exc).lower() not in _STOPPED:
+            raise
+        raise sqlite3.OperationalError(str(exc)) from exc
+
+
+def _one_hop_possible() -> bool:
+    import aiosqlite
+
+    return callable(getattr(aiosqlite.Connection, "_execute", None)) and hasattr(
+        aiosqlite.Connection, "_conn"
+    )
+
+
+async def _run_asyncpg(driver: Any, op: DriverOperation[T], dialect: Dialect) -> T:
+    """Drive a run on asyncpg, its errors raised as the DBAPI's."""
+    try:
+        if not op.transaction:
+            return await _drive_asyncpg(driver, op.start())
+        transaction = driver.transaction()
+        await transaction.start()
+        try:
+            result = await _drive_asyncpg(driver, op.start())
+        except BaseException:
+            await transaction.rollback()
+            raise
+        op.reached_commit()
+        await transaction.commit()
+        return result
+    except MemmarkError:
+        raise
+    except Exception as exc:
+        raise_as_dbapi_error(dialect.loaded_dbapi, exc)
+
+
+async def _drive_asyncpg(driver: Any, running: Operation[T]) -> T:
+    reply: Any = None
+    try:
+        while True:
+            query = running.send(reply)
+            sql = _numbered(query.sql)
+            if query.returns == "rows":
+                reply = [tuple(row) for row in await driver.fetch(sql, *query.args)]
+            elif query.returns == "count":
+                status = await driver.execute(sql, *query.args)  # e.g. "DELETE 3"
+                reply = int(status.rsplit(" ", 1)[-1])
+            else:
+                await driver.executemany(sql, query.args)
+                reply = None
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+
+
+def _text(value: Any) -> Any:
+    """MariaDB's VARBINARY ids and marks as the text memmark stored."""
+    return bytes(value).decode("utf-8") if isinstance(value, (bytes, bytearray)) else value
+
+
+async def _run_mysql(driver: Any, op: DriverOperation[T], dialect: Dialect) -> T:
+    """Drive a run on asyncmy or aiomysql (MariaDB >= 10.5)."""
+    async with driver.cursor() as cursor:
+        if not op.transaction:
+            try:
+                return await _drive_mysql(cursor, op.start())
+            finally:
+                await driver.rollback()  # ends the snapshot the read opened (see ``_reads``)
+        if driver.get_autocommit():  # else the first statement opens the transaction
+            await driver.begin()
+        try:
+            result = await _drive_mysql(cursor, op.start())
+        except BaseException:
+            await driver.rollback()
+            raise
+        op.reached_commit()
+        await driver.commit()
+        return result
+
+
+async def _drive_mysql(cursor: Any, running: Operation[T]) -> T:
+    reply: Any = None
+    try:
+        while True:
+            query = running.send(reply)
+            sql = _formatted(query.sql)
+            if query.returns == "many":
+                await cursor.executemany(sql, query.args)
+                reply = None
+                continue
+            await cursor.execute(sql, query.args)
+            if query.returns == "count":
+                reply = cursor.rowcount
+                continue
+            fetched = cursor.fetchall()  # a coroutine on asyncmy, a list on aiomysql
+            rows = (await fetched) if inspect.isawaitable(fetched) else fetched
+            reply = [tuple(_text(value) for value in row) for row in rows]
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+
+
+_RUNNERS: dict[str, Runner] = {
+    "aiosqlite": _run_aiosqlite,
+    "asyncpg": _run_asyncpg,
+    "asyncmy": _run_mysql,
+    "aiomysql": _run_mysql,
+}
+
+
+def serves(dialect: Dialect) -> bool:
+    """Whether operations on an engine of this dialect can run on its driver.
+
+    SQLite's runner relies on aiosqlite's internals, PostgreSQL's on
+    SQLAlchemy's asyncpg error helper (see ``_driver``); MySQL has no ``RETURNING``,
+    MariaDB has it from 10.5. Connects first: the dialect must know the server.
+    """
+    driver = dialect.driver
+    if driver == "aiosqlite":
+        return _one_hop_possible()
+    if driver == "asyncpg":
+        return asyncpg_errors_mappable()
+    if driver in ("asyncmy", "aiomysql"):
+        mariadb = bool(getattr(dialect, "is_mariadb", False))
+        return mariadb and tuple(dialect.server_version_info or ()) >= (10, 5)
+    return False
