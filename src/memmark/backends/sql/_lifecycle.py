@@ -88,8 +88,9 @@ class Statements:
     """The statements of the operations on one table set, in one database's SQL.
 
     ``lock_*`` and ``reserve_or_create`` return the session row as
-    ``(id, user_id, session_id, next_seq, changes)``; MariaDB's ``lock_existing`` is a
-    ``SELECT ... FOR UPDATE``, followed by ``stamp`` (it cannot ``UPDATE ... RETURNING``).
+    ``(id, user_id, session_id, next_seq, changes, has a summary)``; MariaDB's
+    ``lock_existing`` is a ``SELECT ... FOR UPDATE`` (it cannot ``UPDATE ... RETURNING``),
+    and ``stamp`` stamps the row at the end, counting the change.
     ``message`` inserts one row unless its id is stored (then it counts 0) and takes
     :meth:`message_args`.
 
@@ -117,7 +118,7 @@ class Statements:
     delete_messages_from: str = field(init=False)
     summary: str = field(init=False)
     set_summary: str = field(init=False)
-    holds_anything: str = field(init=False)
+    holds_messages: str = field(init=False)
     reserve: str = field(init=False)
     source: str = field(init=False)
     copy_messages: str = field(init=False)
@@ -141,11 +142,11 @@ class Statements:
             "delete_messages_from": f"DELETE FROM {m} WHERE session_ref = ? AND seq >= ?",
             "summary": f"SELECT summary FROM {s} WHERE id = ?",
             "set_summary": f"UPDATE {s} SET summary = ? WHERE id = ?",
-            "holds_anything": (
-                f"SELECT summary != '' OR EXISTS (SELECT 1 FROM {m} WHERE session_ref = {s}.id) "
-                f"FROM {s} WHERE id = ?"
+            "holds_messages": f"SELECT EXISTS (SELECT 1 FROM {m} WHERE session_ref = ?)",
+            "reserve": (
+                f"UPDATE {s} SET next_seq = next_seq + ?, summary = ?, changes = changes + ? "
+                "WHERE id = ?"
             ),
-            "reserve": f"UPDATE {s} SET next_seq = next_seq + ?, summary = ? WHERE id = ?",
             "source": (
                 f"SELECT s.id, s.user_id, s.session_id, s.summary, m.seq FROM {s} AS s "
                 f"LEFT JOIN {m} AS m ON m.session_ref = s.id AND m.msg_id = ? "
@@ -175,7 +176,7 @@ class Statements:
         return (ref, seq, record.msg_id, record.payload)
 
 
-_ROW = "id, user_id, session_id, next_seq, changes"
+_ROW = "id, user_id, session_id, next_seq, changes, summary <> ''"
 _NEW_ROW = "(session_key, user_id, session_id, summary, next_seq, updated_at)"
 
 
@@ -205,7 +206,7 @@ def _statements(t: Tables, mariadb: bool) -> Statements:
                 "WHERE session_ref = ? AND msg_id = ?)"
             ),
             mark=mark,
-            stamp=f"UPDATE {s} SET updated_at = ? WHERE id = ?",
+            stamp=f"UPDATE {s} SET updated_at = ?, changes = changes + ? WHERE id = ?",
             shared=" LOCK IN SHARE MODE",
         )
     return Statements(
@@ -240,35 +241,57 @@ def _expect(expected: int | None, current: int) -> None:
         raise ConflictError(expected, current)
 
 
-def _session(row: Sequence[Any], who: Identity) -> tuple[int, int, int]:
-    """``(ref, next_seq, changes)`` of a session row, checked to be ``who``'s."""
-    ref, user_id, session_id, next_seq, changes = row
+def _session(row: Sequence[Any], who: Identity) -> tuple[int, int, int, bool]:
+    """``(ref, next_seq, changes, has a summary)`` of a session row, checked to be ``who``'s."""
+    ref, user_id, session_id, next_seq, changes, summarised = row
     check_owner(user_id, session_id, who)
-    return int(ref), int(next_seq), int(changes)
+    return int(ref), int(next_seq), int(changes), bool(summarised)
+
+
+@dataclass(frozen=True)
+class _Locked:
+    """A session row locked by :func:`_lock`."""
+
+    ref: int
+    next_seq: int
+    summarised: bool
+    """Whether it holds a summary."""
+    stamped: bool
+    """Whether its ``updated_at`` is stamped already (else :func:`_finish` does it)."""
 
 
 def _lock(
     st: Statements, who: Identity, stamp: Any, *, create: bool, expected: int | None
-) -> Operation[tuple[int, int] | None]:
-    """Lock the session's row (``_queries.lock_session``), stamp it, check ``expected``.
+) -> Operation[_Locked | None]:
+    """Lock the session's row (``_queries.lock_session``) and check ``expected``.
+
+    The stamp of ``updated_at`` comes with the lock, except on MariaDB without ``create``
+    (no ``UPDATE ... RETURNING``): there :func:`_finish` stamps it with the change count.
 
     Returns:
-        ``(ref, next_seq)``, or ``None`` if the session has no row and ``create`` is false.
+        The row, or ``None`` if the session has no row and ``create`` is false.
     """
     if create:
         rows = yield Query(st.lock_or_create, (who.key, who.user_id, who.session_id, stamp))
     elif st.mariadb:
         rows = yield Query(st.lock_existing, (who.key,))
-        if rows:
-            yield Query(st.stamp, (stamp, rows[0][0]), "count")
     else:
         rows = yield Query(st.lock_existing, (stamp, who.key))
     if not rows:
         _expect(expected, 0)
         return None
-    ref, next_seq, changes = _session(rows[0], who)
+    ref, next_seq, changes, summarised = _session(rows[0], who)
     _expect(expected, next_seq + changes)
-    return ref, next_seq
+    stamped = create or not st.mariadb
+    return _Locked(ref, next_seq, summarised, stamped)
+
+
+def _finish(st: Statements, locked: _Locked, stamp: Any, *, changed: bool) -> Operation[None]:
+    """Count the change (if ``changed``) and stamp ``updated_at`` if :func:`_lock` did not."""
+    if not locked.stamped:
+        yield Query(st.stamp, (stamp, int(changed), locked.ref), "count")
+    elif changed:
+        yield Query(st.count_change, (locked.ref,), "count")
 
 
 def add(
@@ -285,7 +308,7 @@ def add(
     """
     n = len(records)
     rows = yield Query(st.reserve_or_create, (who.key, who.user_id, who.session_id, n, stamp))
-    ref, next_seq, changes = _session(rows[0], who)
+    ref, next_seq, changes, _ = _session(rows[0], who)
     first = next_seq - n
     _expect(expected, first + changes)
     for offset, record in enumerate(records):
@@ -300,12 +323,12 @@ def pop(st: Statements, who: Identity, stamp: Any, expected: int | None) -> Oper
     locked = yield from _lock(st, who, stamp, create=False, expected=expected)
     if locked is None:
         return None
-    ref = locked[0]
+    ref = locked.ref
     marks = yield Query(st.pop_marks, (ref, ref))
     popped = yield Query(st.pop_message, (ref, ref))
+    yield from _finish(st, locked, stamp, changed=bool(popped))
     if not popped:
         return None
-    yield Query(st.count_change, (ref,), "count")
     msg_id, payload = popped[0]
     return StoredMessage(msg_id, payload, tuple(sorted(row[0] for row in marks)))
 
@@ -317,14 +340,12 @@ def rewind(
     locked = yield from _lock(st, who, stamp, create=False, expected=expected)
     if locked is None:
         return 0
-    ref = locked[0]
+    ref, removed = locked.ref, 0
     found = yield Query(st.find, (ref, msg_id))
-    if not found:
-        return 0
-    yield Query(st.delete_marks_from, (ref, found[0][0]), "count")
-    removed: int = yield Query(st.delete_messages_from, (ref, found[0][0]), "count")
-    if removed:
-        yield Query(st.count_change, (ref,), "count")
+    if found:
+        yield Query(st.delete_marks_from, (ref, found[0][0]), "count")
+        removed = yield Query(st.delete_messages_from, (ref, found[0][0]), "count")
+    yield from _finish(st, locked, stamp, changed=bool(removed))
     return removed
 
 
@@ -342,14 +363,13 @@ def compress(
     locked = yield from _lock(st, who, stamp, create=bool(summary), expected=expected)
     if locked is None:
         return 0
-    ref = locked[0]
+    ref = locked.ref
     current = yield Query(st.summary, (ref,))
     summarised = current[0][0] != encoded
     if summarised:
         yield Query(st.set_summary, (encoded, ref), "count")
     changed = (yield from _change(st, ref, msg_ids, mark)) if msg_ids else 0
-    if changed or summarised:
-        yield Query(st.count_change, (ref,), "count")
+    yield from _finish(st, locked, stamp, changed=bool(changed or summarised))
     return changed
 
 
@@ -395,18 +415,18 @@ def copy(
         return CopyOutcome.UPTO_MISSING
     locked = yield from _lock(st, target, stamp, create=True, expected=None)
     assert locked is not None
-    ref, first = locked
-    held = yield Query(st.holds_anything, (ref,))
-    if held[0][0]:
+    if locked.summarised:
         return CopyOutcome.TARGET_HELD
+    if locked.next_seq:  # else no message was ever stored in it
+        held = yield Query(st.holds_messages, (locked.ref,))
+        if held[0][0]:
+            return CopyOutcome.TARGET_HELD
     copied = 0
     if source is not None:
-        copied = yield Query(st.copy_messages, (ref, first, source, last), "count")
-    yield Query(st.reserve, (copied, summary, ref), "count")
+        copied = yield Query(st.copy_messages, (locked.ref, locked.next_seq, source, last), "count")
+    yield Query(st.reserve, (copied, summary, int(bool(summary)), locked.ref), "count")
     if copied:
-        yield Query(st.copy_marks, (ref, source, last), "count")
-    if summary:
-        yield Query(st.count_change, (ref,), "count")
+        yield Query(st.copy_marks, (locked.ref, source, last), "count")
     return CopyOutcome.COPIED
 
 
