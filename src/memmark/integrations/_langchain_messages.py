@@ -208,13 +208,14 @@ def builder(cls: type[BaseMessage]) -> Build | None:
             values[name] = {}
         for name in new_lists:
             values[name] = []
-        for key, value in kept.items():
-            if key == "type":
-                continue  # the template's: build looked the class up by it
-            check = checks.get(key)
-            if check is None or (value := check(value)) is _INVALID:
-                return None
-            values[key] = value
+        if len(kept) != 1 or "type" not in kept:  # fields besides the type, to check
+            for key, value in kept.items():
+                if key == "type":
+                    continue  # the template's: build looked the class up by it
+                check = checks.get(key)
+                if check is None or (value := check(value)) is _INVALID:
+                    return None
+                values[key] = value
         if "content" not in kept:
             if type(content) is not str and (content := _content(content)) is _INVALID:
                 return None
