@@ -185,6 +185,14 @@ def test_required_fields_and_unbuilt_types_are_left_to_validation() -> None:
     assert build({"type": "ai", "tool_calls": [{"name": "f", "args": {}}]}, "no id") is None
 
 
+def test_a_builder_checks_every_field_but_the_type() -> None:
+    built = BUILDERS["human"]({"id": "h-1"}, "no type stored")
+    assert built is not None and built.id == "h-1" and built.model_fields_set == {"id", "content"}
+    assert BUILDERS["human"]({"id": 5}, "a number for an id") is None
+    only_type = BUILDERS["human"]({"type": "human"}, "just text")
+    assert only_type is not None and only_type.model_fields_set == {"type", "content"}
+
+
 class _Checked(HumanMessage):
     @model_validator(mode="after")
     def _no_op(self) -> _Checked:

@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+import os
 import re
+import uuid
+from datetime import datetime
 
 import pytest
 
-from memmark.message import Msg
+from memmark.message import Msg, _msg
+
+ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 
 
 def test_defaults_id_and_timestamp() -> None:
@@ -14,6 +19,35 @@ def test_defaults_id_and_timestamp() -> None:
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}", first.timestamp)
     assert first.metadata == {}
     assert first.invocation_id is None
+
+
+@pytest.mark.parametrize(
+    "random_bytes",
+    [bytes(16), b"\xff" * 16, bytes(range(16)), bytes(range(200, 216))],
+    ids=["zeros", "ones", "ascending", "high"],
+)
+def test_id_is_uuid4_of_the_random_bytes_in_base57(monkeypatch, random_bytes) -> None:
+    expected = uuid.UUID(bytes=random_bytes, version=4).int
+    digits = []
+    for _ in range(22):  # one digit at a time, the plain conversion
+        expected, digit = divmod(expected, len(ALPHABET))
+        digits.append(ALPHABET[digit])
+    monkeypatch.setattr(os, "urandom", lambda size: random_bytes[:size])
+    assert Msg("a", "x", "user").id == "".join(reversed(digits))
+
+
+@pytest.mark.parametrize("microsecond", [0, 999, 1000, 123456, 999999])
+def test_timestamp_is_local_time_cut_to_milliseconds(monkeypatch, microsecond) -> None:
+    moment = datetime(2026, 4, 5, 6, 7, 8, microsecond)
+
+    class Clock(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return moment
+
+    monkeypatch.setattr(_msg, "datetime", Clock)
+    expected = moment.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]  # AgentScope's own format
+    assert Msg("a", "x", "user").timestamp == expected
 
 
 def test_to_dict_order_and_invocation_id() -> None:

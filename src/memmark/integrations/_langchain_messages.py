@@ -48,7 +48,6 @@ _USAGE_DETAILS: dict[str, tuple[str, ...]] = {
     "output_token_details": tuple(OutputTokenDetails.__annotations__),
 }
 _USAGE_KEYS = tuple(UsageMetadata.__annotations__)
-_object_setattr = object.__setattr__
 
 
 def _same(value: Any) -> Any:
@@ -172,11 +171,15 @@ def builder(cls: type[BaseMessage]) -> Build | None:
         or cls.model_config.get("extra") != "allow"
     ):
         return None
+    setters = _state_setters(cls)
+    if setters is None:
+        return None
+    set_dict, set_fields_set, set_extra, set_private = setters
     template: dict[str, Any] = {}  # every field in the class's order, set below
     new_dicts: list[str] = []
     new_lists: list[str] = []
     checks: dict[str, Check] = {}
-    required: list[str] = []
+    required: set[str] = set()
     for name, field in cls.model_fields.items():
         if field.alias is not None or field.validation_alias is not None:
             return None
@@ -185,7 +188,7 @@ def builder(cls: type[BaseMessage]) -> Build | None:
         template[name] = _INVALID
         if field.is_required():
             if name != "content":
-                required.append(name)
+                required.add(name)
         elif field.default_factory is dict or field.default_factory is list:
             (new_dicts if field.default_factory is dict else new_lists).append(name)
         elif field.default_factory is None and isinstance(field.default, _IMMUTABLE_DEFAULTS):
@@ -195,38 +198,63 @@ def builder(cls: type[BaseMessage]) -> Build | None:
     if "content" not in checks or not isinstance(template.get("type"), str):
         return None
     parses_tool_calls = "_backwards_compat_tool_calls" in decorators.model_validators
+    new = cls.__new__
 
     def build_one(kept: Mapping[str, Any], content: object) -> BaseMessage | None:
+        if required and not required <= kept.keys():
+            return None
         values = template.copy()
         for name in new_dicts:
             values[name] = {}
         for name in new_lists:
             values[name] = []
-        for key, value in kept.items():
-            if key == "type":
-                continue  # the template's: build looked the class up by it
-            check = checks.get(key)
-            if check is None or (value := check(value)) is _INVALID:
-                return None
-            values[key] = value
+        if len(kept) != 1 or "type" not in kept:  # fields besides the type, to check
+            for key, value in kept.items():
+                if key == "type":
+                    continue  # the template's: build looked the class up by it
+                check = checks.get(key)
+                if check is None or (value := check(value)) is _INVALID:
+                    return None
+                values[key] = value
         if "content" not in kept:
-            values["content"] = content if type(content) is str else _content(content)
-            if values["content"] is _INVALID:
+            if type(content) is not str and (content := _content(content)) is _INVALID:
                 return None
-        for name in required:
-            if name not in kept:
-                return None
-        if parses_tool_calls and values["additional_kwargs"].get("tool_calls"):
-            if not values["tool_calls"]:
-                return None  # validation would parse them into tool_calls
-        message = cls.__new__(cls)
-        _object_setattr(message, "__dict__", values)
-        _object_setattr(message, "__pydantic_fields_set__", {*kept, "content"})
-        _object_setattr(message, "__pydantic_extra__", {})
-        _object_setattr(message, "__pydantic_private__", None)
+            values["content"] = content
+        if (
+            parses_tool_calls
+            and values["additional_kwargs"].get("tool_calls")
+            and not values["tool_calls"]
+        ):
+            return None  # validation would parse them into tool_calls
+        message = new(cls)
+        set_dict(message, values)
+        set_fields_set(message, {*kept, "content"})
+        set_extra(message, {})
+        set_private(message, None)
         return message
 
     return build_one
+
+
+_STATE = ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__")
+"""The slots of a pydantic instance's state, in the order ``model_construct`` sets them."""
+
+
+def _state_setters(cls: type[BaseMessage]) -> tuple[Callable[[Any, Any], None], ...] | None:
+    """The ``__set__`` of each :data:`_STATE` slot's descriptor, found as attribute lookup would.
+
+    ``object.__setattr__`` (what ``model_construct`` calls) looks each name up through the
+    class's ancestors first, on every message: calling the descriptors found once skips that.
+    ``None`` when a slot has no settable descriptor (not a pydantic model as this module knows).
+    """
+    setters = []
+    for name in _STATE:
+        descriptor = next((vars(k)[name] for k in cls.__mro__ if name in vars(k)), None)
+        setter = getattr(descriptor, "__set__", None)
+        if setter is None:
+            return None
+        setters.append(setter)
+    return tuple(setters)
 
 
 def build(kept: object, content: object) -> BaseMessage | None:

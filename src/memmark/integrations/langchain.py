@@ -210,8 +210,10 @@ def to_msg(message: BaseMessage) -> Msg:
     """
     if not isinstance(message, BaseMessage):
         raise TypeError(f"messages must be LangChain BaseMessage, got {type(message).__name__}")
-    # Fields at their default come back as defaults: storing them would only cost bytes.
-    kept = {"type": message.type, **message.model_dump(exclude_defaults=True)}
+    # Fields at their default come back as defaults: storing them would only cost bytes. The
+    # type is always at its default (each class has its own), so it is added back.
+    kept = message.model_dump(exclude_defaults=True)
+    kept["type"] = message.type
     content = _msg_content(message)
     if isinstance(content, str):
         del kept["content"]  # the Msg's own content is the message's

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+import os
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal, get_args
@@ -16,22 +16,34 @@ BlockType = Literal["text", "thinking", "tool_use", "tool_result", "image", "aud
 
 _ROLES: frozenset[str] = frozenset(get_args(Role))
 _ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-_SHORT_UUID_LENGTH = 22
+_PAIRS = tuple(high + low for high in _ALPHABET for low in _ALPHABET)
+"""Every two-digit number in base 57, written in the alphabet, at its own index."""
+_PAIR_BASE = len(_PAIRS)
+_SHORT_UUID_PAIRS = 11
+"""A short UUID is 22 digits: 57**22 > 2**128, so every UUID fits."""
+_UUID4_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))
+_UUID4_SET = (0x8000 << 48) | (4 << 76)
+"""The version (4) and RFC 4122 variant bits, set as ``uuid.UUID(bytes=..., version=4)`` does."""
 
 
 def short_uuid() -> str:
-    """Return a random UUID4 written as 22 characters of an unambiguous base-57 alphabet."""
-    number = uuid.uuid4().int
-    digits = []
-    for _ in range(_SHORT_UUID_LENGTH):
-        number, digit = divmod(number, len(_ALPHABET))
-        digits.append(_ALPHABET[digit])
-    return "".join(reversed(digits))
+    """Return a random UUID4 written as 22 characters of an unambiguous base-57 alphabet.
+
+    The same digits as converting ``uuid.uuid4().int`` one base-57 digit at a time, most
+    significant first, two digits per step (a new id is made for every message).
+    """
+    number = int.from_bytes(os.urandom(16), "big") & _UUID4_CLEAR | _UUID4_SET
+    pairs = []
+    for _ in range(_SHORT_UUID_PAIRS):
+        number, pair = divmod(number, _PAIR_BASE)
+        pairs.append(_PAIRS[pair])
+    pairs.reverse()
+    return "".join(pairs)
 
 
 def _now() -> str:
-    """Local time as ``YYYY-MM-DD HH:MM:SS.mmm``."""
-    return datetime.now().strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+    """Local time as ``YYYY-MM-DD HH:MM:SS.mmm`` (``%f`` cut to milliseconds, as AgentScope)."""
+    return datetime.now().isoformat(" ", "milliseconds")
 
 
 def _check_optional_str(name: str, value: object) -> None:
