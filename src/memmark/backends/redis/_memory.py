@@ -205,6 +205,7 @@ class RedisMemory(ClientOwner["Redis | RedisCluster"], MemoryBase):
         self._index_keys = (users_key(key_prefix), sessions_key(key_prefix, self.user_id))
         self._script_keys = self._keys.script_keys
         self._register_keys = [*self._script_keys, *self._index_keys]
+        self._read_keys = [self._keys.meta, self._keys.seq, self._keys.payloads]
         self.key_ttl = key_ttl
         self._client_passed_in = client is not None
         self._client: Redis | RedisCluster
@@ -386,9 +387,20 @@ class RedisMemory(ClientOwner["Redis | RedisCluster"], MemoryBase):
     async def _select_payloads(
         self, *, mark: str | None, exclude_mark: str | None, limit: int | None
     ) -> tuple[str, list[str]]:
-        summary, payloads = await self._run(
-            "select", mark or "", exclude_mark or "", -1 if limit is None else limit, "0"
-        )
+        count = -1 if limit is None else limit
+        if self._ttl_ms:  # the select script also refreshes the keys' expiry
+            summary, payloads = await self._run(
+                "select", mark or "", exclude_mark or "", count, "0"
+            )
+            return as_text(summary), as_texts(payloads)
+        if self._cluster and not self._cluster_ready:
+            await self._initialize_cluster()
+        keys = self._read_keys
+        if mark is not None or exclude_mark is not None:
+            keys = [keys[0], keys[1] if mark is None else self._keys.mark(mark), keys[2]]
+            if exclude_mark is not None:
+                keys.append(self._keys.mark(exclude_mark))
+        summary, payloads = await self._scripts.run("read", keys, (count,))
         return as_text(summary), as_texts(payloads)
 
     async def _count(self) -> int:

@@ -1,8 +1,9 @@
 """The Lua scripts of :class:`RedisMemory` and the one boundary mapping redis-py errors.
 
-Each script is ``lua/_common.lua`` (shared helpers) followed by ``lua/<name>.lua``, shipped
-as package data. A script runs by EVALSHA, and on NOSCRIPT (a restarted or flushed server,
-another cluster node) by a SCRIPT LOAD and a retry.
+Each script is ``lua/_base.lua`` (helpers), ``lua/_common.lua`` (the session prelude: keys,
+header, version check; all but ``read``) and ``lua/<name>.lua``, shipped as package data. A
+script runs by EVALSHA, and on NOSCRIPT (a restarted or flushed server, another cluster node)
+by a SCRIPT LOAD and a retry.
 """
 
 from __future__ import annotations
@@ -23,13 +24,16 @@ __all__ = ["ScriptRunner", "as_text", "as_texts", "driver_errors", "reconnect_on
 EncodableArg = str | bytes | int | float
 
 
+_WITHOUT_PRELUDE = frozenset({"read"})
+"""Scripts that bind their own ``KEYS`` and ``ARGV`` instead of ``_common.lua``'s."""
+
+
 @functools.cache
 def script_source(name: str) -> str:
-    """The full text of script ``name``: the shared prelude, then its own body."""
+    """The full text of script ``name``: the shared helpers, the prelude, its own body."""
     lua = resources.files(__package__).joinpath("lua")
-    return lua.joinpath("_common.lua").read_text("utf-8") + lua.joinpath(f"{name}.lua").read_text(
-        "utf-8"
-    )
+    parts = ("_base", name) if name in _WITHOUT_PRELUDE else ("_base", "_common", name)
+    return "".join(lua.joinpath(f"{part}.lua").read_text("utf-8") for part in parts)
 
 
 @functools.cache
