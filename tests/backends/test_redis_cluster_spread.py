@@ -26,7 +26,17 @@ pytestmark = pytest.mark.redis_cluster
 
 SESSIONS = 10_000
 USERS = 100
-SCRIPTS = ("add", "clear", "count", "delete", "delete_by_mark", "relabel", "replace", "select")
+SCRIPTS = (
+    "add",
+    "clear",
+    "count",
+    "delete",
+    "delete_by_mark",
+    "read",
+    "relabel",
+    "replace",
+    "select",
+)
 SCRIPT_COMMANDS = {
     command.lower()
     for name in (*SCRIPTS, "set_summary")

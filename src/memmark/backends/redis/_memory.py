@@ -201,6 +201,11 @@ class RedisMemory(ClientOwner["Redis | RedisCluster"], MemoryBase):
         if kwargs and client is not None:
             raise ValueError(f"client options {sorted(kwargs)} cannot apply to a client passed in")
         connection_kwargs = kwargs
+        self._keys = SessionKeys.of(key_prefix, self.user_id, self.session_id)
+        self._index_keys = (users_key(key_prefix), sessions_key(key_prefix, self.user_id))
+        self._script_keys = self._keys.script_keys
+        self._register_keys = [*self._script_keys, *self._index_keys]
+        self._read_keys = [self._keys.meta, self._keys.seq, self._keys.payloads]
         self.key_ttl = key_ttl
         self._client_passed_in = client is not None
         self._client: Redis | RedisCluster
@@ -218,8 +223,6 @@ class RedisMemory(ClientOwner["Redis | RedisCluster"], MemoryBase):
             )
         self._key_prefix = key_prefix
         self._adopt(self._client, owned=client is None and connection_pool is None)
-        self._keys = SessionKeys.of(key_prefix, self.user_id, self.session_id)
-        self._index_keys = (users_key(key_prefix), sessions_key(key_prefix, self.user_id))
         self._scripts = ScriptRunner(self._client)
         cluster = require("redis.asyncio.cluster", extra="redis", feature="RedisMemory")
         self._cluster = isinstance(self._client, cluster.RedisCluster)
@@ -235,6 +238,14 @@ class RedisMemory(ClientOwner["Redis | RedisCluster"], MemoryBase):
     def key_ttl(self, value: float | None) -> None:
         self._ttl_ms = key_ttl_ms(value)
         self._key_ttl = value
+        # The ARGV every script starts with (see _common.lua), expecting any version.
+        self._header: list[EncodableArg] = [
+            self._keys.mark_prefix,
+            self._ttl_ms,
+            self.user_id,
+            self.session_id,
+            -1,
+        ]
 
     @property
     def _telemetry_backend(self) -> str:
@@ -311,21 +322,14 @@ class RedisMemory(ClientOwner["Redis | RedisCluster"], MemoryBase):
         index entry exists whenever data does. On a cluster the indexes live in other slots:
         this object adds them once, by an idempotent round trip before its first write.
         """
-        keys = self._keys.script_keys
-        await self._initialize_cluster()
-        if register:
-            if self._cluster:
-                await self._register()
-            else:
-                keys = [*keys, *self._index_keys]
-        header: list[EncodableArg] = [
-            self._keys.mark_prefix,
-            self._ttl_ms,
-            self.user_id,
-            self.session_id,
-            -1 if expected is None else expected,
-        ]
-        keys = [*keys, *other_keys]
+        if self._cluster and not self._cluster_ready:
+            await self._initialize_cluster()
+        if register and self._cluster:
+            await self._register()
+        keys = self._register_keys if register and not self._cluster else self._script_keys
+        if other_keys:
+            keys = [*keys, *other_keys]
+        header = self._header if expected is None else [*self._header[:-1], expected]
         return await run_script(self._scripts, name, keys, [*header, *args], expected=expected)
 
     async def _initialize_cluster(self) -> None:
@@ -383,9 +387,20 @@ class RedisMemory(ClientOwner["Redis | RedisCluster"], MemoryBase):
     async def _select_payloads(
         self, *, mark: str | None, exclude_mark: str | None, limit: int | None
     ) -> tuple[str, list[str]]:
-        summary, payloads = await self._run(
-            "select", mark or "", exclude_mark or "", -1 if limit is None else limit, "0"
-        )
+        count = -1 if limit is None else limit
+        if self._ttl_ms:  # the select script also refreshes the keys' expiry
+            summary, payloads = await self._run(
+                "select", mark or "", exclude_mark or "", count, "0"
+            )
+            return as_text(summary), as_texts(payloads)
+        if self._cluster and not self._cluster_ready:
+            await self._initialize_cluster()
+        keys = self._read_keys
+        if mark is not None or exclude_mark is not None:
+            keys = [keys[0], keys[1] if mark is None else self._keys.mark(mark), keys[2]]
+            if exclude_mark is not None:
+                keys.append(self._keys.mark(exclude_mark))
+        summary, payloads = await self._scripts.run("read", keys, (count,))
         return as_text(summary), as_texts(payloads)
 
     async def _count(self) -> int:

@@ -1,46 +1,56 @@
 """The Lua scripts of :class:`RedisMemory` and the one boundary mapping redis-py errors.
 
-Each script is ``lua/_common.lua`` (shared helpers) followed by ``lua/<name>.lua``, shipped
-as package data. Scripts run through redis-py's ``register_script``: EVALSHA, and on
-NOSCRIPT (a restarted or flushed server, another cluster node) a SCRIPT LOAD and a retry.
+Each script is ``lua/_base.lua`` (helpers), ``lua/_common.lua`` (the session prelude: keys,
+header, version check; all but ``read``) and ``lua/<name>.lua``, shipped as package data. A
+script runs by EVALSHA, and on NOSCRIPT (a restarted or flushed server, another cluster node)
+by a SCRIPT LOAD and a retry.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+import hashlib
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from importlib import resources
-from typing import TYPE_CHECKING, Any, cast
+from types import TracebackType
+from typing import Any, cast
 
 from memmark._optional import require
 from memmark.errors import BackendError, StorageUnavailableError
-
-if TYPE_CHECKING:
-    from redis.commands.core import AsyncScript
 
 __all__ = ["ScriptRunner", "as_text", "as_texts", "driver_errors", "reconnect_once"]
 
 EncodableArg = str | bytes | int | float
 
 
+_WITHOUT_PRELUDE = frozenset({"read"})
+"""Scripts that bind their own ``KEYS`` and ``ARGV`` instead of ``_common.lua``'s."""
+
+
 @functools.cache
 def script_source(name: str) -> str:
-    """The full text of script ``name``: the shared prelude, then its own body."""
+    """The full text of script ``name``: the shared helpers, the prelude, its own body."""
     lua = resources.files(__package__).joinpath("lua")
-    return lua.joinpath("_common.lua").read_text("utf-8") + lua.joinpath(f"{name}.lua").read_text(
-        "utf-8"
-    )
+    parts = ("_base", name) if name in _WITHOUT_PRELUDE else ("_base", "_common", name)
+    return "".join(lua.joinpath(f"{part}.lua").read_text("utf-8") for part in parts)
 
 
-@contextmanager
-def driver_errors() -> Iterator[None]:
-    """Map redis-py exceptions raised inside the block to memmark's, chained.
+@functools.cache
+def script_sha(name: str) -> str:
+    """The SHA1 by which the server knows script ``name`` (what SCRIPT LOAD replies)."""
+    return hashlib.sha1(script_source(name).encode("utf-8")).hexdigest()
 
-    Lost or refused connections, timeouts and a cluster that is down or still moving slots
-    become :class:`StorageUnavailableError`; every other redis-py error becomes
-    :class:`BackendError`.
-    """
+
+@functools.cache
+def _no_script_error() -> type[Exception]:
+    exceptions = require("redis.exceptions", extra="redis", feature="RedisMemory")
+    return cast("type[Exception]", exceptions.NoScriptError)
+
+
+@functools.cache
+def _driver_exceptions() -> tuple[tuple[type[Exception], ...], type[Exception], type[Exception]]:
+    """redis-py's exceptions :func:`driver_errors` maps: (unavailable, cluster, any other)."""
     exceptions = require("redis.exceptions", extra="redis", feature="RedisMemory")
     unavailable = (
         exceptions.ConnectionError,
@@ -49,18 +59,47 @@ def driver_errors() -> Iterator[None]:
         exceptions.TryAgainError,
         exceptions.SlotNotCoveredError,
     )
-    try:
-        yield
-    except unavailable as exc:
-        raise StorageUnavailableError(f"Redis is unavailable: {exc}") from exc
-    except exceptions.RedisClusterException as exc:
-        if isinstance(exc.__cause__, unavailable):
-            raise StorageUnavailableError(f"Redis Cluster is unavailable: {exc}") from exc
-        raise BackendError(f"Redis Cluster failed: {exc}") from exc
-    except exceptions.RedisError as exc:
-        raise BackendError(f"Redis failed: {exc}") from exc
-    except OSError as exc:
-        raise StorageUnavailableError(f"Redis is unavailable: {exc}") from exc
+    return unavailable, exceptions.RedisClusterException, exceptions.RedisError
+
+
+class _DriverErrors:
+    """The context manager :func:`driver_errors` returns; stateless, so one serves all."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if exc is None:
+            return
+        unavailable, cluster_error, redis_error = _driver_exceptions()
+        if isinstance(exc, unavailable):
+            raise StorageUnavailableError(f"Redis is unavailable: {exc}") from exc
+        if isinstance(exc, cluster_error):
+            if isinstance(exc.__cause__, unavailable):
+                raise StorageUnavailableError(f"Redis Cluster is unavailable: {exc}") from exc
+            raise BackendError(f"Redis Cluster failed: {exc}") from exc
+        if isinstance(exc, redis_error):
+            raise BackendError(f"Redis failed: {exc}") from exc
+        if isinstance(exc, OSError):
+            raise StorageUnavailableError(f"Redis is unavailable: {exc}") from exc
+
+
+_DRIVER_ERRORS = _DriverErrors()
+
+
+def driver_errors() -> AbstractContextManager[None]:
+    """Map redis-py exceptions raised inside the block to memmark's, chained.
+
+    Lost or refused connections, timeouts and a cluster that is down or still moving slots
+    become :class:`StorageUnavailableError`; every other redis-py error becomes
+    :class:`BackendError`. A class rather than a generator: every command passes through it.
+    """
+    return _DRIVER_ERRORS
 
 
 def as_text(value: bytes | str) -> str:
@@ -91,16 +130,22 @@ def reconnect_once() -> Any:
 
 
 class ScriptRunner:
-    """The scripts registered on one client, each loaded into the server on first use."""
+    """Runs the scripts on one client by EVALSHA, loading one into the server on NOSCRIPT."""
 
     def __init__(self, client: Any) -> None:
         self._client = client
-        self._scripts: dict[str, AsyncScript] = {}
 
     async def run(self, name: str, keys: Sequence[str], args: Sequence[EncodableArg]) -> Any:
-        """Run script ``name`` with ``KEYS`` = ``keys`` and ``ARGV`` = ``args``."""
-        script = self._scripts.get(name)
-        if script is None:
-            script = self._scripts[name] = self._client.register_script(script_source(name))
-        with driver_errors():
-            return await script(keys=keys, args=args)
+        """Run script ``name`` with ``KEYS`` = ``keys`` and ``ARGV`` = ``args``.
+
+        EVALSHA directly rather than through redis-py's ``register_script`` wrapper, which
+        costs more per call than the rest of a small read's client side.
+        """
+        sha = script_sha(name)
+        with _DRIVER_ERRORS:
+            try:
+                return await self._client.evalsha(sha, len(keys), *keys, *args)
+            except _no_script_error():
+                # A restarted or flushed server, or a cluster node that has not seen it yet.
+                await self._client.script_load(script_source(name))
+                return await self._client.evalsha(sha, len(keys), *keys, *args)

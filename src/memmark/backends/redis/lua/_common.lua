@@ -1,4 +1,4 @@
--- Prelude of every memmark script (the script's own body follows it).
+-- Prelude of every memmark script but read.lua (after _base.lua; the script's own body follows).
 -- KEYS: meta, seq, payloads, msg-marks, mark-names, stored-at of one session (one hash tag),
 -- then optionally the store's user index and the user's session index (single node only).
 -- ARGV[1]: prefix of the per-mark index keys; ARGV[2]: sliding TTL in ms ("0": none);
@@ -10,7 +10,6 @@ local meta, seq, payloads, msg_marks, mark_names = KEYS[1], KEYS[2], KEYS[3], KE
 local stored_at = KEYS[6]
 local mark_prefix = ARGV[1]
 local ttl_ms = tonumber(ARGV[2])
-local CHUNK = 1000
 
 local function current_version()
   return tonumber(redis.call('HGET', meta, 'version') or '0')
@@ -41,18 +40,6 @@ local function split(joined)
     marks[#marks + 1] = string.sub(joined, start, stop - 1)
     start = stop + 1
   end
-end
-
-local function hmget_all(key, fields)
-  local values = {}
-  for first = 1, #fields, CHUNK do
-    local last = math.min(first + CHUNK - 1, #fields)
-    local part = redis.call('HMGET', key, unpack(fields, first, last))
-    for i = 1, #part do
-      values[#values + 1] = part[i]
-    end
-  end
-  return values
 end
 
 -- Add the session to the store's indexes when they were passed (see RedisStore).
