@@ -18,8 +18,9 @@ Nothing shared is touched: PostgreSQL and MariaDB get two databases created for 
 and dropped after it, SQLite two temporary files, Redis a private ``redis-server`` on a free
 loopback port (databases 0 and 1), shut down after.
 
-The issue's full sizes (on 2 shared cores, about 20 minutes for 10 million messages on
-PostgreSQL and 40 on Redis; disk: about 600 bytes per message on SQL)::
+The issue's full sizes (on 2 shared cores, 15-25 minutes to load 10 million messages on
+PostgreSQL or Redis, 2-3 minutes for 1 million on SQLite or MariaDB; disk: about 550 bytes
+per message on SQL)::
 
     python benchmarks/bench_scale.py postgres --messages 10000000
     python benchmarks/bench_scale.py redis --messages 10000000   # needs ~5 GB of RAM
