@@ -46,6 +46,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime
+import gc
 import json
 import os
 import platform
@@ -536,8 +537,16 @@ class Figures:
     memmark_over_raw: list[float]
 
 
+def rotated(count: int, run: int) -> list[int]:
+    """0 .. count - 1 starting at ``run % count``: no library always follows the same one."""
+    return [(run + i) % count for i in range(count)]
+
+
 async def measure(libraries: list[Library], runs: int, level: int, budget: float) -> Figures:
-    """[add, get_memory] per library, the libraries alternating run by run.
+    """[add, get_memory] per library, the libraries taking turns, in a rotating order.
+
+    The cyclic garbage collector runs before each timed call, not during it: otherwise the
+    garbage of AgentScope's calls is collected in whichever call comes next.
 
     A library whose calls of one operation have taken ``budget`` seconds in all stops making
     them after ``MIN_RUNS`` runs (AgentScope's SQL calls take seconds each at 10,000 other
@@ -548,20 +557,27 @@ async def measure(libraries: list[Library], runs: int, level: int, budget: float
     for lib, reader in zip(libraries, readers, strict=True):
         await reader.add([lib.msg() for _ in range(PER_SESSION)], marks=MARK)
     times: list[list[list[float]]] = [[[] for _ in libraries] for _ in OPS]  # [op][library]
+    gc.collect()
+    gc.freeze()  # what exists now is kept out of the collections between calls
     for run in range(runs + WARMUP):
         for which in range(len(OPS)):
-            for i, lib in enumerate(libraries):
+            for i in rotated(len(libraries), run):
                 kept = times[which][i]
                 if len(kept) >= MIN_RUNS and sum(kept) > budget * 1000:
                     continue
-                msg = lib.msg()
+                msg = libraries[i].msg()
+                gc.collect()  # the garbage of the call before is not this call's cost
+                gc.disable()
                 start = time.perf_counter()
                 if which == 0:
                     await writers[i].add(msg, marks=MARK)
                 else:
                     await readers[i].get_memory()
+                elapsed = time.perf_counter() - start
+                gc.enable()
                 if run >= WARMUP:  # the first calls create tables and warm caches
-                    kept.append((time.perf_counter() - start) * 1000)
+                    kept.append(elapsed * 1000)
+    gc.unfreeze()
     for lib, memory in zip(libraries * 2, writers + readers, strict=True):
         if lib.closes:
             await memory.close()
@@ -659,6 +675,19 @@ class Run:
     uptime_after: str
 
 
+def reach(all_results: dict[str, tuple[str, dict[int, Figures]]], seconds: float) -> list[str]:
+    """A note on the levels, when the run stopped short of 10,000 other sessions."""
+    top = max(level for _, results in all_results.values() for level in results)
+    if top >= 10_000:
+        return []
+    return [
+        f"This run went up to {top:,} other sessions. `--levels 0 100 1000 10000` measures "
+        "up to 10,000 (1,000,000 messages per library and backend to load, most of the "
+        "time of such a run: about 45 minutes here).",
+        "",
+    ]
+
+
 def write_page(all_results: dict[str, tuple[str, dict[int, Figures]]], out: Path, run: Run) -> None:
     minutes = run.seconds / 60
     lines = [
@@ -685,16 +714,22 @@ def write_page(all_results: dict[str, tuple[str, dict[int, Figures]]], out: Path
         "`json.loads`) or, on Redis, one list per session (RPUSH; LRANGE + `json.loads`). "
         "Every library stores the same 286-byte JSON per message. At each level the "
         "database first holds that many other sessions x 100 messages, each message with "
-        "one mark; then, the three libraries alternating call by call, one `add` of one "
-        "message with one mark and one `get_memory()` of a 100-message session, "
+        "one mark; then, the three libraries taking turns call by call, in an order that "
+        "rotates every run, one `add` of one message with one mark and one `get_memory()` "
+        "of a 100-message session, "
         f"{run.runs} times each after {WARMUP} warm-up calls, fewer (n, at least {MIN_RUNS}) "
         f"where one library's calls of one operation had taken {run.budget:.0f} s in all. "
-        "Figures are p50s in ms; the ratios are medians of the per-run ratios.",
+        "Python's cyclic garbage collector runs between the timed calls, not in them, so no "
+        "library pays for the garbage of the call before it. Figures are p50s in ms; the "
+        "ratios are medians of the per-run ratios.",
         "",
+        *reach(all_results, run.seconds),
         "The other sessions are loaded by each library's fastest bulk path: memmark's batch "
-        "`add` (100 messages a call, 8 sessions at once; one at a time on SQLite); the raw "
+        f"`add` (100 messages a call, {CONCURRENCY['postgres']} sessions at once; one at a "
+        "time on SQLite); the raw "
         "driver's `COPY` (PostgreSQL), multi-row INSERTs (MariaDB), `executemany` (SQLite), "
-        "a pipeline (Redis). AgentScope's own `add` loads Redis (8 sessions at once); on SQL "
+        f"a pipeline (Redis). AgentScope's own `add` loads Redis ({CONCURRENCY['redis']} "
+        "sessions at once); on SQL "
         "the raw driver writes AgentScope's four tables (`users`, `session`, `message`, "
         "`message_mark`) directly, in the rows its `add` writes, because its `add` with a "
         "mark reads the whole `message_mark` table of every session (loading 10,000 "
