@@ -1,10 +1,11 @@
 """The session's writes as plain SQL on the driver's connection, written once for every driver.
 
 Through a SQLAlchemy ``Connection`` each statement of a transaction costs several times its
-round trip in Python (statement construction, cache keys, result processing), so ``pop``
-(seven statements) cost three to five times an ``add``. Here each operation is the sequence of
-``_queries`` (the reference it must match) as plain SQL, written once as a generator that
-yields each :class:`Query` and is sent its reply. A runner per driver family sends the
+round trip in Python (statement construction, cache keys, result processing): ``pop``,
+``rewind``, ``compress`` and ``fork`` cost 3-7 times an ``add`` that way on PostgreSQL and
+MariaDB, 1.1-2.6 times this way. Here each operation is the sequence of ``_queries`` (the
+reference it must match) as plain SQL, written once as a generator that yields each
+:class:`Query` and is sent its reply. A runner per driver family sends the
 queries on a pooled connection checked out without a SQLAlchemy ``Connection`` (see
 ``_driver``), inside one transaction: aiosqlite (all of it in one hop to its thread, after
 ``BEGIN IMMEDIATE``), asyncpg, and asyncmy / aiomysql on MariaDB >= 10.5 (``RETURNING``).
@@ -42,6 +43,7 @@ from memmark.backends.sql._schema import Tables
 from memmark.errors import ConflictError, MemmarkError
 
 __all__ = [
+    "Build",
     "DriverOperation",
     "Operation",
     "Statements",
@@ -493,7 +495,7 @@ def _formatted(sql: str) -> str:
 
 
 def _on_sqlite(db: sqlite3.Connection, op: DriverOperation[T]) -> T:
-    """Drive a run on sqlite3 (on aiosqlite's thread), after ``BEGIN IMMEDIATE``."""
+    """Drive a run on sqlite3 (on aiosqlite's thread), a write after ``BEGIN IMMEDIATE``."""
     running = op.start()
 
     def drive() -> T:
