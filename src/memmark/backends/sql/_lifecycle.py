@@ -557,11 +557,11 @@ async def _run_asyncpg(driver: Any, op: DriverOperation[T], dialect: Dialect) ->
     """Drive a run on asyncpg, its errors raised as the DBAPI's."""
     try:
         if not op.transaction:
-            return await _drive_asyncpg(driver, op.start())
+            return await _drive(op.start(), _asyncpg_answer(driver))
         transaction = driver.transaction()
         await transaction.start()
         try:
-            result = await _drive_asyncpg(driver, op.start())
+            result = await _drive(op.start(), _asyncpg_answer(driver))
         except BaseException:
             await transaction.rollback()
             raise
@@ -574,22 +574,28 @@ async def _run_asyncpg(driver: Any, op: DriverOperation[T], dialect: Dialect) ->
         raise_as_dbapi_error(dialect.loaded_dbapi, exc)
 
 
-async def _drive_asyncpg(driver: Any, running: Operation[T]) -> T:
+async def _drive(running: Operation[T], answer: Callable[[Query], Awaitable[Any]]) -> T:
+    """Send each query's reply (``answer``) back into the operation until it returns."""
     reply: Any = None
     try:
         while True:
-            query = running.send(reply)
-            sql = _numbered(query.sql)
-            if query.returns == "rows":
-                reply = [tuple(row) for row in await driver.fetch(sql, *query.args)]
-            elif query.returns == "count":
-                status = await driver.execute(sql, *query.args)  # e.g. "DELETE 3"
-                reply = int(status.rsplit(" ", 1)[-1])
-            else:
-                await driver.executemany(sql, query.args)
-                reply = None
+            reply = await answer(running.send(reply))
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]
+
+
+def _asyncpg_answer(driver: Any) -> Callable[[Query], Awaitable[Any]]:
+    async def answer(query: Query) -> Any:
+        sql = _numbered(query.sql)
+        if query.returns == "rows":
+            return [tuple(row) for row in await driver.fetch(sql, *query.args)]
+        if query.returns == "count":
+            status = await driver.execute(sql, *query.args)  # e.g. "DELETE 3"
+            return int(status.rsplit(" ", 1)[-1])
+        await driver.executemany(sql, query.args)
+        return None
+
+    return answer
 
 
 def _text(value: Any) -> Any:
@@ -602,13 +608,13 @@ async def _run_mysql(driver: Any, op: DriverOperation[T], dialect: Dialect) -> T
     async with driver.cursor() as cursor:
         if not op.transaction:
             try:
-                return await _drive_mysql(cursor, op.start())
+                return await _drive(op.start(), _mysql_answer(cursor))
             finally:
                 await driver.rollback()  # ends the snapshot the read opened (see ``_reads``)
         if driver.get_autocommit():  # else the first statement opens the transaction
             await driver.begin()
         try:
-            result = await _drive_mysql(cursor, op.start())
+            result = await _drive(op.start(), _mysql_answer(cursor))
         except BaseException:
             await driver.rollback()
             raise
@@ -617,25 +623,20 @@ async def _run_mysql(driver: Any, op: DriverOperation[T], dialect: Dialect) -> T
         return result
 
 
-async def _drive_mysql(cursor: Any, running: Operation[T]) -> T:
-    reply: Any = None
-    try:
-        while True:
-            query = running.send(reply)
-            sql = _formatted(query.sql)
-            if query.returns == "many":
-                await cursor.executemany(sql, query.args)
-                reply = None
-                continue
-            await cursor.execute(sql, query.args)
-            if query.returns == "count":
-                reply = cursor.rowcount
-                continue
-            fetched = cursor.fetchall()  # a coroutine on asyncmy, a list on aiomysql
-            rows = (await fetched) if inspect.isawaitable(fetched) else fetched
-            reply = [tuple(_text(value) for value in row) for row in rows]
-    except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]
+def _mysql_answer(cursor: Any) -> Callable[[Query], Awaitable[Any]]:
+    async def answer(query: Query) -> Any:
+        sql = _formatted(query.sql)
+        if query.returns == "many":
+            await cursor.executemany(sql, query.args)
+            return None
+        await cursor.execute(sql, query.args)
+        if query.returns == "count":
+            return cursor.rowcount
+        fetched = cursor.fetchall()  # a coroutine on asyncmy, a list on aiomysql
+        rows = (await fetched) if inspect.isawaitable(fetched) else fetched
+        return [tuple(_text(value) for value in row) for row in rows]
+
+    return answer
 
 
 _RUNNERS: dict[str, Runner] = {
