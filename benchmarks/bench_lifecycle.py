@@ -11,8 +11,10 @@ Targets: each operation's p50 <= 2x ``add``'s, and populated <= 1.2x empty.
     python benchmarks/bench_lifecycle.py [--runs 200] [URL ...]
 
 Default URLs: a temporary SQLite file and ``redis://127.0.0.1:6379/0`` (under a random key
-prefix). Everything written is deleted at the end (on PostgreSQL and MariaDB the run's
-tables are dropped; the SQLite file goes with its directory).
+prefix). A SQL store runs on an engine made here with ``create_async_engine(url)``, as a
+caller makes theirs (its default pool), not on one memmark tunes. Everything written is
+deleted at the end (on PostgreSQL and MariaDB the run's tables and routines are dropped; the
+SQLite file goes with its directory).
 """
 
 from __future__ import annotations
@@ -127,26 +129,37 @@ def options(url: str) -> dict[str, Any]:
     return {"table_prefix": f"bench_{suffix}_"}
 
 
+ROUTINES = {
+    "postgresql": (
+        "SELECT p.oid::regprocedure::text FROM pg_proc AS p "
+        "JOIN pg_namespace AS n ON n.oid = p.pronamespace "
+        "WHERE n.nspname = current_schema() AND p.proname LIKE :names",
+        "DROP FUNCTION IF EXISTS",
+    ),
+    "mysql": (
+        "SELECT routine_name FROM information_schema.routines "
+        "WHERE routine_schema = DATABASE() AND routine_name LIKE :names",
+        "DROP PROCEDURE IF EXISTS",
+    ),
+}
+"""Per database: how to list the routines memmark made beside the run's tables, and drop one."""
+
+
 async def drop_tables(url: str, table_prefix: str) -> None:
-    """Drop the run's tables (and MariaDB's add procedure): emptied tables would leave dead
-    rows for the next run's autovacuum to work through while it measures."""
+    """Drop the run's tables and routines: emptied tables would leave dead rows for the next
+    run's autovacuum to work through while it measures."""
     if not table_prefix or url.startswith("sqlite"):
         return
     engine = create_async_engine(url)
+    listing, drop = ROUTINES[engine.dialect.name]
     try:
         async with engine.begin() as conn:
             for table in ("marks", "messages", "sessions", "schema_version"):
                 await conn.execute(text(f"DROP TABLE IF EXISTS {table_prefix}{table}"))
-            if url.startswith("mysql"):
-                procedures = await conn.execute(
-                    text(
-                        "SELECT routine_name FROM information_schema.routines "
-                        "WHERE routine_schema = DATABASE() AND routine_name LIKE :names"
-                    ),
-                    {"names": f"{table_prefix}add\\_v%"},
-                )
-                for (name,) in procedures.all():
-                    await conn.execute(text(f"DROP PROCEDURE IF EXISTS {name}"))
+            prefix = table_prefix.replace("_", "\\_")
+            routines = await conn.execute(text(listing), {"names": f"{prefix}%"})
+            for (name,) in routines.all():
+                await conn.execute(text(f"{drop} {name}"))
     finally:
         await engine.dispose()
 
@@ -165,9 +178,17 @@ async def settle(url: str, table_prefix: str) -> None:
         await engine.dispose()
 
 
+def open_store(url: str, settings: dict[str, Any]) -> StoreBase:
+    """The store of ``url``; a SQL one on an engine created as a caller creates theirs."""
+    if url.startswith(("redis", "rediss")):
+        return memmark.connect(url, **settings)
+    return memmark.SQLStore(create_async_engine(url), **settings)
+
+
 async def run(url: str, runs: int) -> None:
     settings = options(url)
-    async with memmark.connect(url, **settings) as store:
+    store = open_store(url, settings)
+    async with store:
         bench = Bench(store)
         try:
             await bench.prepare()
@@ -179,6 +200,8 @@ async def run(url: str, runs: int) -> None:
         finally:
             await store.delete_user(USER)
             await store.delete_user(OTHERS)
+    if isinstance(store, memmark.SQLStore):
+        await store.engine.dispose()
     await drop_tables(url, settings.get("table_prefix", ""))
 
 

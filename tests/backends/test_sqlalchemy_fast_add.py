@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from memmark import AsyncSQLAlchemyMemory, BackendError, Msg
-from memmark.backends.sql import SCHEMA_VERSION, _mysql
+from memmark.backends.sql import SCHEMA_VERSION, _mysql, _routines
 from memmark.backends.sql._schema import tables
 from memmark.store import SQLStore
 from tests.providers.sql import fresh_prefix
@@ -172,7 +172,7 @@ async def test_mariadb_add_of_stored_ids_leaves_no_driver_warnings(
     memory = AsyncSQLAlchemyMemory(mariadb_engine, "s", "u", table_prefix=prefix)
     await memory.add(_message("a"), marks="m")
     again = AsyncSQLAlchemyMemory(mariadb_engine, "s", "u", table_prefix=prefix)
-    _mysql._available.clear()  # as a second process would, create the procedure again
+    _routines._created.clear()  # as a second process would, create the procedure again
     with caplog.at_level(logging.WARNING, logger="asyncmy"):
         await again.add(_message("a"), marks="m")  # one message, stored
         await again.add([_message("a"), _message("b")], marks="m")  # a batch, partly

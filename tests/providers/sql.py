@@ -31,8 +31,8 @@ PG_HOST, PG_PORT = "127.0.0.1", 5432
 MYSQL_HOST, MYSQL_PORT = "127.0.0.1", 3306
 
 
-def postgres_url(database: str, driver: str = "asyncpg") -> str:
-    return f"postgresql+{driver}://postgres@{PG_HOST}:{PG_PORT}/{database}"
+def postgres_url(database: str, driver: str = "asyncpg", user: str = "postgres") -> str:
+    return f"postgresql+{driver}://{user}@{PG_HOST}:{PG_PORT}/{database}"
 
 
 def mysql_url(database: str, user: str = "root", driver: str = "asyncmy") -> str:
@@ -74,10 +74,10 @@ class _EmptiedPrefixes:
 _emptied = _EmptiedPrefixes()
 
 
-async def _postgres_admin(statement: str) -> None:
+async def _postgres_admin(statement: str, database: str = "postgres") -> None:
     import asyncpg
 
-    conn = await asyncpg.connect(host=PG_HOST, port=PG_PORT, user="postgres", database="postgres")
+    conn = await asyncpg.connect(host=PG_HOST, port=PG_PORT, user="postgres", database=database)
     try:
         await conn.execute(statement)
     finally:
@@ -95,11 +95,15 @@ async def _mysql_admin(statement: str) -> None:
         conn.close()
 
 
-def _admin(kind: str, statement: str) -> None:
-    """Run one statement on the server, in a thread: the caller may be inside an event loop."""
-    run = _postgres_admin if kind == "postgres" else _mysql_admin
+def _admin(kind: str, statement: str, database: str = "") -> None:
+    """Run one statement on the server (in ``database`` on PostgreSQL), in a thread: the
+    caller may be inside an event loop."""
+    if kind == "postgres":
+        work = _postgres_admin(statement, database or "postgres")
+    else:
+        work = _mysql_admin(statement)
     with ThreadPoolExecutor(1) as pool:
-        pool.submit(lambda: asyncio.run(run(statement))).result()
+        pool.submit(asyncio.run, work).result()
 
 
 class _ServerDatabase:
@@ -122,28 +126,47 @@ class _ServerDatabase:
         return self.database
 
     def require_user_without_routines(self) -> str:
-        """A MariaDB account that may use the database but not create procedures."""
+        """An account that may read and write the database's tables but create no routine.
+
+        On MariaDB it may create tables but has no CREATE ROUTINE. On PostgreSQL, whose
+        CREATE on a schema covers tables and functions alike, it may create nothing: it
+        reads and writes the tables the administrator creates (a default privilege).
+        """
         database = self.require()
         if self.user_without_routines is None:
             user = f"memmark_t_{uuid.uuid4().hex[:12]}"
-            _admin(self.kind, f"CREATE USER '{user}'@'%'")
-            _admin(
-                self.kind,
-                "GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, INDEX, ALTER "
-                f"ON `{database}`.* TO '{user}'@'%'",
-            )
+            if self.kind == "postgres":
+                _admin(self.kind, f'CREATE ROLE "{user}" LOGIN')
+                for grant in ("SELECT, INSERT, UPDATE, DELETE ON TABLES", "USAGE ON SEQUENCES"):
+                    _admin(
+                        self.kind,
+                        f'ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT {grant} TO "{user}"',
+                        database,
+                    )
+            else:
+                _admin(self.kind, f"CREATE USER '{user}'@'%'")
+                _admin(
+                    self.kind,
+                    "GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, INDEX, ALTER "
+                    f"ON `{database}`.* TO '{user}'@'%'",
+                )
             self.user_without_routines = user
         return self.user_without_routines
 
     def drop(self) -> None:
-        if self.user_without_routines is not None:
-            _admin(self.kind, f"DROP USER IF EXISTS '{self.user_without_routines}'@'%'")
-        if self.database is None:
+        """Drop the database, then the account (a PostgreSQL role with privileges in a
+        database cannot be dropped before it)."""
+        if self.database is not None:
+            if self.kind == "postgres":
+                _admin(self.kind, f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+            else:
+                _admin(self.kind, f"DROP DATABASE IF EXISTS `{self.database}`")
+        if self.user_without_routines is None:
             return
         if self.kind == "postgres":
-            _admin(self.kind, f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+            _admin(self.kind, f'DROP ROLE IF EXISTS "{self.user_without_routines}"')
         else:
-            _admin(self.kind, f"DROP DATABASE IF EXISTS `{self.database}`")
+            _admin(self.kind, f"DROP USER IF EXISTS '{self.user_without_routines}'@'%'")
 
 
 @pytest.fixture(scope="session")
@@ -261,6 +284,16 @@ def mysql_url_for_test(mysql_database: _ServerDatabase) -> str:
 @pytest.fixture
 def mysql_aiomysql_url_for_test(mysql_database: _ServerDatabase) -> str:
     return mysql_url(mysql_database.require(), driver="aiomysql")
+
+
+@pytest.fixture
+def postgres_statements_url_for_test(postgres_database: _ServerDatabase) -> str:
+    """PostgreSQL through a role that may create nothing (neither tables nor functions).
+
+    The tables it uses must exist: create them through an administrator's engine first.
+    """
+    user = postgres_database.require_user_without_routines()
+    return postgres_url(postgres_database.require(), user=user)
 
 
 @pytest.fixture

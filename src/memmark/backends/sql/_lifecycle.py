@@ -22,16 +22,21 @@ path, in its transaction); any other driver takes the reference path too. Measur
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
+import json
 import sqlite3
 from collections.abc import Awaitable, Callable, Generator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from memmark._core import CopyOutcome, StoredMessage
+from memmark.backends.sql import _routines as routines
+from memmark.backends.sql import _statements
 from memmark.backends.sql._driver import (
     DriverAdd,
     asyncpg_errors_mappable,
@@ -40,11 +45,14 @@ from memmark.backends.sql._driver import (
 )
 from memmark.backends.sql._queries import Identity, check_owner, encode_summary
 from memmark.backends.sql._schema import Tables
+from memmark.backends.sql._statements import Statements
 from memmark.errors import ConflictError, MemmarkError
 
 __all__ = [
+    "ROUTINES",
     "Build",
     "DriverOperation",
+    "Mode",
     "Operation",
     "Statements",
     "add",
@@ -52,6 +60,7 @@ __all__ = [
     "copy",
     "pop",
     "rewind",
+    "routines_ready",
     "serves",
     "statements",
     "version",
@@ -60,6 +69,10 @@ __all__ = [
 T = TypeVar("T")
 
 Returns = Literal["rows", "count", "many"]
+
+Mode = Literal["transaction", "read", "call"]
+"""How a runner sends an operation: in one transaction it begins and commits, as a read
+outside any, or as one call of a routine that is a whole transaction by itself."""
 
 
 @dataclass(frozen=True)
@@ -83,159 +96,6 @@ Operation = Generator[Query, Any, T]
 
 _EVERY_SEQ = 2**63 - 1
 """Above every sequence number: a copy without ``upto`` takes all messages."""
-
-
-@dataclass(frozen=True)
-class Statements:
-    """The statements of the operations on one table set, in one database's SQL.
-
-    ``lock_*`` and ``reserve_or_create`` return the session row as
-    ``(id, user_id, session_id, next_seq, changes, has a summary)``; MariaDB's
-    ``lock_existing`` is a ``SELECT ... FOR UPDATE`` (it cannot ``UPDATE ... RETURNING``),
-    and ``stamp`` stamps the row at the end, counting the change.
-    ``message`` inserts one row unless its id is stored (then it counts 0) and takes
-    :meth:`message_args`.
-
-    ``source`` reads ``shared``: on MariaDB a locking read, so that ``copy``'s read of the
-    source session (before it locks the target) does not open the transaction's REPEATABLE
-    READ snapshot: the reads after the lock must see a concurrent fork that committed while
-    it waited.
-    """
-
-    t: Tables
-    mariadb: bool
-    lock_existing: str
-    lock_or_create: str
-    reserve_or_create: str
-    message: str
-    mark: str
-    stamp: str = ""
-    shared: str = ""
-    version: str = field(init=False)
-    count_change: str = field(init=False)
-    pop_marks: str = field(init=False)
-    pop_message: str = field(init=False)
-    find: str = field(init=False)
-    delete_marks_from: str = field(init=False)
-    delete_messages_from: str = field(init=False)
-    summary: str = field(init=False)
-    set_summary: str = field(init=False)
-    holds_messages: str = field(init=False)
-    reserve: str = field(init=False)
-    source: str = field(init=False)
-    copy_messages: str = field(init=False)
-    copy_marks: str = field(init=False)
-
-    def __post_init__(self) -> None:
-        s, m, k = self.t.sessions.name, self.t.messages.name, self.t.marks.name
-        newest = f"(SELECT max(seq) FROM {m} WHERE session_ref = ?)"
-        shared = {
-            "version": f"SELECT next_seq + changes FROM {s} WHERE session_key = ?",
-            "count_change": f"UPDATE {s} SET changes = changes + 1 WHERE id = ?",
-            "pop_marks": (
-                f"DELETE FROM {k} WHERE session_ref = ? AND seq = {newest} RETURNING mark"
-            ),
-            "pop_message": (
-                f"DELETE FROM {m} WHERE session_ref = ? AND seq = {newest} "
-                "RETURNING msg_id, payload"
-            ),
-            "find": f"SELECT seq FROM {m} WHERE session_ref = ? AND msg_id = ?",
-            "delete_marks_from": f"DELETE FROM {k} WHERE session_ref = ? AND seq >= ?",
-            "delete_messages_from": f"DELETE FROM {m} WHERE session_ref = ? AND seq >= ?",
-            "summary": f"SELECT summary FROM {s} WHERE id = ?",
-            "set_summary": f"UPDATE {s} SET summary = ? WHERE id = ?",
-            "holds_messages": f"SELECT EXISTS (SELECT 1 FROM {m} WHERE session_ref = ?)",
-            "reserve": (
-                f"UPDATE {s} SET next_seq = next_seq + ?, summary = ?, changes = changes + ? "
-                "WHERE id = ?"
-            ),
-            "source": (
-                f"SELECT s.id, s.user_id, s.session_id, s.summary, m.seq FROM {s} AS s "
-                f"LEFT JOIN {m} AS m ON m.session_ref = s.id AND m.msg_id = ? "
-                f"WHERE s.session_key = ?{self.shared}"
-            ),
-            "copy_messages": (
-                f"INSERT INTO {m} (session_ref, seq, msg_id, payload) "
-                "SELECT ?, ? + ROW_NUMBER() OVER (ORDER BY seq) - 1, msg_id, payload "
-                f"FROM {m} WHERE session_ref = ? AND seq <= ?"
-            ),
-            "copy_marks": (
-                f"INSERT INTO {k} (session_ref, mark, seq) "
-                f"SELECT copied.session_ref, k.mark, copied.seq FROM {k} AS k "
-                f"JOIN {m} AS original ON original.session_ref = k.session_ref "
-                "AND original.seq = k.seq "
-                f"JOIN {m} AS copied ON copied.session_ref = ? AND copied.msg_id = original.msg_id "
-                "WHERE k.session_ref = ? AND k.seq <= ?"
-            ),
-        }
-        for name, sql in shared.items():
-            object.__setattr__(self, name, sql)
-
-    def message_args(self, ref: int, seq: int, record: StoredMessage) -> tuple[Any, ...]:
-        """The parameters of :attr:`message` for ``record`` at ``seq``."""
-        if self.mariadb:
-            return (ref, seq, record.msg_id, record.payload, ref, record.msg_id)
-        return (ref, seq, record.msg_id, record.payload)
-
-
-_ROW = "id, user_id, session_id, next_seq, changes, summary <> ''"
-_NEW_ROW = "(session_key, user_id, session_id, summary, next_seq, updated_at)"
-
-
-@functools.cache
-def _statements(t: Tables, mariadb: bool) -> Statements:
-    s, m, k = t.sessions.name, t.messages.name, t.marks.name
-    mark = f"INSERT INTO {k} (session_ref, mark, seq) VALUES (?, ?, ?)"
-    if mariadb:
-        return Statements(
-            t,
-            mariadb,
-            lock_existing=f"SELECT {_ROW} FROM {s} WHERE session_key = ? FOR UPDATE",
-            lock_or_create=(
-                f"INSERT INTO {s} {_NEW_ROW} VALUES (?, ?, ?, '', 0, ?) "
-                f"ON DUPLICATE KEY UPDATE updated_at = VALUES(updated_at) RETURNING {_ROW}"
-            ),
-            reserve_or_create=(
-                f"INSERT INTO {s} {_NEW_ROW} VALUES (?, ?, ?, '', ?, ?) "
-                "ON DUPLICATE KEY UPDATE next_seq = next_seq + VALUES(next_seq), "
-                f"updated_at = VALUES(updated_at) RETURNING {_ROW}"
-            ),
-            # Under the session's lock no other writer inserts here: NOT EXISTS is exact, and
-            # unlike INSERT IGNORE it leaves no warning (drivers fetch and log those).
-            message=(
-                f"INSERT INTO {m} (session_ref, seq, msg_id, payload) SELECT ?, ?, ?, ? "
-                f"FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM {m} "
-                "WHERE session_ref = ? AND msg_id = ?)"
-            ),
-            mark=mark,
-            stamp=f"UPDATE {s} SET updated_at = ?, changes = changes + ? WHERE id = ?",
-            shared=" LOCK IN SHARE MODE",
-        )
-    return Statements(
-        t,
-        mariadb,
-        lock_existing=f"UPDATE {s} SET updated_at = ? WHERE session_key = ? RETURNING {_ROW}",
-        lock_or_create=(
-            f"INSERT INTO {s} {_NEW_ROW} VALUES (?, ?, ?, '', 0, ?) "
-            "ON CONFLICT (session_key) DO UPDATE SET updated_at = excluded.updated_at "
-            f"RETURNING {_ROW}"
-        ),
-        reserve_or_create=(
-            f"INSERT INTO {s} {_NEW_ROW} VALUES (?, ?, ?, '', ?, ?) "
-            f"ON CONFLICT (session_key) DO UPDATE SET next_seq = {s}.next_seq + "
-            f"excluded.next_seq, updated_at = excluded.updated_at RETURNING {_ROW}"
-        ),
-        message=(
-            f"INSERT INTO {m} (session_ref, seq, msg_id, payload) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT DO NOTHING"
-        ),
-        mark=mark,
-    )
-
-
-def statements(dialect: Dialect, t: Tables) -> Statements:
-    """The statements of ``dialect`` on ``t``."""
-    return _statements(t, dialect.name in ("mysql", "mariadb"))
 
 
 def _expect(expected: int | None, current: int) -> None:
@@ -322,6 +182,12 @@ def add(
 
 def pop(st: Statements, who: Identity, stamp: Any, expected: int | None) -> Operation[Any]:
     """``pop``: delete the newest message and its marks, and return it."""
+    if st.calls:
+        rows = yield Query(st.calls.pop, (who.key, who.user_id, who.session_id, stamp, expected))
+        msg_id, payload, marks = rows[0]
+        if msg_id is None:
+            return None
+        return StoredMessage(msg_id, payload, tuple(sorted(json.loads(marks or "[]"))))
     locked = yield from _lock(st, who, stamp, create=False, expected=expected)
     if locked is None:
         return None
@@ -339,6 +205,10 @@ def rewind(
     st: Statements, who: Identity, stamp: Any, msg_id: str, expected: int | None
 ) -> Operation[int]:
     """``rewind``: delete ``msg_id`` and every later message with their marks; how many."""
+    if st.calls:
+        args = (who.key, who.user_id, who.session_id, stamp, expected, msg_id)
+        rows = yield Query(st.calls.rewind, args)
+        return int(rows[0][0])
     locked = yield from _lock(st, who, stamp, create=False, expected=expected)
     if locked is None:
         return 0
@@ -362,6 +232,11 @@ def compress(
 ) -> Operation[int]:
     """``compress``: store the summary, mark (or delete) ``msg_ids``; how many changed."""
     encoded = encode_summary(summary)
+    if st.calls:
+        ids = json.dumps(msg_ids) if st.mariadb else list(msg_ids)
+        args = (who.key, who.user_id, who.session_id, stamp, expected, encoded, ids, mark)
+        rows = yield Query(st.calls.compress, args)
+        return int(rows[0][0])
     locked = yield from _lock(st, who, stamp, create=bool(summary), expected=expected)
     if locked is None:
         return 0
@@ -405,6 +280,10 @@ def copy(
     The same outcome as reading the session, then ``_fill`` of ``target``; the rows are
     copied by the database, without going through Python.
     """
+    if st.calls:
+        into = (target.key, target.user_id, target.session_id, stamp)
+        rows = yield Query(st.calls.fork, (who.key, who.user_id, who.session_id, upto, *into))
+        return _FORK_OUTCOMES[rows[0][0]]
     found = yield Query(st.source, (upto, who.key))
     source, summary, last = None, "", _EVERY_SEQ
     if found:
@@ -432,6 +311,14 @@ def copy(
     return CopyOutcome.COPIED
 
 
+_FORK_OUTCOMES = {
+    "copied": CopyOutcome.COPIED,
+    "upto": CopyOutcome.UPTO_MISSING,
+    "held": CopyOutcome.TARGET_HELD,
+}
+"""The fork routine's outcomes."""
+
+
 def version(st: Statements, who: Identity) -> Operation[int]:
     """``version``: one read (consistent on its own)."""
     found = yield Query(st.version, (who.key,))
@@ -446,20 +333,20 @@ class DriverOperation(Generic[T]):
     """One operation as one transaction (or one read) on a pooled driver connection.
 
     Attributes:
+        mode: How the runner sends it (:data:`Mode`); ``"call"`` runs the operation's
+            routine (see ``_routines``).
         driver_work: The work :func:`~memmark.backends.sql._driver.on_driver` runs.
         committing: Whether the last run reached its COMMIT (then it may have committed, so
             a lost connection must not repeat it).
         result: What the last run returned.
     """
 
-    def __init__(
-        self, what: str, dialect: Dialect, t: Tables, build: Build[T], *, transaction: bool
-    ) -> None:
+    def __init__(self, what: str, dialect: Dialect, t: Tables, build: Build[T], mode: Mode) -> None:
         self._dialect = dialect
         self._tables = t
-        self._statements = statements(dialect, t)
+        self._statements = statements(dialect, t, calls=mode == "call")
         self._build = build
-        self.transaction = transaction
+        self.mode = mode
         self.committing = False
         self.result: T
         self.driver_work = DriverAdd(what, self._run)
@@ -470,7 +357,7 @@ class DriverOperation(Generic[T]):
         return self._build(self._statements, bound_now(self._dialect, self._tables))
 
     def reached_commit(self) -> None:
-        """Called by a runner just before it sends COMMIT."""
+        """Called by a runner just before it sends COMMIT (or the call committing itself)."""
         self.committing = True
 
     async def _run(self, driver: Any) -> None:
@@ -512,7 +399,7 @@ def _on_sqlite(db: sqlite3.Connection, op: DriverOperation[T]) -> T:
         except StopIteration as done:
             return done.value  # type: ignore[no-any-return]
 
-    if not op.transaction:
+    if op.mode == "read":
         return drive()
     db.execute("BEGIN IMMEDIATE")
     try:
@@ -556,7 +443,9 @@ def _one_hop_possible() -> bool:
 async def _run_asyncpg(driver: Any, op: DriverOperation[T], dialect: Dialect) -> T:
     """Drive a run on asyncpg, its errors raised as the DBAPI's."""
     try:
-        if not op.transaction:
+        if op.mode != "transaction":
+            if op.mode == "call":
+                op.reached_commit()
             return await _drive(op.start(), _asyncpg_answer(driver))
         transaction = driver.transaction()
         await transaction.start()
@@ -575,11 +464,21 @@ async def _run_asyncpg(driver: Any, op: DriverOperation[T], dialect: Dialect) ->
 
 
 async def _drive(running: Operation[T], answer: Callable[[Query], Awaitable[Any]]) -> T:
-    """Send each query's reply (``answer``) back into the operation until it returns."""
+    """Send each query's reply (``answer``) back into the operation until it returns.
+
+    A routine's error that is a memmark error (a conflict, a collision) is raised as that.
+    """
     reply: Any = None
     try:
         while True:
-            reply = await answer(running.send(reply))
+            query = running.send(reply)
+            try:
+                reply = await answer(query)
+            except Exception as exc:
+                raised = routines.signalled(exc)
+                if raised is None:
+                    raise
+                raise raised from exc
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]
 
@@ -606,7 +505,10 @@ def _text(value: Any) -> Any:
 async def _run_mysql(driver: Any, op: DriverOperation[T], dialect: Dialect) -> T:
     """Drive a run on asyncmy or aiomysql (MariaDB >= 10.5)."""
     async with driver.cursor() as cursor:
-        if not op.transaction:
+        if op.mode == "call":  # the procedure begins and commits
+            op.reached_commit()
+            return await _drive(op.start(), _mysql_answer(cursor))
+        if op.mode == "read":
             try:
                 return await _drive(op.start(), _mysql_answer(cursor))
             finally:
@@ -645,6 +547,31 @@ _RUNNERS: dict[str, Runner] = {
     "asyncmy": _run_mysql,
     "aiomysql": _run_mysql,
 }
+
+
+@functools.cache
+def _calling(t: Tables, mariadb: bool) -> Statements:
+    base = _statements.statements_of(t, mariadb)
+    return dataclasses.replace(base, calls=routines.calls(t, mariadb))
+
+
+def statements(dialect: Dialect, t: Tables, *, calls: bool = False) -> Statements:
+    """The statements of ``dialect`` on ``t``; with ``calls``, those calling the routines."""
+    if calls:
+        return _calling(t, dialect.name in ("mysql", "mariadb"))
+    return _statements.statements(dialect, t)
+
+
+async def routines_ready(engine: AsyncEngine, t: Tables) -> bool:
+    """Whether the engine runs the operations of :data:`ROUTINES` as routines.
+
+    They are created now if need be (see ``_routines``).
+    """
+    return await routines.ready(engine, _statements.statements(engine.dialect, t))
+
+
+ROUTINES = routines.OPERATIONS
+"""The operations that have a routine."""
 
 
 def serves(dialect: Dialect) -> bool:

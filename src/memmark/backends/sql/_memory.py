@@ -260,11 +260,17 @@ class AsyncSQLAlchemyMemory(MemoryBase):
     async def _on_driver(
         self, what: str, build: lifecycle.Build[T], *, transaction: bool = True
     ) -> T:
-        """Run ``build``'s operation on a pooled connection, retried as a transaction is."""
-        op = lifecycle.DriverOperation(
-            what, self._engine.dialect, self._tables, build, transaction=transaction
-        )
+        """Run ``build``'s operation on a pooled connection, retried as a transaction is.
+
+        A write of :data:`~memmark.backends.sql._lifecycle.ROUTINES` is one call of its
+        routine where the database has it (created on first use, if allowed).
+        """
+        mode: lifecycle.Mode = "transaction" if transaction else "read"
         with map_errors(what):
+            if transaction and what in lifecycle.ROUTINES:
+                if await lifecycle.routines_ready(self._engine, self._tables):
+                    mode = "call"
+            op = lifecycle.DriverOperation(what, self._engine.dialect, self._tables, build, mode)
             await _with_retries(
                 lambda: on_driver(self._engine, op.driver_work), lambda: not op.committing
             )

@@ -27,31 +27,23 @@ statement, ``add`` takes the portable path. The procedure runs with the caller's
 
 from __future__ import annotations
 
-import asyncio
 import json
-import weakref
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from memmark._core import StoredMessage
 from memmark.backends.sql._driver import AddTarget, DriverAdd, bound_now
 from memmark.backends.sql._queries import Identity, collision
+from memmark.backends.sql._routines import COLLISION, create_once
 from memmark.backends.sql._schema import SCHEMA_VERSION, Tables
 
 __all__ = ["FAST_ADD", "procedure_ready"]
 
-_ACCESS_DENIED = {1044, 1142, 1227, 1370}  # no CREATE ROUTINE / EXECUTE privilege
-_COLLISION = "memmark: session key collision"
 _SIGNALLED = 1644  # the error code of SIGNAL SQLSTATE '45000'
 _LOST = "network operation failed due to asyncmy attribute error"  # SQLAlchemy's wording
-
-_available: weakref.WeakKeyDictionary[Engine, dict[str, bool]] = weakref.WeakKeyDictionary()
-_locks: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
-
 
 _DRIVERS = ("asyncmy", "aiomysql")
 """The drivers the procedure pays on (``benchmarks/bench_sql.py``)."""
@@ -100,7 +92,7 @@ BEGIN
         INTO v_ref, v_first, v_user, v_session
         FROM {sessions} WHERE session_key = p_key;
     IF v_user <> p_user OR v_session <> p_session THEN
-        SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{_COLLISION}';
+        SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{COLLISION}';
     END IF;
     IF p_records IS NULL THEN  -- one message and its first mark as plain arguments
         BEGIN  -- a stored id fails the unique key (1062), handled without a warning
@@ -149,22 +141,7 @@ def _code(error: object) -> Any:
 
 async def procedure_ready(engine: AsyncEngine, t: Tables) -> bool:
     """Create the procedure once per engine and prefix; false if not allowed to."""
-    name, key = _name(t), engine.sync_engine
-    known = _available.get(key, {})
-    if name in known:
-        return known[name]
-    async with _locks.setdefault(key, asyncio.Lock()):
-        if name not in _available.get(key, {}):
-            try:
-                async with engine.connect() as conn:
-                    await conn.exec_driver_sql(f"SET STATEMENT sql_notes = 0 FOR {_definition(t)}")
-                allowed = True
-            except sa_exc.DBAPIError as exc:
-                if _code(exc.orig) not in _ACCESS_DENIED:
-                    raise
-                allowed = False
-            _available.setdefault(key, {})[name] = allowed
-    return _available[key][name]
+    return await create_once(engine, _name(t), [_definition(t)])
 
 
 def _procedure_add(
@@ -201,7 +178,7 @@ def _procedure_add(
         except AttributeError as exc:  # asyncmy on a lost connection, mapped as SQLAlchemy does
             raise dbapi.InternalError(_LOST) from exc
         except dbapi.Error as exc:
-            if _code(exc) == _SIGNALLED and _COLLISION in str(exc):
+            if _code(exc) == _SIGNALLED and COLLISION in str(exc):
                 raise collision() from exc
             raise
 

@@ -34,7 +34,7 @@ class _OneHop:
             return lifecycle.add(st, target.who, records, stamp, None)
 
         add = lifecycle.DriverOperation(
-            "add", target.engine.dialect, target.tables, build, transaction=True
+            "add", target.engine.dialect, target.tables, build, "transaction"
         )
         await target.on_driver(add.driver_work)
         return True
