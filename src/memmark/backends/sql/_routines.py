@@ -27,6 +27,7 @@ statements. Measured with ``benchmarks/bench_lifecycle.py``.
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import weakref
 from collections.abc import Sequence
@@ -70,12 +71,14 @@ _PG_DENIED = "42501"  # insufficient_privilege
 _MYSQL_DENIED = {1044, 1142, 1227, 1370}  # no CREATE ROUTINE / EXECUTE privilege
 
 
+@functools.cache
 def routine_names(t: Tables) -> dict[str, str]:
     """The routine of each of :data:`OPERATIONS` on ``t``."""
     prefix = t.sessions.name.removesuffix("sessions")
     return {op: f"{prefix}{op}_v{SCHEMA_VERSION}_{REVISION}" for op in OPERATIONS}
 
 
+@functools.cache
 def calls(t: Tables, mariadb: bool) -> Calls:
     """How to call the routines of ``t``."""
     arity = {"pop": 5, "rewind": 6, "compress": 8, "fork": 8}
@@ -106,9 +109,10 @@ def _marked(st: Statements) -> str:
     return f"SELECT 1 FROM {st.t.marks.name} WHERE session_ref = v_source AND seq <= v_last"
 
 
-def definitions(st: Statements) -> list[str]:
+@functools.cache
+def definitions(st: Statements) -> tuple[str, ...]:
     """The statements creating the routines of ``st``'s tables, in ``st``'s database."""
-    return _mariadb(st) if st.mariadb else _postgres(st)
+    return tuple(_mariadb(st) if st.mariadb else _postgres(st))
 
 
 _PG_ROW = "v_ref, v_user, v_session, v_next, v_changes, v_summarised"
@@ -485,5 +489,9 @@ async def ready(engine: AsyncEngine, st: Statements) -> bool:
     """Whether the routines of ``st``'s tables exist (created now if need be) and serve."""
     if not serves(engine.dialect):
         return False
-    key = ",".join(routine_names(st.t).values())
-    return await create_once(engine, key, definitions(st))
+    return await create_once(engine, _key(st.t), definitions(st))
+
+
+@functools.cache
+def _key(t: Tables) -> str:
+    return ",".join(routine_names(t).values())
