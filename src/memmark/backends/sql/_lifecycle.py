@@ -12,12 +12,14 @@ queries on a pooled connection checked out without a SQLAlchemy ``Connection`` (
 
 Every write locks the session's row first, as the reference does, so a session's writers
 queue on the database across processes; ``version`` is one read outside any transaction.
-The SQL differs per database only where the databases do (:class:`Statements`): MariaDB
+The SQL differs per database only where the databases do (``_statements``): MariaDB
 has no ``UPDATE ... RETURNING`` and no ``ON CONFLICT``; the rest is shared.
 
-Operations run here only on an engine (a caller's ``AsyncSession`` keeps the SQLAlchemy
-path, in its transaction); any other driver takes the reference path too. Measured with
-``benchmarks/bench_lifecycle.py``.
+Where the database has their routines (``_routines``), ``pop``, ``rewind``, ``compress``
+and ``fork`` are instead one query each, a call (mode ``"call"``): the operation yields it
+and decodes its row. Operations run here only on an engine (a caller's ``AsyncSession``
+keeps the SQLAlchemy path, in its transaction); any other driver takes the reference path
+too. Measured with ``benchmarks/bench_lifecycle.py``.
 """
 
 from __future__ import annotations

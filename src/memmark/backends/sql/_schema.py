@@ -14,6 +14,9 @@
 ``{prefix}add_v{SCHEMA_VERSION}_{revision}``  MariaDB only: a procedure doing one ``add``
                       (see ``_mysql``), created on first use; it changes no table, so the
                       schema version stays.
+``{prefix}{pop,rewind,compress,fork}_v{SCHEMA_VERSION}_{revision}``  PostgreSQL functions,
+                      MariaDB procedures: those writes in one call each (see ``_routines``),
+                      created on first use, likewise outside the schema version.
 
 Ids and marks compare byte for byte on every database: TEXT on SQLite, ``COLLATE "C"`` on
 PostgreSQL, VARBINARY on MySQL/MariaDB (whose text collations fold case and trailing spaces).
