@@ -2,19 +2,21 @@
 
 For each storage URL: p50 of ``add`` (one message) and of ``pop``, ``rewind``, ``compress``,
 ``version``, a guarded ``add`` (``expected_version=``) and ``fork`` (of a 20-message
-session), the operations interleaved run by run so they share the machine's background load;
-then the same after storing 200,000 messages in 200 other sessions (on PostgreSQL followed
-by what autovacuum and the checkpointer would do after them, ``VACUUM (ANALYZE)`` of
-memmark's tables and a ``CHECKPOINT``, so that they do not run during the measurement).
-Targets: each operation's p50 <= 2x ``add``'s, and populated <= 1.2x empty.
+session), on two stores side by side: an empty one, and one holding 200,000 messages in 200
+other sessions (on PostgreSQL followed by what autovacuum and the checkpointer would do after
+them, ``VACUUM (ANALYZE)`` of memmark's tables and a ``CHECKPOINT``, so that they do not run
+during the measurement). The operations are interleaved run by run, and the runs alternate
+between the two stores (which one goes first alternating too), so that every figure shares
+the machine's background load and its drift. Targets: each operation's p50 <= 2x
+``add``'s, and populated <= 1.2x empty.
 
     python benchmarks/bench_lifecycle.py [--runs 200] [URL ...]
 
 Default URLs: a temporary SQLite file and ``redis://127.0.0.1:6379/0`` (under a random key
-prefix). A SQL store runs on an engine made here with ``create_async_engine(url)``, as a
-caller makes theirs (its default pool), not on one memmark tunes. Everything written is
-deleted at the end (on PostgreSQL and MariaDB the run's tables and routines are dropped; the
-SQLite file goes with its directory).
+prefix; the populated store in database 1). A SQL store runs on an engine made here with
+``create_async_engine(url)``, as a caller makes theirs (its default pool), not on one memmark
+tunes. Everything written is deleted at the end (on PostgreSQL and MariaDB the run's tables
+and routines are dropped; the populated store's SQLite file is removed).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -93,13 +96,6 @@ class Bench:
         times["fork"] = await self.timed(lambda: memory.fork(target))
         await self.store.delete_session(USER, target)
         return times
-
-    async def measure(self, runs: int) -> dict[str, float]:
-        samples: dict[str, list[float]] = {}
-        for _ in range(runs):
-            for name, micros in (await self.round()).items():
-                samples.setdefault(name, []).append(micros)
-        return {name: statistics.median(values) for name, values in samples.items()}
 
     async def populate(self) -> None:
         for session in range(OTHER_SESSIONS):
@@ -178,6 +174,31 @@ async def settle(url: str, table_prefix: str) -> None:
         await engine.dispose()
 
 
+def populated_url(url: str) -> str:
+    """Where the populated store lives: a second SQLite file, Redis database 1, else the same
+    database (under another table prefix)."""
+    if url.startswith("sqlite"):
+        path = Path(url.partition(":///")[2])
+        return url.replace(str(path), str(path.with_stem(f"{path.stem}-populated")))
+    if url.startswith(("redis://", "rediss://")):
+        parts = urlsplit(url)
+        return urlunsplit(parts._replace(path="/1"))
+    return url
+
+
+async def measure(benches: list[Bench], runs: int) -> list[dict[str, float]]:
+    """Each bench's p50 per operation, their rounds alternating (who goes first, too)."""
+    samples: list[dict[str, list[float]]] = [{} for _ in benches]
+    for run in range(runs):
+        order = list(range(len(benches)))
+        if run % 2:
+            order.reverse()
+        for index in order:
+            for name, micros in (await benches[index].round()).items():
+                samples[index].setdefault(name, []).append(micros)
+    return [{name: statistics.median(v) for name, v in each.items()} for each in samples]
+
+
 def open_store(url: str, settings: dict[str, Any]) -> StoreBase:
     """The store of ``url``; a SQL one on an engine created as a caller creates theirs."""
     if url.startswith(("redis", "rediss")):
@@ -186,23 +207,28 @@ def open_store(url: str, settings: dict[str, Any]) -> StoreBase:
 
 
 async def run(url: str, runs: int) -> None:
-    settings = options(url)
-    store = open_store(url, settings)
-    async with store:
-        bench = Bench(store)
-        try:
+    urls = [url, populated_url(url)]
+    settings = [options(url), options(url)]
+    stores = [open_store(where, how) for where, how in zip(urls, settings, strict=True)]
+    try:
+        empty, full = Bench(stores[0]), Bench(stores[1])
+        for bench in (empty, full):
             await bench.prepare()
-            empty = await bench.measure(runs)
-            await bench.populate()
-            await settle(url, settings.get("table_prefix", ""))
-            full = await bench.measure(runs)
-            report(url, empty, full)
-        finally:
+        await full.populate()
+        await settle(urls[1], settings[1].get("table_prefix", ""))
+        report(url, *await measure([empty, full], runs))
+    finally:
+        for store, where, how in zip(stores, urls, settings, strict=True):
             await store.delete_user(USER)
             await store.delete_user(OTHERS)
-    if isinstance(store, memmark.SQLStore):
-        await store.engine.dispose()
-    await drop_tables(url, settings.get("table_prefix", ""))
+            await store.close()
+            if isinstance(store, memmark.SQLStore):
+                await store.engine.dispose()
+            await drop_tables(where, how.get("table_prefix", ""))
+        if url.startswith("sqlite"):
+            populated = Path(urls[1].partition(":///")[2])
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                populated.with_name(populated.name + suffix).unlink(missing_ok=True)
 
 
 async def main() -> None:
