@@ -27,6 +27,7 @@ statement, ``add`` takes the portable path. The procedure runs with the caller's
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -36,13 +37,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from memmark._core import StoredMessage
 from memmark.backends.sql._driver import AddTarget, DriverAdd, bound_now
-from memmark.backends.sql._queries import Identity, collision
-from memmark.backends.sql._routines import COLLISION, create_once
+from memmark.backends.sql._queries import Identity
+from memmark.backends.sql._routines import COLLISION, create_once, signalled
 from memmark.backends.sql._schema import SCHEMA_VERSION, Tables
 
 __all__ = ["FAST_ADD", "procedure_ready"]
 
-_SIGNALLED = 1644  # the error code of SIGNAL SQLSTATE '45000'
 _LOST = "network operation failed due to asyncmy attribute error"  # SQLAlchemy's wording
 
 _DRIVERS = ("asyncmy", "aiomysql")
@@ -60,6 +60,7 @@ def _name(t: Tables) -> str:
     return f"{t.sessions.name.removesuffix('sessions')}add_v{SCHEMA_VERSION}_{_REVISION}"
 
 
+@functools.cache
 def _definition(t: Tables) -> str:
     sessions, messages, marks = t.sessions.name, t.messages.name, t.marks.name
     records = (
@@ -134,14 +135,9 @@ END
 """
 
 
-def _code(error: object) -> Any:
-    args = getattr(error, "args", ())
-    return args[0] if args else None
-
-
 async def procedure_ready(engine: AsyncEngine, t: Tables) -> bool:
     """Create the procedure once per engine and prefix; false if not allowed to."""
-    return await create_once(engine, _name(t), [_definition(t)])
+    return await create_once(engine, _name(t), (_definition(t),))
 
 
 def _procedure_add(
@@ -178,8 +174,9 @@ def _procedure_add(
         except AttributeError as exc:  # asyncmy on a lost connection, mapped as SQLAlchemy does
             raise dbapi.InternalError(_LOST) from exc
         except dbapi.Error as exc:
-            if _code(exc) == _SIGNALLED and COLLISION in str(exc):
-                raise collision() from exc
+            raised = signalled(exc)
+            if raised is not None:
+                raise raised from exc
             raise
 
     return DriverAdd(call, run)

@@ -87,8 +87,19 @@ def calls(t: Tables, mariadb: bool) -> Calls:
     return Calls(**{op: shape.format(names[op], ", ".join("?" * arity[op])) for op in OPERATIONS})
 
 
+_RAISED = "P0001"  # PostgreSQL's SQLSTATE of RAISE EXCEPTION
+_SIGNALLED = 1644  # MariaDB's error code of SIGNAL SQLSTATE '45000'
+
+
 def signalled(error: BaseException) -> MemmarkError | None:
-    """The memmark error a routine raised as ``error``, if it is one."""
+    """The memmark error a routine raised as ``error``, if it is one.
+
+    Only an error the routine raised itself counts (RAISE, SIGNAL): another's message may
+    quote stored values.
+    """
+    args = getattr(error, "args", ())
+    if getattr(error, "sqlstate", None) != _RAISED and not (args and args[0] == _SIGNALLED):
+        return None
     text = str(error)
     if COLLISION in text:
         return collision()
