@@ -291,13 +291,14 @@ def read_params(
 
 
 @functools.cache
-def snapshot_statement(t: Tables, shape: ReadShape) -> Any:
+def snapshot_statement(t: Tables, shape: ReadShape, written_limit: int | None = None) -> Any:
     """The one statement (UNION ALL) that reads the summary and the selected messages.
 
     Its rows are ``(kind, seq, msg_id, payload, mark)``: kind 0 is the summary row (its text
     in ``payload``), kind 1 a message, once per mark when ``with_marks`` (``mark`` NULL for
     none). Values are bound by name (``key``, ``mark``, ``exclude_mark``, ``limit``), so the
-    statement is built, and compiled, once per table set and shape instead of per call.
+    statement is built, and compiled, once per table set and shape instead of per call;
+    ``written_limit`` writes the limit into the statement instead (see ``_reads``).
     """
     s, m, k = t.sessions, t.messages, t.marks
     key = sa.bindparam("key", type_=s.c.session_key.type)
@@ -328,7 +329,12 @@ def snapshot_statement(t: Tables, shape: ReadShape) -> Any:
     # merge or index join for the mark filters whatever their row estimates (a fresh table
     # has none), where unordered they may pick a nested loop over every pair of rows.
     if shape.limit:
-        picked = picked.order_by(m.c.seq.desc()).limit(sa.bindparam("limit", type_=sa.Integer()))
+        count = (
+            sa.bindparam("limit", type_=sa.Integer())
+            if written_limit is None
+            else sa.literal_column(str(int(written_limit)), sa.Integer())
+        )
+        picked = picked.order_by(m.c.seq.desc()).limit(count)
     else:
         picked = picked.order_by(m.c.seq)
     msgs = picked.subquery("msgs")

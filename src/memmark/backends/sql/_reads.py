@@ -86,9 +86,25 @@ class _Compiled:
     """SQLAlchemy's bind processing per parameter (ids and marks to bytes on MySQL)."""
 
 
-_compiled: weakref.WeakKeyDictionary[Dialect, dict[tuple[Tables, ReadShape], _Compiled]] = (
-    weakref.WeakKeyDictionary()
-)
+_Key = tuple[Tables, ReadShape, int | None]
+_compiled: weakref.WeakKeyDictionary[Dialect, dict[_Key, _Compiled]] = weakref.WeakKeyDictionary()
+
+_WRITTEN_LIMIT_MAX = 100
+"""On asyncpg, limits up to this one are written into the statement, one per value.
+
+asyncpg prepares each statement once per connection, and PostgreSQL then plans it again on
+every execution when a generic plan looks costlier than the custom ones: with ``LIMIT $n``
+it always does, as the generic plan cannot know the limit. That planning grows with the
+tables' statistics (measured with ``bench_scale.py`` at 10 million messages: a
+``get_memory(limit=20)`` 1.25-1.36x the empty database's, 1.00x with the limit written).
+Larger limits are bound: their rows cost more than the planning, and the number of
+statements stays bounded."""
+
+
+def _written_limit(dialect: Dialect, limit: int | None) -> int | None:
+    if dialect.driver == "asyncpg" and limit is not None and limit <= _WRITTEN_LIMIT_MAX:
+        return limit
+    return None
 
 
 def has_driver_read(dialect: Dialect) -> bool:
@@ -100,17 +116,18 @@ def has_driver_read(dialect: Dialect) -> bool:
     return True
 
 
-def _compile(dialect: Dialect, t: Tables, shape: ReadShape) -> _Compiled:
+def _compile(dialect: Dialect, t: Tables, shape: ReadShape, limit: int | None) -> _Compiled:
     by_shape = _compiled.setdefault(dialect, {})
-    found = by_shape.get((t, shape))
+    written = _written_limit(dialect, limit)
+    found = by_shape.get((t, shape, written))
     if found is None:
-        compiled = snapshot_statement(t, shape).compile(dialect=dialect)
+        compiled = snapshot_statement(t, shape, written).compile(dialect=dialect)
         processors = {}
         for name, bind in compiled.binds.items():
             process = bind.type.bind_processor(dialect)
             if process is not None:
                 processors[name] = process
-        found = by_shape[(t, shape)] = _Compiled(
+        found = by_shape[(t, shape, written)] = _Compiled(
             sql=compiled.string,
             names=tuple(compiled.positiontup or ()),
             constants={name: bind.value for name, bind in compiled.binds.items()},
@@ -131,7 +148,7 @@ def driver_read(
     limit: int | None,
 ) -> DriverAdd:
     """The read as one piece of driver work, which appends its snapshot to ``result``."""
-    compiled = _compile(dialect, t, shape)
+    compiled = _compile(dialect, t, shape, limit)
     values = {
         **compiled.constants,
         **read_params(who, mark=mark, exclude_mark=exclude_mark, limit=limit),
