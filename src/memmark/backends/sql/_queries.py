@@ -291,9 +291,7 @@ def read_params(
 
 
 @functools.cache
-def snapshot_statement(
-    t: Tables, shape: ReadShape, written_limit: int | None = None, *, opaque_marks: bool = False
-) -> Any:
+def snapshot_statement(t: Tables, shape: ReadShape, written_limit: int | None = None) -> Any:
     """The one statement (UNION ALL) that reads the summary and the selected messages.
 
     Its rows are ``(kind, seq, msg_id, payload, mark)``: kind 0 is the summary row (its text
@@ -301,14 +299,6 @@ def snapshot_statement(
     none). Values are bound by name (``key``, ``mark``, ``exclude_mark``, ``limit``), so the
     statement is built, and compiled, once per table set and shape instead of per call;
     ``written_limit`` writes the limit into the statement instead (see ``_reads``).
-
-    ``opaque_marks`` (for PostgreSQL) compares the marks with a scalar subquery of their
-    parameter, which the planner does not see into: a prepared read's custom plans are then
-    no cheaper by estimate than its generic one, which PostgreSQL keeps instead of planning
-    the read again on every call. With statistics (a common mark, a rare one) the custom
-    plans looked cheaper, and planning a ``get_memory(mark=)`` cost more than running it:
-    290 us against 120 us at 1 million messages, 900 against 370 us for a 1,000-message
-    session; on tables without statistics both took the same.
     """
     s, m, k = t.sessions, t.messages, t.marks
     key = sa.bindparam("key", type_=s.c.session_key.type)
@@ -316,18 +306,13 @@ def snapshot_statement(
     picked = sa.select(m.c.session_ref, m.c.seq, m.c.msg_id, m.c.payload).where(
         m.c.session_ref == ref
     )
-
-    def mark_value(name: str) -> Any:
-        value = sa.bindparam(name, type_=k.c.mark.type)
-        return sa.select(value).scalar_subquery() if opaque_marks else value
-
     if shape.mark:
         having = k.alias("having_mark")
         picked = picked.join(
             having,
             sa.and_(
                 having.c.session_ref == m.c.session_ref,
-                having.c.mark == mark_value("mark"),
+                having.c.mark == sa.bindparam("mark", type_=k.c.mark.type),
                 having.c.seq == m.c.seq,
             ),
         )
@@ -336,7 +321,7 @@ def snapshot_statement(
         picked = picked.where(
             ~sa.exists().where(
                 excluded.c.session_ref == m.c.session_ref,
-                excluded.c.mark == mark_value("exclude_mark"),
+                excluded.c.mark == sa.bindparam("exclude_mark", type_=k.c.mark.type),
                 excluded.c.seq == m.c.seq,
             )
         )
@@ -430,8 +415,7 @@ async def select_snapshot(
     """Read the summary and the matching messages in one statement (UNION ALL)."""
     shape = read_shape(mark=mark, exclude_mark=exclude_mark, limit=limit, with_marks=with_marks)
     params = read_params(who, mark=mark, exclude_mark=exclude_mark, limit=limit)
-    statement = snapshot_statement(t, shape, opaque_marks=conn.dialect.name == "postgresql")
-    rows = (await conn.execute(statement, params)).all()
+    rows = (await conn.execute(snapshot_statement(t, shape), params)).all()
     return snapshot_of(rows)
 
 

@@ -121,9 +121,7 @@ def _compile(dialect: Dialect, t: Tables, shape: ReadShape, limit: int | None) -
     written = _written_limit(dialect, limit)
     found = by_shape.get((t, shape, written))
     if found is None:
-        opaque = dialect.name == "postgresql"
-        statement = snapshot_statement(t, shape, written, opaque_marks=opaque)
-        compiled = statement.compile(dialect=dialect)
+        compiled = snapshot_statement(t, shape, written).compile(dialect=dialect)
         processors = {}
         for name, bind in compiled.binds.items():
             process = bind.type.bind_processor(dialect)
