@@ -88,6 +88,20 @@ async def test_marks_and_ids_differing_in_case_or_trailing_space_are_distinct(
     assert [m.content for m in await memory.get_memory(mark="b")] == ["a "]
 
 
+async def test_reads_by_many_marks_each_find_their_own_messages(engine: AsyncEngine) -> None:
+    """On asyncpg short marks are written into the read statement, up to a number of
+    statements: quotes and backslashes stay data, and reads past that number still match."""
+    memory = AsyncSQLAlchemyMemory(engine, table_prefix=fresh_prefix())
+    marks = ["it's", "back\\slash", "\\'", "' OR '1'='1", "x" * 64, "y" * 65]
+    marks += [f"mark {i}" for i in range(80)]
+    for mark in marks:
+        await memory.add(Msg("n", mark, "user"), marks=mark)
+    for mark in marks:
+        assert [m.content for m in await memory.get_memory(mark=mark, limit=5)] == [mark]
+        excluded = await memory.get_memory(exclude_mark=mark, prepend_summary=False)
+        assert mark not in [m.content for m in excluded] and len(excluded) == len(marks) - 1
+
+
 async def test_caller_session_is_never_committed_or_closed(engine: AsyncEngine) -> None:
     prefix = fresh_prefix()
     observer = AsyncSQLAlchemyMemory(engine, "s", "u", table_prefix=prefix)

@@ -23,8 +23,10 @@ from memmark.backends.sql._schema import ExactText, StorageNowMs, Tables
 from memmark.errors import BackendError, ConflictError
 
 __all__ = [
+    "BOUND",
     "Identity",
     "ReadShape",
+    "Written",
     "add_marks",
     "check_owner",
     "check_version",
@@ -290,15 +292,34 @@ def read_params(
     return {"key": who.key, "mark": mark, "exclude_mark": exclude_mark, "limit": limit}
 
 
+@dataclass(frozen=True)
+class Written:
+    """Values written into a read statement instead of bound (see ``_reads``).
+
+    Attributes:
+        limit: The limit.
+        mark: The mark, as a SQL literal of the dialect.
+        exclude_mark: The excluded mark, as a SQL literal of the dialect.
+    """
+
+    limit: int | None = None
+    mark: str | None = None
+    exclude_mark: str | None = None
+
+
+BOUND = Written()
+"""Every value bound."""
+
+
 @functools.cache
-def snapshot_statement(t: Tables, shape: ReadShape, written_limit: int | None = None) -> Any:
+def snapshot_statement(t: Tables, shape: ReadShape, written: Written = BOUND) -> Any:
     """The one statement (UNION ALL) that reads the summary and the selected messages.
 
     Its rows are ``(kind, seq, msg_id, payload, mark)``: kind 0 is the summary row (its text
     in ``payload``), kind 1 a message, once per mark when ``with_marks`` (``mark`` NULL for
     none). Values are bound by name (``key``, ``mark``, ``exclude_mark``, ``limit``), so the
     statement is built, and compiled, once per table set and shape instead of per call;
-    ``written_limit`` writes the limit into the statement instead (see ``_reads``).
+    ``written`` writes some of them into the statement instead (see ``_reads``).
     """
     s, m, k = t.sessions, t.messages, t.marks
     key = sa.bindparam("key", type_=s.c.session_key.type)
@@ -306,13 +327,19 @@ def snapshot_statement(t: Tables, shape: ReadShape, written_limit: int | None = 
     picked = sa.select(m.c.session_ref, m.c.seq, m.c.msg_id, m.c.payload).where(
         m.c.session_ref == ref
     )
+
+    def mark_value(name: str, literal: str | None) -> Any:
+        if literal is None:
+            return sa.bindparam(name, type_=k.c.mark.type)
+        return sa.literal_column(literal, k.c.mark.type)
+
     if shape.mark:
         having = k.alias("having_mark")
         picked = picked.join(
             having,
             sa.and_(
                 having.c.session_ref == m.c.session_ref,
-                having.c.mark == sa.bindparam("mark", type_=k.c.mark.type),
+                having.c.mark == mark_value("mark", written.mark),
                 having.c.seq == m.c.seq,
             ),
         )
@@ -321,7 +348,7 @@ def snapshot_statement(t: Tables, shape: ReadShape, written_limit: int | None = 
         picked = picked.where(
             ~sa.exists().where(
                 excluded.c.session_ref == m.c.session_ref,
-                excluded.c.mark == sa.bindparam("exclude_mark", type_=k.c.mark.type),
+                excluded.c.mark == mark_value("exclude_mark", written.exclude_mark),
                 excluded.c.seq == m.c.seq,
             )
         )
@@ -331,8 +358,8 @@ def snapshot_statement(t: Tables, shape: ReadShape, written_limit: int | None = 
     if shape.limit:
         count = (
             sa.bindparam("limit", type_=sa.Integer())
-            if written_limit is None
-            else sa.literal_column(str(int(written_limit)), sa.Integer())
+            if written.limit is None
+            else sa.literal_column(str(int(written.limit)), sa.Integer())
         )
         picked = picked.order_by(m.c.seq.desc()).limit(count)
     else:

@@ -23,8 +23,10 @@ from sqlalchemy.engine import Dialect
 from memmark._core import Snapshot
 from memmark.backends.sql._driver import DriverAdd, asyncpg_errors_mappable, raise_as_dbapi_error
 from memmark.backends.sql._queries import (
+    BOUND,
     Identity,
     ReadShape,
+    Written,
     read_params,
     snapshot_of,
     snapshot_statement,
@@ -86,25 +88,45 @@ class _Compiled:
     """SQLAlchemy's bind processing per parameter (ids and marks to bytes on MySQL)."""
 
 
-_Key = tuple[Tables, ReadShape, int | None]
+_Key = tuple[Tables, ReadShape, Written]
 _compiled: weakref.WeakKeyDictionary[Dialect, dict[_Key, _Compiled]] = weakref.WeakKeyDictionary()
 
 _WRITTEN_LIMIT_MAX = 100
-"""On asyncpg, limits up to this one are written into the statement, one per value.
-
-asyncpg prepares each statement once per connection, and PostgreSQL then plans it again on
-every execution when a generic plan looks costlier than the custom ones: with ``LIMIT $n``
-it always does, as the generic plan cannot know the limit. That planning grows with the
-tables' statistics (measured with ``bench_scale.py`` at 10 million messages: a
-``get_memory(limit=20)`` 1.25-1.36x the empty database's, 1.00x with the limit written).
-Larger limits are bound: their rows cost more than the planning, and the number of
-statements stays bounded."""
+"""On asyncpg, limits up to this one are written into the statement; larger ones are bound
+(their rows cost more than the planning)."""
+_WRITTEN_MARK_MAX = 64
+"""On asyncpg, marks up to this many characters are written into the statement."""
+_COMPILED_MAX = 64
+"""Statements compiled per engine beyond which a read's values are all bound: each one is
+prepared once per connection, in asyncpg's cache of 100."""
 
 
-def _written_limit(dialect: Dialect, limit: int | None) -> int | None:
-    if dialect.driver == "asyncpg" and limit is not None and limit <= _WRITTEN_LIMIT_MAX:
-        return limit
-    return None
+def _written(
+    dialect: Dialect, t: Tables, limit: int | None, mark: str | None, exclude_mark: str | None
+) -> Written:
+    """What asyncpg's read writes into its statement: one statement per value.
+
+    asyncpg prepares each statement once per connection, and PostgreSQL plans it again on
+    every execution while its custom plans, which see the values, are estimated cheaper
+    than its generic plan, which does not: always for ``LIMIT $n``, and for a rare mark once
+    the statistics show the marks' frequencies. That planning cost more than the read
+    (``bench_scale.py`` at 10 million messages: ``get_memory(limit=20)`` 1.25-1.36x the empty
+    database's, ``get_memory(mark=)`` 1.62x). With the value written, the generic plan is
+    the value's own plan, and PostgreSQL keeps it. (Hiding the mark from the planner
+    instead gives every mark one plan: a rare mark then walks the whole session.)
+    """
+    if dialect.driver != "asyncpg":
+        return BOUND
+    # The column type's own literal rendering, escaping as the connected server reads it.
+    literal = t.marks.c.mark.type.literal_processor(dialect)
+    assert literal is not None
+    return Written(
+        limit if limit is not None and limit <= _WRITTEN_LIMIT_MAX else None,
+        literal(mark) if mark is not None and len(mark) <= _WRITTEN_MARK_MAX else None,
+        literal(exclude_mark)
+        if exclude_mark is not None and len(exclude_mark) <= _WRITTEN_MARK_MAX
+        else None,
+    )
 
 
 def has_driver_read(dialect: Dialect) -> bool:
@@ -116,10 +138,12 @@ def has_driver_read(dialect: Dialect) -> bool:
     return True
 
 
-def _compile(dialect: Dialect, t: Tables, shape: ReadShape, limit: int | None) -> _Compiled:
+def _compile(dialect: Dialect, t: Tables, shape: ReadShape, written: Written) -> _Compiled:
     by_shape = _compiled.setdefault(dialect, {})
-    written = _written_limit(dialect, limit)
     found = by_shape.get((t, shape, written))
+    if found is None and written != BOUND and len(by_shape) >= _COMPILED_MAX:
+        written = BOUND
+        found = by_shape.get((t, shape, written))
     if found is None:
         compiled = snapshot_statement(t, shape, written).compile(dialect=dialect)
         processors = {}
@@ -148,7 +172,7 @@ def driver_read(
     limit: int | None,
 ) -> DriverAdd:
     """The read as one piece of driver work, which appends its snapshot to ``result``."""
-    compiled = _compile(dialect, t, shape, limit)
+    compiled = _compile(dialect, t, shape, _written(dialect, t, limit, mark, exclude_mark))
     values = {
         **compiled.constants,
         **read_params(who, mark=mark, exclude_mark=exclude_mark, limit=limit),
