@@ -355,12 +355,15 @@ class DriverOperation(Generic[T]):
         self.driver_work = DriverAdd(what, self._run)
 
     def start(self) -> Operation[T]:
-        """A fresh run of the operation (each attempt starts over)."""
-        self.committing = False
+        """A fresh run of the operation (each attempt starts over).
+
+        A call commits as it is sent: from then on it may have committed.
+        """
+        self.committing = self.mode == "call"
         return self._build(self._statements, bound_now(self._dialect, self._tables))
 
     def reached_commit(self) -> None:
-        """Called by a runner just before it sends COMMIT (or the call committing itself)."""
+        """Called by a runner just before it sends COMMIT."""
         self.committing = True
 
     async def _run(self, driver: Any) -> None:
@@ -447,8 +450,6 @@ async def _run_asyncpg(driver: Any, op: DriverOperation[T], dialect: Dialect) ->
     """Drive a run on asyncpg, its errors raised as the DBAPI's."""
     try:
         if op.mode != "transaction":
-            if op.mode == "call":
-                op.reached_commit()
             return await _drive(op.start(), _asyncpg_answer(driver))
         transaction = driver.transaction()
         await transaction.start()
@@ -509,7 +510,6 @@ async def _run_mysql(driver: Any, op: DriverOperation[T], dialect: Dialect) -> T
     """Drive a run on asyncmy or aiomysql (MariaDB >= 10.5)."""
     async with driver.cursor() as cursor:
         if op.mode == "call":  # the procedure begins and commits
-            op.reached_commit()
             return await _drive(op.start(), _mysql_answer(cursor))
         if op.mode == "read":
             try:

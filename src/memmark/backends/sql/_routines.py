@@ -115,6 +115,12 @@ def _into(select: str, *variables: str) -> str:
     return f"{columns} INTO {', '.join(variables)}{from_}{rest}"
 
 
+def _read_source(st: Statements) -> str:
+    """The fork's read of its source session (and of ``upto``'s seq) into its variables."""
+    variables = ("v_source", "v_source_user", "v_source_session", "v_summary", "v_upto")
+    return _into(bound(st.source, "p_upto", "p_key"), *variables)
+
+
 def _marked(st: Statements) -> str:
     """Whether the fork's source holds a mark up to ``v_last`` (a probe of the index)."""
     return f"SELECT 1 FROM {st.t.marks.name} WHERE session_ref = v_source AND seq <= v_last"
@@ -226,16 +232,7 @@ def _postgres(st: Statements) -> list[str]:
         f"""{_PG_DECLARE} v_source bigint; v_source_user text; v_source_session text;
     v_summary text; v_upto bigint; v_last bigint; v_copied bigint := 0;""",
         f"""
-    {
-            _into(
-                bound(st.source, "p_upto", "p_key"),
-                "v_source",
-                "v_source_user",
-                "v_source_session",
-                "v_summary",
-                "v_upto",
-            )
-        };
+    {_read_source(st)};
     IF v_source IS NOT NULL AND (v_source_user <> p_user OR v_source_session <> p_session)
     THEN
         RAISE EXCEPTION '{COLLISION}';
@@ -401,16 +398,7 @@ def _mariadb(st: Statements) -> list[str]:
     DECLARE v_summary {_MY_TEXT};
     DECLARE r_outcome VARCHAR(8) DEFAULT 'copied';""",
         f"""
-        {
-            _into(
-                bound(st.source, "p_upto", "p_key"),
-                "v_source",
-                "v_source_user",
-                "v_source_session",
-                "v_summary",
-                "v_upto",
-            )
-        };
+        {_read_source(st)};
         IF v_source IS NOT NULL
             AND (v_source_user <> p_user OR v_source_session <> p_session) THEN
             SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{COLLISION}';
