@@ -2,6 +2,9 @@
 local CHUNK = 1000
 
 local function hmget_all(key, fields)
+  if #fields <= CHUNK then  -- one call's reply as it is: copying it costs per field
+    return redis.call('HMGET', key, unpack(fields))
+  end
   local values = {}
   for first = 1, #fields, CHUNK do
     local last = math.min(first + CHUNK - 1, #fields)
@@ -25,26 +28,7 @@ local function select_ids(source, excluded, limit)
     end
   else
     if limit < 0 then
-      -- One ZRANGE of the excluded set and a table lookup per id cost less than one ZSCORE
-      -- call per id, unless that set is the larger one.
-      local candidates = redis.call('ZRANGE', source, 0, -1)
-      if redis.call('ZCARD', excluded) <= #candidates then
-        local skip = {}
-        for _, id in ipairs(redis.call('ZRANGE', excluded, 0, -1)) do
-          skip[id] = true
-        end
-        for _, id in ipairs(candidates) do
-          if not skip[id] then
-            ids[#ids + 1] = id
-          end
-        end
-      else
-        for _, id in ipairs(candidates) do
-          if not redis.call('ZSCORE', excluded, id) then
-            ids[#ids + 1] = id
-          end
-        end
-      end
+      ids = redis.call('ZDIFF', 2, source, excluded)  -- in score order: the sequence's
     elseif limit > 0 then
       local newest_first, offset = {}, 0
       while #newest_first < limit do
