@@ -111,6 +111,18 @@ async def test_fork_copies_messages_marks_and_summary(memory_factory) -> None:
     assert await contents(fork) == ["one", "two"]
 
 
+async def test_fork_copies_messages_of_any_length_exactly(memory_factory) -> None:
+    # Short ones (MariaDB copies those through an in-memory table), some just over 512
+    # characters stored, escaped ones and a long one.
+    texts = ["short", "x" * 370, "\u00e9" * 40 + '"\\', "y" * 420, "\u00e9" * 80, "z" * 100_000]
+    memory = await memory_factory()
+    await memory.add([msg(text, msg_id=f"m{i}") for i, text in enumerate(texts)], marks="k")
+    whole = await memory.fork("whole")
+    assert await whole.export_state() == await memory.export_state()
+    head = await memory.fork("head", upto="m2")
+    assert await contents(head, mark="k") == texts[:3]
+
+
 async def test_fork_upto_copies_that_message_and_the_older_ones(memory_factory) -> None:
     memory = await memory_factory()
     await _three(memory)

@@ -3,13 +3,13 @@
 Through a SQLAlchemy ``Connection`` each statement of a transaction costs several times its
 round trip in Python (statement construction, cache keys, result processing): ``pop``,
 ``rewind``, ``compress`` and ``fork`` cost 3-7 times an ``add`` that way on PostgreSQL and
-MariaDB, 1.1-2.6 times this way, 0.6-1.3 times as routines (a MariaDB ``fork`` of 20
-messages, 1.8-2.1 times). Here each operation is the sequence of ``_queries`` (the
-reference it must match) as plain SQL, written once as a generator that yields each
-:class:`Query` and is sent its reply. A runner per driver family sends the
-queries on a pooled connection checked out without a SQLAlchemy ``Connection`` (see
-``_driver``), inside one transaction: aiosqlite (all of it in one hop to its thread, after
-``BEGIN IMMEDIATE``), asyncpg, and asyncmy / aiomysql on MariaDB >= 10.5 (``RETURNING``).
+MariaDB, 1.1-2.6 times this way, 0.6-1.5 times as routines. Here each operation is the
+sequence of ``_queries`` (the reference it must match) as plain SQL, written once as a
+generator that yields each :class:`Query` and is sent its reply. A runner per driver
+family sends the queries on a pooled connection checked out without a SQLAlchemy
+``Connection`` (see ``_driver``), inside one transaction: aiosqlite (all of it in one hop to
+its thread, after ``BEGIN IMMEDIATE``), asyncpg, and asyncmy / aiomysql on MariaDB >= 10.5
+(``RETURNING``).
 
 Every write locks the session's row first, as the reference does, so a session's writers
 queue on the database across processes; ``version`` is one read outside any transaction.

@@ -104,11 +104,7 @@ class Statements:
                 f"LEFT JOIN {m} AS m ON m.session_ref = s.id AND m.msg_id = ? "
                 f"WHERE s.session_key = ?{self.shared}"
             ),
-            "copy_messages": (
-                f"INSERT INTO {m} (session_ref, seq, msg_id, payload) "
-                "SELECT ?, ? + ROW_NUMBER() OVER (ORDER BY seq) - 1, msg_id, payload "
-                f"FROM {m} WHERE session_ref = ? AND seq <= ?"
-            ),
+            "copy_messages": self.copy_messages_as("payload"),
             "copy_marks": (
                 f"INSERT INTO {k} (session_ref, mark, seq) "
                 f"SELECT copied.session_ref, k.mark, copied.seq FROM {k} AS k "
@@ -126,6 +122,18 @@ class Statements:
         if self.mariadb:
             return (ref, seq, record.msg_id, record.payload, ref, record.msg_id)
         return (ref, seq, record.msg_id, record.payload)
+
+    def copy_messages_as(self, payload: str) -> str:
+        """Copy the messages up to a seq, each payload read as the SQL ``payload``.
+
+        Takes ``(target ref, its first seq, source ref, last seq)``.
+        """
+        m = self.t.messages.name
+        return (
+            f"INSERT INTO {m} (session_ref, seq, msg_id, payload) "
+            f"SELECT ?, ? + ROW_NUMBER() OVER (ORDER BY seq) - 1, msg_id, {payload} "
+            f"FROM {m} WHERE session_ref = ? AND seq <= ?"
+        )
 
     def remove_marks_of(self, ids: str) -> str:
         """Delete the marks of the messages ``msg_id {ids}``; takes ``(ref, ref)``."""
