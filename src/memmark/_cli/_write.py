@@ -202,8 +202,8 @@ def prune(
 ) -> None:
     """Delete, in every session, the messages with a mark stored longer ago than an age.
 
-    Ages count from when memmark stored each message, by the storage's clock. Meant for a
-    scheduled retention job, so it asks nothing; other marks and summaries stay.
+    Ages count from when memmark stored each message, by the storage's clock.
+    Meant for a scheduled retention job, so it asks nothing; other marks and summaries stay.
     """
     try:
         age = parse_duration(older_than)
