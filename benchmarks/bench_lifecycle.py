@@ -1,8 +1,10 @@
 """The session lifecycle operations against ``add`` of one message, empty and populated.
 
 For each storage URL: p50 of ``add`` (one message) and of ``pop``, ``rewind``, ``compress``,
-``version``, a guarded ``add`` (``expected_version=``) and ``fork`` (of a 20-message
-session), on two stores side by side: an empty one, and one holding 200,000 messages in 200
+``version``, a guarded ``add`` (``expected_version=``), ``fork`` (of a 20-message
+session), ``update_messages_mark`` and ``delete`` of one message,
+``update_compressed_summary`` and ``clear`` (of a 5-message session), on two stores side by
+side: an empty one, and one holding 200,000 messages in 200
 other sessions (on PostgreSQL followed by what autovacuum and the checkpointer would do after
 them, ``VACUUM (ANALYZE)`` of memmark's tables and a ``CHECKPOINT``, so that they do not run
 during the measurement). The operations are interleaved run by run, and the runs alternate
@@ -57,6 +59,7 @@ class Bench:
     def __init__(self, store: StoreBase) -> None:
         self.store = store
         self.memory: MemoryBase = store.memory(USER, "main")
+        self.side: MemoryBase = store.memory(USER, "side")
         self.counter = 0
 
     async def prepare(self) -> None:
@@ -95,6 +98,17 @@ class Bench:
         target = f"fork-{self.counter}"
         times["fork"] = await self.timed(lambda: memory.fork(target))
         await self.store.delete_session(USER, target)
+        relabelled = self.next_message()
+        await memory.add(relabelled)
+        times["update mark"] = await self.timed(
+            lambda: memory.update_messages_mark("seen", msg_ids=[relabelled.id])
+        )
+        times["delete"] = await self.timed(lambda: memory.delete([relabelled.id]))
+        times["summary"] = await self.timed(
+            lambda: memory.update_compressed_summary(f"summary {self.counter}")
+        )
+        await self.side.add([self.next_message() for _ in range(5)])
+        times["clear"] = await self.timed(self.side.clear)
         return times
 
     async def populate(self) -> None:

@@ -102,6 +102,40 @@ async def test_reads_by_many_marks_each_find_their_own_messages(engine: AsyncEng
         assert mark not in [m.content for m in excluded] and len(excluded) == len(marks) - 1
 
 
+async def test_writes_that_remove_messages_leave_no_marks_rows_of_them(engine: AsyncEngine) -> None:
+    """A marks row without its message is invisible to reads: count them in the tables."""
+    prefix = fresh_prefix()
+    t = tables(prefix)
+    memory = AsyncSQLAlchemyMemory(engine, user_id="u", session_id="s", table_prefix=prefix)
+    other = AsyncSQLAlchemyMemory(engine, user_id="u", session_id="other", table_prefix=prefix)
+    await other.add(Msg("n", "kept", "user"), marks=["a", "b"])
+
+    async def orphans() -> int:
+        message = sa.exists().where(
+            t.messages.c.session_ref == t.marks.c.session_ref, t.messages.c.seq == t.marks.c.seq
+        )
+        query = sa.select(sa.func.count()).select_from(t.marks).where(~message)
+        async with engine.connect() as conn:
+            return int((await conn.execute(query)).scalar_one())
+
+    removals = {
+        "delete": lambda ids: memory.delete([ids[0]]),
+        "delete_by_mark": lambda ids: memory.delete_by_mark("a"),
+        "pop": lambda ids: memory.pop(),
+        "rewind": lambda ids: memory.rewind(ids[1]),
+        "compress": lambda ids: memory.compress("summary", ids[:2], mark=None),
+        "clear": lambda ids: memory.clear(),
+    }
+    for name, remove in removals.items():
+        added = [Msg("n", f"{name} {i}", "user") for i in range(3)]
+        await memory.add(added, marks=["a", "b"])
+        await remove([m.id for m in added])
+        assert await orphans() == 0, name
+        await memory.clear()
+    for mark in ("a", "b"):
+        assert [m.content for m in await other.get_memory(mark=mark)] == ["kept"]
+
+
 async def test_caller_session_is_never_committed_or_closed(engine: AsyncEngine) -> None:
     prefix = fresh_prefix()
     observer = AsyncSQLAlchemyMemory(engine, "s", "u", table_prefix=prefix)

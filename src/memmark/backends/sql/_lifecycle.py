@@ -59,9 +59,12 @@ __all__ = [
     "Operation",
     "Statements",
     "add",
+    "clear",
     "compress",
     "copy",
     "pop",
+    "relabel",
+    "remove",
     "rewind",
     "routines_ready",
     "serves",
@@ -255,24 +258,89 @@ def compress(
 
 def _change(st: Statements, ref: int, msg_ids: tuple[str, ...], mark: str | None) -> Operation[int]:
     """Delete the messages ``msg_ids`` with their marks, or give them ``mark``; how many."""
-    m, k = st.t.messages.name, st.t.marks.name
-    chosen = f"session_ref = ? AND msg_id IN ({', '.join('?' * len(msg_ids))})"
     if mark is None:
-        doomed = f"SELECT seq FROM {m} WHERE {chosen}"
-        yield Query(
-            f"DELETE FROM {k} WHERE session_ref = ? AND seq IN ({doomed})",
-            (ref, ref, *msg_ids),
-            "count",
-        )
-        removed: int = yield Query(f"DELETE FROM {m} WHERE {chosen}", (ref, *msg_ids), "count")
-        return removed
-    gain = (
-        f"INSERT INTO {k} (session_ref, mark, seq) SELECT session_ref, ?, seq FROM {m} "
-        f"WHERE {chosen} AND NOT EXISTS (SELECT 1 FROM {k} AS holder "
-        f"WHERE holder.session_ref = ? AND holder.mark = ? AND holder.seq = {m}.seq)"
-    )
-    gained: int = yield Query(gain, (mark, ref, *msg_ids, ref, mark), "count")
+        return (yield from _remove(st, ref, msg_ids))
+    return (yield from _gain(st, ref, mark, msg_ids))
+
+
+def _among(msg_ids: tuple[str, ...]) -> str:
+    """The ``ids`` condition of :class:`Statements`' scoped SQL for ``msg_ids``."""
+    return f"IN ({', '.join('?' * len(msg_ids))})"
+
+
+def _remove(st: Statements, ref: int, msg_ids: tuple[str, ...]) -> Operation[int]:
+    """Delete the messages ``msg_ids`` and their marks; how many existed."""
+    ids = _among(msg_ids)
+    yield Query(st.remove_marks_of(ids), (ref, ref, *msg_ids), "count")
+    removed: int = yield Query(st.remove_messages(ids), (ref, *msg_ids), "count")
+    return removed
+
+
+def _gain(st: Statements, ref: int, mark: str, msg_ids: tuple[str, ...] | None) -> Operation[int]:
+    """Give ``mark`` to the messages ``msg_ids`` (``None``: all) lacking it; how many."""
+    if msg_ids is None:
+        gained: int = yield Query(st.gain_mark(""), (mark, ref, ref, mark), "count")
+    else:
+        sql = st.gain_mark(_among(msg_ids))
+        gained = yield Query(sql, (mark, ref, *msg_ids, ref, mark), "count")
     return gained
+
+
+def clear(st: Statements, who: Identity, stamp: Any, expected: int | None) -> Operation[None]:
+    """``clear``: as ``_queries.clear_session`` without ``drop``; the emptied row stays."""
+    locked = yield from _lock(st, who, stamp, create=False, expected=expected)
+    if locked is None:
+        return
+    ref = locked.ref
+    held = locked.summarised
+    if not held:
+        found = yield Query(st.holds_messages, (ref,))
+        held = bool(found[0][0])
+    if held:
+        yield Query(st.set_summary, ("", ref), "count")
+        yield Query(st.wipe_marks, (ref,), "count")
+        yield Query(st.wipe_messages, (ref,), "count")
+    yield from _finish(st, locked, stamp, changed=held)
+
+
+def remove(
+    st: Statements, who: Identity, stamp: Any, msg_ids: tuple[str, ...], expected: int | None
+) -> Operation[int]:
+    """``delete``: delete the messages ``msg_ids`` and their marks; how many existed."""
+    locked = yield from _lock(st, who, stamp, create=False, expected=expected)
+    if locked is None:
+        return 0
+    removed = yield from _remove(st, locked.ref, msg_ids)
+    yield from _finish(st, locked, stamp, changed=bool(removed))
+    return removed
+
+
+def relabel(
+    st: Statements,
+    who: Identity,
+    stamp: Any,
+    *,
+    new_mark: str | None,
+    old_mark: str | None,
+    msg_ids: tuple[str, ...] | None,
+    expected: int | None,
+) -> Operation[int]:
+    """``update_messages_mark`` as ``_queries.relabel`` does it; how many messages changed."""
+    locked = yield from _lock(st, who, stamp, create=False, expected=expected)
+    if locked is None:
+        return 0
+    ref = locked.ref
+    if old_mark is None:
+        assert new_mark is not None
+        changed = yield from _gain(st, ref, new_mark, msg_ids)
+    else:
+        ids, scope = ("", ()) if msg_ids is None else (_among(msg_ids), (ref, *msg_ids))
+        if new_mark is not None:
+            args = (new_mark, ref, old_mark, *scope, ref, new_mark)
+            yield Query(st.move_mark(ids), args, "count")
+        changed = yield Query(st.drop_mark(ids), (ref, old_mark, *scope), "count")
+    yield from _finish(st, locked, stamp, changed=bool(changed))
+    return int(changed)
 
 
 def copy(

@@ -376,6 +376,11 @@ class AsyncSQLAlchemyMemory(MemoryBase):
         return await self._run(what, work)
 
     async def _remove_ids(self, msg_ids: tuple[str, ...], *, expected: int | None) -> int:
+        if await self._driver_serves("delete"):
+            return await self._on_driver(
+                "delete",
+                lambda st, stamp: lifecycle.remove(st, self._who, stamp, msg_ids, expected),
+            )
         return await self._locked(
             "delete", lambda conn, ref: q.remove_ids(conn, self._tables, ref, msg_ids), expected
         )
@@ -397,6 +402,20 @@ class AsyncSQLAlchemyMemory(MemoryBase):
         msg_ids: tuple[str, ...] | None,
         expected: int | None,
     ) -> int:
+        if await self._driver_serves("update_messages_mark"):
+
+            def build(st: lifecycle.Statements, stamp: Any) -> lifecycle.Operation[int]:
+                return lifecycle.relabel(
+                    st,
+                    self._who,
+                    stamp,
+                    new_mark=new_mark,
+                    old_mark=old_mark,
+                    msg_ids=msg_ids,
+                    expected=expected,
+                )
+
+            return await self._on_driver("update_messages_mark", build)
         return await self._locked(
             "update_messages_mark",
             lambda conn, ref: q.relabel(
@@ -406,6 +425,14 @@ class AsyncSQLAlchemyMemory(MemoryBase):
         )
 
     async def _set_summary(self, summary: str, *, expected: int | None) -> None:
+        if await self._driver_serves("update_compressed_summary"):
+
+            def build(st: lifecycle.Statements, stamp: Any) -> lifecycle.Operation[int]:
+                return lifecycle.compress(st, self._who, stamp, summary, (), None, expected)
+
+            await self._on_driver("update_compressed_summary", build)
+            return
+
         async def work(conn: AsyncConnection) -> None:
             locked = await q.lock_session(conn, self._tables, self._who, create=bool(summary))
             ref = None if locked is None else locked[0]
@@ -424,6 +451,12 @@ class AsyncSQLAlchemyMemory(MemoryBase):
         return True
 
     async def _wipe(self, *, expected: int | None) -> None:
+        if await self._driver_serves("clear"):
+            await self._on_driver(
+                "clear", lambda st, stamp: lifecycle.clear(st, self._who, stamp, expected)
+            )
+            return
+
         async def work(conn: AsyncConnection) -> None:
             await q.clear_session(conn, self._tables, self._who, drop=False, expected=expected)
 

@@ -68,6 +68,8 @@ class Statements:
     find: str = field(init=False)
     delete_marks_from: str = field(init=False)
     delete_messages_from: str = field(init=False)
+    wipe_marks: str = field(init=False)
+    wipe_messages: str = field(init=False)
     summary: str = field(init=False)
     set_summary: str = field(init=False)
     holds_messages: str = field(init=False)
@@ -92,6 +94,8 @@ class Statements:
             "find": f"SELECT seq FROM {m} WHERE session_ref = ? AND msg_id = ?",
             "delete_marks_from": f"DELETE FROM {k} WHERE session_ref = ? AND seq >= ?",
             "delete_messages_from": f"DELETE FROM {m} WHERE session_ref = ? AND seq >= ?",
+            "wipe_marks": f"DELETE FROM {k} WHERE session_ref = ?",
+            "wipe_messages": f"DELETE FROM {m} WHERE session_ref = ?",
             "summary": f"SELECT summary FROM {s} WHERE id = ?",
             "set_summary": f"UPDATE {s} SET summary = ? WHERE id = ?",
             "holds_messages": f"SELECT EXISTS (SELECT 1 FROM {m} WHERE session_ref = ?)",
@@ -148,13 +152,45 @@ class Statements:
         return f"DELETE FROM {self.t.messages.name} WHERE session_ref = ? AND msg_id {ids}"
 
     def gain_mark(self, ids: str) -> str:
-        """Mark the messages ``msg_id {ids}`` not holding the mark; ``(mark, ref, ref, mark)``."""
+        """Mark the messages ``msg_id {ids}`` not holding the mark; ``(mark, ref, ref, mark)``.
+
+        ``ids`` empty: every message of the session.
+        """
         m, k = self.t.messages.name, self.t.marks.name
+        chosen = f" AND msg_id {ids}" if ids else ""
         return (
             f"INSERT INTO {k} (session_ref, mark, seq) SELECT session_ref, ?, seq FROM {m} "
-            f"WHERE session_ref = ? AND msg_id {ids} AND NOT EXISTS (SELECT 1 FROM {k} AS holder "
+            f"WHERE session_ref = ?{chosen} AND NOT EXISTS (SELECT 1 FROM {k} AS holder "
             f"WHERE holder.session_ref = ? AND holder.mark = ? AND holder.seq = {m}.seq)"
         )
+
+    def move_mark(self, ids: str) -> str:
+        """Give the holders of a mark another, unless held: ``(new, ref, old, [ref], ref, new)``.
+
+        Only the messages ``msg_id {ids}`` (then ``ref`` once more before the last two);
+        ``ids`` empty: every holder.
+        """
+        k = self.t.marks.name
+        return (
+            f"INSERT INTO {k} (session_ref, mark, seq) SELECT session_ref, ?, seq FROM {k} AS "
+            f"current WHERE session_ref = ? AND mark = ?{self._of_messages(ids)} AND NOT EXISTS "
+            f"(SELECT 1 FROM {k} AS holder WHERE holder.session_ref = ? AND holder.mark = ? "
+            "AND holder.seq = current.seq)"
+        )
+
+    def drop_mark(self, ids: str) -> str:
+        """Remove a mark: ``(ref, mark, [ref])``, of the messages ``msg_id {ids}`` if given."""
+        return (
+            f"DELETE FROM {self.t.marks.name} WHERE session_ref = ? AND mark = ?"
+            f"{self._of_messages(ids)}"
+        )
+
+    def _of_messages(self, ids: str) -> str:
+        """A marks row's condition: its message is one of ``msg_id {ids}`` (takes ``ref``)."""
+        if not ids:
+            return ""
+        m = self.t.messages.name
+        return f" AND seq IN (SELECT seq FROM {m} WHERE session_ref = ? AND msg_id {ids})"
 
 
 _ROW = "id, user_id, session_id, next_seq, changes, summary <> ''"
