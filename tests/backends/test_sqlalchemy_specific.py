@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from memmark import AsyncSQLAlchemyMemory, Msg, SchemaVersionError, StorageUnavailableError
+from memmark.backends.sql import _queries as queries
 from memmark.backends.sql._schema import SCHEMA_VERSION, tables
 from memmark.store import SQLStore
 from tests.providers.sql import fresh_prefix
@@ -134,6 +135,38 @@ async def test_writes_that_remove_messages_leave_no_marks_rows_of_them(engine: A
         await memory.clear()
     for mark in ("a", "b"):
         assert [m.content for m in await other.get_memory(mark=mark)] == ["kept"]
+
+
+async def test_a_write_may_name_more_ids_than_asyncpg_binds(engine: AsyncEngine) -> None:
+    """On an engine the ids go in one statement: on PostgreSQL as one array parameter."""
+    memory = AsyncSQLAlchemyMemory(engine, table_prefix=fresh_prefix())
+    added = [Msg("n", str(i), "user") for i in range(33_000)]
+    for start in range(0, len(added), 5_000):
+        await memory.add(added[start : start + 5_000])
+    ids = [m.id for m in added]
+    assert await memory.update_messages_mark("a", msg_ids=ids) == len(ids)
+    assert await memory.delete(ids[1:]) == len(ids) - 1
+    assert [m.content for m in await memory.get_memory(mark="a")] == ["0"]
+
+
+async def test_ids_past_one_statement_are_sent_in_several(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a caller's session a write names its ids a chunk per statement (asyncpg binds at
+    most 32,767 parameters); here two per statement, so that five take three."""
+    monkeypatch.setattr(queries, "_IDS_PER_STATEMENT", 2)
+    async with AsyncSession(engine) as session:
+        memory = AsyncSQLAlchemyMemory(session, table_prefix=fresh_prefix())
+        added = [Msg("n", str(i), "user") for i in range(6)]
+        await memory.add(added)
+        ids = [m.id for m in added[:5]]
+        assert await memory.update_messages_mark("a", msg_ids=ids) == 5
+        assert await memory.update_messages_mark("b", old_mark="a", msg_ids=ids) == 5
+        assert await memory.update_messages_mark(None, old_mark="b", msg_ids=ids[:3]) == 3
+        assert [m.content for m in await memory.get_memory(mark="b")] == ["3", "4"]
+        assert await memory.delete(ids) == 5
+        assert [m.content for m in await memory.get_memory()] == ["5"]
+        await session.commit()
 
 
 async def test_caller_session_is_never_committed_or_closed(engine: AsyncEngine) -> None:

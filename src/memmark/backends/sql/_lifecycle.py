@@ -263,26 +263,18 @@ def _change(st: Statements, ref: int, msg_ids: tuple[str, ...], mark: str | None
     return (yield from _gain(st, ref, mark, msg_ids))
 
 
-def _among(msg_ids: tuple[str, ...]) -> str:
-    """The ``ids`` condition of :class:`Statements`' scoped SQL for ``msg_ids``."""
-    return f"IN ({', '.join('?' * len(msg_ids))})"
-
-
 def _remove(st: Statements, ref: int, msg_ids: tuple[str, ...]) -> Operation[int]:
     """Delete the messages ``msg_ids`` and their marks; how many existed."""
-    ids = _among(msg_ids)
-    yield Query(st.remove_marks_of(ids), (ref, ref, *msg_ids), "count")
-    removed: int = yield Query(st.remove_messages(ids), (ref, *msg_ids), "count")
+    ids, chosen = st.among(msg_ids)
+    yield Query(st.remove_marks_of(ids), (ref, ref, *chosen), "count")
+    removed: int = yield Query(st.remove_messages(ids), (ref, *chosen), "count")
     return removed
 
 
 def _gain(st: Statements, ref: int, mark: str, msg_ids: tuple[str, ...] | None) -> Operation[int]:
     """Give ``mark`` to the messages ``msg_ids`` (``None``: all) lacking it; how many."""
-    if msg_ids is None:
-        gained: int = yield Query(st.gain_mark(""), (mark, ref, ref, mark), "count")
-    else:
-        sql = st.gain_mark(_among(msg_ids))
-        gained = yield Query(sql, (mark, ref, *msg_ids, ref, mark), "count")
+    ids, chosen = ("", ()) if msg_ids is None else st.among(msg_ids)
+    gained: int = yield Query(st.gain_mark(ids), (mark, ref, *chosen, ref, mark), "count")
     return gained
 
 
@@ -334,7 +326,8 @@ def relabel(
         assert new_mark is not None
         changed = yield from _gain(st, ref, new_mark, msg_ids)
     else:
-        ids, scope = ("", ()) if msg_ids is None else (_among(msg_ids), (ref, *msg_ids))
+        ids, chosen = ("", ()) if msg_ids is None else st.among(msg_ids)
+        scope = (ref, *chosen) if chosen else ()
         if new_mark is not None:
             args = (new_mark, ref, old_mark, *scope, ref, new_mark)
             yield Query(st.move_mark(ids), args, "count")

@@ -453,8 +453,23 @@ async def count(conn: AsyncConnection, t: Tables, who: Identity) -> int:
     return int((await conn.execute(stmt)).scalar_one())
 
 
+_IDS_PER_STATEMENT = 10_000
+"""Most ids one statement names: asyncpg binds at most 32,767 parameters."""
+
+
+def _id_chunks(msg_ids: Sequence[str]) -> list[Sequence[str]]:
+    return [msg_ids[i : i + _IDS_PER_STATEMENT] for i in range(0, len(msg_ids), _IDS_PER_STATEMENT)]
+
+
 async def remove_ids(conn: AsyncConnection, t: Tables, ref: int, msg_ids: Sequence[str]) -> int:
     """Delete these messages and their marks; return how many existed."""
+    removed = 0
+    for chunk in _id_chunks(msg_ids):
+        removed += await _remove_some(conn, t, ref, chunk)
+    return removed
+
+
+async def _remove_some(conn: AsyncConnection, t: Tables, ref: int, msg_ids: Sequence[str]) -> int:
     m, k = t.messages, t.marks
     doomed = sa.select(m.c.seq).where(m.c.session_ref == ref, m.c.msg_id.in_(msg_ids))
     await conn.execute(sa.delete(k).where(k.c.session_ref == ref, k.c.seq.in_(doomed)))
@@ -495,6 +510,25 @@ async def relabel(
     msg_ids: Sequence[str] | None,
 ) -> int:
     """Apply :meth:`MemoryBase.update_messages_mark`; return how many messages changed."""
+    if msg_ids is None:
+        return await _relabel_some(conn, t, ref, new_mark=new_mark, old_mark=old_mark, msg_ids=None)
+    changed = 0
+    for chunk in _id_chunks(msg_ids):
+        changed += await _relabel_some(
+            conn, t, ref, new_mark=new_mark, old_mark=old_mark, msg_ids=chunk
+        )
+    return changed
+
+
+async def _relabel_some(
+    conn: AsyncConnection,
+    t: Tables,
+    ref: int,
+    *,
+    new_mark: str | None,
+    old_mark: str | None,
+    msg_ids: Sequence[str] | None,
+) -> int:
     m, k = t.messages, t.marks
     scope = (
         None

@@ -8,7 +8,9 @@ databases do: MariaDB has no ``UPDATE ... RETURNING`` and no ``ON CONFLICT``.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,7 +49,9 @@ class Statements:
     READ snapshot: the reads after the lock must see a concurrent fork that committed while
     it waited.
 
-    ``calls`` is set where the operations run as the database's routines (``_routines``).
+    ``calls`` is set where the operations run as the database's routines (``_routines``);
+    ``arrays`` where a list of ids is bound as one array (PostgreSQL: asyncpg takes at most
+    32,767 parameters), see :meth:`among`.
     """
 
     t: Tables
@@ -61,6 +65,7 @@ class Statements:
     upsert: str = ""
     shared: str = ""
     calls: Calls | None = None
+    arrays: bool = False
     version: str = field(init=False)
     count_change: str = field(init=False)
     pop_marks: str = field(init=False)
@@ -120,6 +125,15 @@ class Statements:
         }
         for name, sql in shared.items():
             object.__setattr__(self, name, sql)
+
+    def among(self, msg_ids: Sequence[str]) -> tuple[str, tuple[Any, ...]]:
+        """The ``ids`` condition of the scoped statements below for ``msg_ids``, and its values.
+
+        One array where :attr:`arrays`, else one parameter per id.
+        """
+        if self.arrays:
+            return "= ANY(?)", (list(msg_ids),)
+        return f"IN ({', '.join('?' * len(msg_ids))})", tuple(msg_ids)
 
     def message_args(self, ref: int, seq: int, record: StoredMessage) -> tuple[Any, ...]:
         """The parameters of :attr:`message` for ``record`` at ``seq``."""
@@ -253,7 +267,14 @@ def statements_of(t: Tables, mariadb: bool) -> Statements:
 
 def statements(dialect: Dialect, t: Tables) -> Statements:
     """The statements of ``dialect`` on ``t``."""
+    if dialect.name == "postgresql":
+        return _binding_arrays(t)
     return statements_of(t, dialect.name in ("mysql", "mariadb"))
+
+
+@functools.cache
+def _binding_arrays(t: Tables) -> Statements:
+    return dataclasses.replace(statements_of(t, mariadb=False), arrays=True)
 
 
 def bound(sql: str, *values: str) -> str:
