@@ -5,13 +5,13 @@ Sent statement by statement (``_lifecycle``), each of these writes is 4-8 round 
 (``_postgres``' single statement, ``_mysql``'s procedure); routines beside the tables make
 them one call each: PL/pgSQL functions on PostgreSQL (``SELECT * FROM f(...)``, atomic as
 one statement) and procedures on MariaDB >= 10.6 (``CALL``, running ``START TRANSACTION``
-to ``COMMIT`` and rolling back on any error). Their bodies are ``_statements``' SQL, in
-the same order as ``_lifecycle`` sends it, so both paths write the same rows and lock the
-same way: the session row first, so a session's writers queue on the database across
-processes. On PostgreSQL each statement of a function reads with a fresh snapshot (READ
-COMMITTED), on MariaDB every read after the lock opens the transaction's snapshot, so the
-writes after the lock see what a writer that held it before committed (two ``pop`` never
-take the same message).
+to ``COMMIT`` and rolling back on any error). Their bodies are ``_statements``' SQL (but
+MariaDB's ``compress``, which joins its ids, see there), in the same order as ``_lifecycle``
+sends it, so both paths write the same rows and lock the same way: the session row first,
+so a session's writers queue on the database across processes. On PostgreSQL each
+statement of a function reads with a fresh snapshot (READ COMMITTED), on MariaDB every read
+after the lock opens the transaction's snapshot, so the writes after the lock see what a
+writer that held it before committed (two ``pop`` never take the same message).
 
 A version conflict and a session key collision are errors raised in the routine (so it
 changes nothing), with a message :func:`signalled` turns back into memmark's errors.
@@ -63,7 +63,7 @@ _CONFLICT_TEXT = re.compile(re.escape(_CONFLICT) + r": expected (\d+), current (
 OPERATIONS = ("pop", "rewind", "compress", "fork")
 """The operations with a routine."""
 
-REVISION = 2
+REVISION = 3
 """Bumped whenever a routine's body or signature changes."""
 
 _IN_MEMORY_CHARS = 512
@@ -358,9 +358,30 @@ def _mariadb(st: Statements) -> list[str]:
         "v_removed",
     )
     marked = _marked(st)
-    ids = (
-        "IN (SELECT CAST(chosen.id AS BINARY) FROM JSON_TABLE(p_ids, '$[*]' COLUMNS ("
-        "id VARCHAR(255) CHARACTER SET utf8mb4 PATH '$')) AS chosen)"
+    # The chosen ids joined first, not in an IN (subquery): MariaDB (before 11.1) evaluates
+    # the subquery of a DELETE for each row; left to choose, it joined the session's marks
+    # first, or found a message's marks by the session alone (the primary key's first
+    # column): 1.1-1.7 s to delete the marks of 1,500 of 3,000 messages; this way, 10 ms.
+    chosen = (
+        "JSON_TABLE(p_ids, '$[*]' COLUMNS (id VARCHAR(255) CHARACTER SET utf8mb4 PATH '$')) "
+        f"AS chosen STRAIGHT_JOIN {m} AS chosen_message ON chosen_message.session_ref = v_ref "
+        "AND chosen_message.msg_id = CAST(chosen.id AS BINARY)"
+    )
+    by_seq = next(
+        index.name
+        for index in st.t.marks.indexes
+        if [column.name for column in index.columns] == ["session_ref", "seq"]
+    )
+    remove_marks = (
+        f"DELETE {k} FROM {chosen} STRAIGHT_JOIN {k} FORCE INDEX ({by_seq}) "
+        f"ON {k}.session_ref = v_ref AND {k}.seq = chosen_message.seq"
+    )
+    remove_messages = f"DELETE chosen_message FROM {chosen}"
+    gain_mark = (
+        f"INSERT INTO {k} (session_ref, mark, seq) SELECT v_ref, p_mark, chosen_message.seq "
+        f"FROM {chosen} WHERE NOT EXISTS (SELECT 1 FROM {k} AS holder "
+        "WHERE holder.session_ref = v_ref AND holder.mark = p_mark "
+        "AND holder.seq = chosen_message.seq)"
     )
     compress = _my_procedure(
         names["compress"],
@@ -378,11 +399,11 @@ def _mariadb(st: Statements) -> list[str]:
             SET v_resummarised = TRUE;
         END IF;
         IF JSON_LENGTH(p_ids) > 0 AND p_mark IS NULL THEN
-            {bound(st.remove_marks_of(ids), "v_ref", "v_ref")};
-            {bound(st.remove_messages(ids), "v_ref")};
+            {remove_marks};
+            {remove_messages};
             SET v_changed = ROW_COUNT();
         ELSEIF JSON_LENGTH(p_ids) > 0 THEN
-            {bound(st.gain_mark(ids), "p_mark", "v_ref", "v_ref", "p_mark")};
+            {gain_mark};
             SET v_changed = ROW_COUNT();
         END IF;
         {bound(st.stamp, "p_now", "(v_changed > 0 OR v_resummarised)", "v_ref")};""",
