@@ -162,6 +162,25 @@ def _finish(st: Statements, locked: _Locked, stamp: Any, *, changed: bool) -> Op
         yield Query(st.count_change, (locked.ref,), "count")
 
 
+def _locked(
+    st: Statements,
+    who: Identity,
+    stamp: Any,
+    expected: int | None,
+    change: Callable[[int], Operation[int]],
+) -> Operation[int]:
+    """Run ``change(ref)`` with the existing session locked; count it if it changed anything.
+
+    0 when the session has no row, as ``_memory._locked`` does.
+    """
+    locked = yield from _lock(st, who, stamp, create=False, expected=expected)
+    if locked is None:
+        return 0
+    changed = yield from change(locked.ref)
+    yield from _finish(st, locked, stamp, changed=bool(changed))
+    return changed
+
+
 def add(
     st: Statements,
     who: Identity,
@@ -215,16 +234,16 @@ def rewind(
         args = (who.key, who.user_id, who.session_id, stamp, expected, msg_id)
         rows = yield Query(st.calls.rewind, args)
         return int(rows[0][0])
-    locked = yield from _lock(st, who, stamp, create=False, expected=expected)
-    if locked is None:
-        return 0
-    ref, removed = locked.ref, 0
-    found = yield Query(st.find, (ref, msg_id))
-    if found:
+
+    def remove_from(ref: int) -> Operation[int]:
+        found = yield Query(st.find, (ref, msg_id))
+        if not found:
+            return 0
         yield Query(st.delete_marks_from, (ref, found[0][0]), "count")
-        removed = yield Query(st.delete_messages_from, (ref, found[0][0]), "count")
-    yield from _finish(st, locked, stamp, changed=bool(removed))
-    return removed
+        removed: int = yield Query(st.delete_messages_from, (ref, found[0][0]), "count")
+        return removed
+
+    return (yield from _locked(st, who, stamp, expected, remove_from))
 
 
 def compress(
@@ -299,12 +318,7 @@ def remove(
     st: Statements, who: Identity, stamp: Any, msg_ids: tuple[str, ...], expected: int | None
 ) -> Operation[int]:
     """``delete``: delete the messages ``msg_ids`` and their marks; how many existed."""
-    locked = yield from _lock(st, who, stamp, create=False, expected=expected)
-    if locked is None:
-        return 0
-    removed = yield from _remove(st, locked.ref, msg_ids)
-    yield from _finish(st, locked, stamp, changed=bool(removed))
-    return removed
+    return (yield from _locked(st, who, stamp, expected, lambda ref: _remove(st, ref, msg_ids)))
 
 
 def relabel(
@@ -318,22 +332,20 @@ def relabel(
     expected: int | None,
 ) -> Operation[int]:
     """``update_messages_mark`` as ``_queries.relabel`` does it; how many messages changed."""
-    locked = yield from _lock(st, who, stamp, create=False, expected=expected)
-    if locked is None:
-        return 0
-    ref = locked.ref
-    if old_mark is None:
-        assert new_mark is not None
-        changed = yield from _gain(st, ref, new_mark, msg_ids)
-    else:
+
+    def change(ref: int) -> Operation[int]:
+        if old_mark is None:
+            assert new_mark is not None
+            return (yield from _gain(st, ref, new_mark, msg_ids))
         ids, chosen = ("", ()) if msg_ids is None else st.among(msg_ids)
         scope = (ref, *chosen) if chosen else ()
         if new_mark is not None:
             args = (new_mark, ref, old_mark, *scope, ref, new_mark)
             yield Query(st.move_mark(ids), args, "count")
-        changed = yield Query(st.drop_mark(ids), (ref, old_mark, *scope), "count")
-    yield from _finish(st, locked, stamp, changed=bool(changed))
-    return int(changed)
+        dropped: int = yield Query(st.drop_mark(ids), (ref, old_mark, *scope), "count")
+        return dropped
+
+    return (yield from _locked(st, who, stamp, expected, change))
 
 
 def copy(

@@ -510,13 +510,10 @@ async def relabel(
     msg_ids: Sequence[str] | None,
 ) -> int:
     """Apply :meth:`MemoryBase.update_messages_mark`; return how many messages changed."""
-    if msg_ids is None:
-        return await _relabel_some(conn, t, ref, new_mark=new_mark, old_mark=old_mark, msg_ids=None)
+    scopes: list[Sequence[str] | None] = [None] if msg_ids is None else [*_id_chunks(msg_ids)]
     changed = 0
-    for chunk in _id_chunks(msg_ids):
-        changed += await _relabel_some(
-            conn, t, ref, new_mark=new_mark, old_mark=old_mark, msg_ids=chunk
-        )
+    for scope in scopes:
+        changed += await _relabel_some(conn, t, ref, (new_mark, old_mark), scope)
     return changed
 
 
@@ -524,11 +521,11 @@ async def _relabel_some(
     conn: AsyncConnection,
     t: Tables,
     ref: int,
-    *,
-    new_mark: str | None,
-    old_mark: str | None,
+    marks: tuple[str | None, str | None],
     msg_ids: Sequence[str] | None,
 ) -> int:
+    """:func:`relabel` of the messages ``msg_ids`` (``None``: all); ``marks``: new, old."""
+    new_mark, old_mark = marks
     m, k = t.messages, t.marks
     scope = (
         None
