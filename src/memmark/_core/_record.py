@@ -25,6 +25,9 @@ __all__ = [
 PAYLOAD_MAX_DEPTH = 64
 """Deepest nesting of lists and dicts in a serialised message; the message dict itself is 1."""
 
+_COMPACT = (",", ":")
+"""JSON separators without spaces: a dozen bytes less per stored message."""
+
 _SURROGATE_PAIR = re.compile("[\ud800-\udbff][\udc00-\udfff]")
 """A high then a low surrogate code point: JSON reads them back as one character."""
 
@@ -35,8 +38,10 @@ class StoredMessage:
 
     Attributes:
         msg_id: The message id, unique within its session.
-        payload: ``json.dumps(msg.to_dict())``; ASCII-only, so its length is its size in bytes
-            and any database text type holds it (NUL and lone surrogates come escaped).
+        payload: ``msg.to_dict()`` as compact JSON (no spaces after separators); ASCII-only,
+            so its length is its size in bytes and any database text type holds it (NUL and
+            lone surrogates come escaped). Payloads an earlier memmark stored with spaces
+            read back the same.
         marks: The message's marks, distinct. Backends may return them in any order.
     """
 
@@ -80,7 +85,7 @@ def encode_payload(msg: Msg) -> str:
     data = msg.to_dict()
     _check_json_exact(msg.id, data)
     try:
-        return json.dumps(data, ensure_ascii=True, allow_nan=False)
+        return json.dumps(data, ensure_ascii=True, allow_nan=False, separators=_COMPACT)
     except TypeError as exc:
         raise TypeError(f"message {msg.id!r} is not JSON-serialisable: {exc}") from exc
     except ValueError as exc:
