@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import multiprocessing
 import os
 import signal
@@ -121,7 +122,8 @@ def test_distinct_pairs_never_share_a_key_or_a_tag(pairs: list[tuple[str, str]])
 
 async def test_key_layout(client: Redis, prefix: str) -> None:
     memory = RedisMemory(user_id="u:1", session_id="s{1}", client=client, key_prefix=prefix)
-    await memory.add([Msg("a", "x", "user"), Msg("b", "y", "user")], marks=["hint", "a:b"])
+    first = Msg("a", "x", "user")
+    await memory.add([first, Msg("b", "y", "user")], marks=["hint", "a:b"])
     await memory.update_compressed_summary("sum")
     base = f"{prefix}:{{u%3A1:s%7B1%7D}}:"
     expected = {
@@ -130,9 +132,7 @@ async def test_key_layout(client: Redis, prefix: str) -> None:
             "meta",
             "seq",
             "payloads",
-            "msg-marks",
             "mark-names",
-            "stored-at",
             "mark:hint",
             "mark:a:b",
         )
@@ -142,12 +142,64 @@ async def test_key_layout(client: Redis, prefix: str) -> None:
     assert await client.zrange(f"{prefix}:users", 0, -1) == [b"u:1"]
     assert await client.hget(base + "meta", "summary") == b"sum"
     assert await client.hget(base + "meta", "next_seq") == b"2"
+    payload, stored_at, *marks = (await client.hget(base + "payloads", first.id)).split(b"\0")
+    assert json.loads(payload)["id"] == first.id
+    assert int(stored_at) > 0 and marks == [b"hint", b"a:b"]
     await memory.delete_by_mark("hint")
     assert await stored_keys(client, prefix) == {
         base + "meta",
         f"{prefix}:users",
         f"{prefix}:{{u:u%3A1}}:sessions",
     }
+
+
+async def as_an_earlier_memmark_left_it(
+    client: Redis, keys: SessionKeys, only: str | None = None
+) -> None:
+    """Rewrite a session (or one message) into the earlier layout: marks and stored-at times
+    in hashes of their own."""
+    for msg_id, value in (await client.hgetall(keys.payloads)).items():
+        if only is not None and msg_id != only.encode():
+            continue
+        payload, _, stamped = value.partition(b"\0")
+        stored_at, _, joined = stamped.partition(b"\0")
+        await client.hset(keys.payloads, msg_id, payload)
+        await client.hset(keys.legacy_stored_at, msg_id, stored_at)
+        if joined:
+            await client.hset(keys.legacy_marks, msg_id, joined)
+
+
+async def test_a_session_in_the_earlier_layout_reads_and_is_folded_on_first_write(
+    client: Redis, prefix: str
+) -> None:
+    memory = RedisMemory(user_id="u", session_id="s", client=client, key_prefix=prefix)
+    both, plain, one = (Msg("a", text, "user") for text in ("both", "plain", "one"))
+    await memory.add(both, marks=["x", "y"])
+    await memory.add(plain)
+    await memory.add(one, marks="x")
+    keys = SessionKeys.of(prefix, "u", "s")
+    values = await client.hgetall(keys.payloads)
+    await as_an_earlier_memmark_left_it(client, keys)
+    assert await client.exists(keys.legacy_marks, keys.legacy_stored_at) == 2
+
+    assert await memory.get_memory() == [both, plain, one]  # the plain read folds nothing
+    assert await memory.get_memory(mark="x") == [both, one]
+    assert await client.exists(keys.legacy_marks, keys.legacy_stored_at) == 2
+    copy = await memory.fork("copy")  # folds the session it copies
+    assert await client.exists(keys.legacy_marks, keys.legacy_stored_at) == 0
+    assert await client.hgetall(keys.payloads) == values
+    assert (await copy.export_state())["content"] == (await memory.export_state())["content"]
+    assert await memory.update_messages_mark("z", old_mark="y") == 1
+    assert await memory.get_memory(mark="z") == [both]
+    assert await memory.get_memory(mark="x") == [both, one]
+
+    late = Msg("a", "added by an earlier memmark still running", "user")
+    await memory.add(late, marks="x")
+    folded = await client.hget(keys.payloads, both.id)
+    await as_an_earlier_memmark_left_it(client, keys, only=late.id)
+    assert await memory.size() == 4  # folds the late message only
+    assert await client.hget(keys.payloads, both.id) == folded
+    assert await memory.get_memory(mark="x") == [both, one, late]
 
 
 async def test_a_message_stored_without_a_stored_at_time_is_dated_by_retention(
@@ -157,12 +209,17 @@ async def test_a_message_stored_without_a_stored_at_time_is_dated_by_retention(
     old, new = Msg("a", "stored by an earlier memmark", "user"), Msg("a", "new", "user")
     await memory.add([old, new], marks="tool")
     keys = SessionKeys.of(prefix, "u", "s")
-    assert await client.hdel(keys.stored_at, old.id) == 1  # as an earlier memmark left it
-    version = await memory.version()
+    await as_an_earlier_memmark_left_it(client, keys)
+    assert await client.hdel(keys.legacy_stored_at, old.id) == 1  # stored before times were
+
+    async def stored_at(msg: Msg) -> int:
+        return int((await client.hget(keys.payloads, msg.id)).split(b"\0")[1] or b"-1")
+
+    version = await memory.version()  # folds the session: the old message has no time
+    assert await stored_at(old) == -1
     assert await memory.delete_by_mark("tool", older_than=timedelta(days=1)) == 0
     assert await memory.version() == version
-    dated = await client.hget(keys.stored_at, old.id)
-    assert dated is not None and int(dated) >= int(await client.hget(keys.stored_at, new.id))
+    assert await stored_at(old) >= await stored_at(new) > 0
 
     removed = 0  # one pass may find only the new one 1 ms old: the old was dated after it
 
@@ -172,7 +229,7 @@ async def test_a_message_stored_without_a_stored_at_time_is_dated_by_retention(
         return removed == 2
 
     await eventually(both_removed, "both messages to be 1 ms old")
-    assert await client.exists(keys.stored_at) == 0
+    assert await client.exists(keys.payloads) == 0
 
 
 async def test_adversarial_ids_own_distinct_keys(client: Redis, prefix: str) -> None:
@@ -185,13 +242,15 @@ async def test_adversarial_ids_own_distinct_keys(client: Redis, prefix: str) -> 
         await memory.add(message, marks=["shared", f"{user}|{session}"])
         await memory.update_compressed_summary(f"summary {user}|{session}")
     owners: dict[str, tuple[str, str]] = {}
+    legacy: set[str] = set()  # distinct too: the prelude folds and deletes them
     for pair in pairs:
         keys = SessionKeys.of(prefix, *pair)
         for name in [*keys.script_keys, keys.mark("shared"), keys.mark(f"{pair[0]}|{pair[1]}")]:
             assert name not in owners, (name, owners.get(name), pair)
             owners[name] = pair
+        legacy |= {keys.legacy_marks, keys.legacy_stored_at}
     index = {f"{prefix}:users"} | {sessions_key(prefix, u) for u in ADVERSARIAL_IDS}
-    assert await stored_keys(client, prefix) == set(owners) | index
+    assert await stored_keys(client, prefix) == set(owners) - legacy | index
 
 
 async def pttls(client: Redis, keys: list[str]) -> list[int]:
@@ -209,14 +268,14 @@ async def test_ttl_keys_expire_together_and_access_refreshes(client: Redis, pref
     await other.add(Msg("a", "x", "user"), marks="m1")
     await forever.add(Msg("a", "x", "user"), marks="m1")
     keys = SessionKeys.of(prefix, "u", "s")
-    session_keys = [*keys.script_keys, keys.mark("m1"), keys.mark("m2")]
+    session_keys = [*keys.data_keys, keys.mark("m1"), keys.mark("m2")]
     ttls = await pttls(client, session_keys)
     assert all(90_000 < ttl <= 100_000 for ttl in ttls), ttls
     assert max(ttls) - min(ttls) < 1_000
     for key in session_keys:
         await client.pexpire(key, 5_000)
     other_keys = [
-        *SessionKeys.of(prefix, "u", "other").script_keys,
+        *SessionKeys.of(prefix, "u", "other").data_keys,
         SessionKeys.of(prefix, "u", "other").mark("m1"),
     ]
     for key in other_keys:
@@ -225,7 +284,7 @@ async def test_ttl_keys_expire_together_and_access_refreshes(client: Redis, pref
     assert all(90_000 < ttl <= 100_000 for ttl in await pttls(client, session_keys))
     assert all(0 < ttl <= 7_000 for ttl in await pttls(client, other_keys))
     forever_keys = SessionKeys.of(prefix, "u", "forever")
-    assert set(await pttls(client, [*forever_keys.script_keys, forever_keys.mark("m1")])) == {-1}
+    assert set(await pttls(client, [*forever_keys.data_keys, forever_keys.mark("m1")])) == {-1}
     assert set(await pttls(client, [users_key(prefix), sessions_key(prefix, "u")])) == {-1}
     for key in session_keys:
         await client.pexpire(key, 5_000)
@@ -320,11 +379,13 @@ async def test_killed_client_leaves_no_partial_message(client: Redis, prefix: st
     keys = SessionKeys.of(prefix, "u", "s")
     ids = set(await client.zrange(keys.seq, 0, -1))
     assert len(ids) >= 310 and len(ids) % 10 == 0
-    assert set(await client.hkeys(keys.payloads)) == ids
-    assert set(await client.hkeys(keys.msg_marks)) == ids
+    values = await client.hgetall(keys.payloads)
+    assert set(values) == ids
     assert set(await client.zrange(keys.mark("all"), 0, -1)) == ids
-    for msg_id, joined in (await client.hgetall(keys.msg_marks)).items():
-        batch_mark = next(m for m in joined.decode().split("\x00") if m != "all")
+    for msg_id, value in values.items():
+        _payload, _stored_at, *marks = value.decode().split("\x00")
+        assert "all" in marks
+        batch_mark = next(m for m in marks if m != "all")
         assert await client.zscore(keys.mark(batch_mark), msg_id) is not None
     names = {n.decode() for n in await client.smembers(keys.mark_names)}
     assert len(names) == len(ids) // 10 + 1

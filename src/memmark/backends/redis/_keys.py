@@ -7,13 +7,18 @@ the keys of one session are::
 
     P:{U:S}:meta          hash: summary, next_seq (sequence counter), updated_at (ms)
     P:{U:S}:seq           sorted set: msg_id scored by its sequence number (the order)
-    P:{U:S}:payloads      hash: msg_id -> the message's JSON payload
-    P:{U:S}:msg-marks     hash: msg_id -> the message's marks joined by NUL (absent: none)
+    P:{U:S}:payloads      hash: msg_id -> the message's JSON payload, NUL, when it was
+                          stored (ms, the server's ``TIME``), then NUL and its marks joined
+                          by NUL if it has any; a message an earlier memmark stored has no
+                          time until ``delete_by_mark(..., older_than=...)`` first sees it
     P:{U:S}:mark-names    set: the marks that some message of the session carries
-    P:{U:S}:stored-at     hash: msg_id -> when it was stored (ms, the server's ``TIME``);
-                          messages stored by an earlier memmark have none until
-                          ``delete_by_mark(..., older_than=...)`` first sees them
     P:{U:S}:mark:<mark>   sorted set: msg_id of the messages carrying <mark>, by sequence
+
+Each message therefore costs one hash entry and one sorted-set entry per index it is in.
+An earlier memmark kept the marks and the stored-at times in hashes of their own,
+``P:{U:S}:msg-marks`` and ``P:{U:S}:stored-at``: every script but the plain read folds a
+session's into its ``payloads`` values the first time it runs on it (the plain read needs
+neither), so an upgraded store reads on without a migration step.
 
 and the session indexes of :class:`~memmark.store.RedisStore` are::
 
@@ -63,9 +68,9 @@ class SessionKeys:
     meta: str
     seq: str
     payloads: str
-    msg_marks: str
+    legacy_marks: str
     mark_names: str
-    stored_at: str
+    legacy_stored_at: str
     mark_prefix: str
     """Prefix of the per-mark sorted sets: ``mark_prefix + mark``."""
 
@@ -77,23 +82,32 @@ class SessionKeys:
             meta=base + "meta",
             seq=base + "seq",
             payloads=base + "payloads",
-            msg_marks=base + "msg-marks",
+            legacy_marks=base + "msg-marks",
             mark_names=base + "mark-names",
-            stored_at=base + "stored-at",
+            legacy_stored_at=base + "stored-at",
             mark_prefix=base + "mark:",
         )
 
     @property
     def script_keys(self) -> list[str]:
-        """The fixed keys every script receives as ``KEYS``, in the prelude's order."""
+        """The fixed keys every script receives as ``KEYS``, in the prelude's order.
+
+        The legacy hashes are among them so that the prelude may fold them (a script may
+        touch only the keys it is given).
+        """
         return [
             self.meta,
             self.seq,
             self.payloads,
-            self.msg_marks,
+            self.legacy_marks,
             self.mark_names,
-            self.stored_at,
+            self.legacy_stored_at,
         ]
+
+    @property
+    def data_keys(self) -> list[str]:
+        """The fixed keys a session's data lives in (its per-mark sets aside)."""
+        return [self.meta, self.seq, self.payloads, self.mark_names]
 
     def mark(self, mark: str) -> str:
         """The sorted set of the messages carrying ``mark``."""

@@ -28,7 +28,6 @@ from memmark.backends.redis._scripts import (
     EncodableArg,
     ScriptRunner,
     as_text,
-    as_texts,
     driver_errors,
     reconnect_once,
 )
@@ -52,8 +51,19 @@ _COPY_OUTCOMES = {
 """The replies of the ``fork`` script."""
 
 
-def _split_marks(joined: str) -> tuple[str, ...]:
-    return tuple(joined.split(_MARK_SEPARATOR)) if joined else ()
+def _payload_of(value: bytes | str) -> str:
+    """The payload of a ``payloads`` value (see ``_common.lua``): all before its first NUL."""
+    if isinstance(value, bytes):
+        return value.partition(b"\x00")[0].decode("utf-8")
+    return value.partition("\x00")[0]
+
+
+def _stored(msg_id: bytes | str, value: bytes | str) -> StoredMessage:
+    """The message a ``payloads`` value holds: payload, NUL, stored-at time[, NUL, marks]."""
+    payload, _, stamped = as_text(value).partition(_MARK_SEPARATOR)
+    joined = stamped.partition(_MARK_SEPARATOR)[2]
+    marks = tuple(joined.split(_MARK_SEPARATOR)) if joined else ()
+    return StoredMessage(as_text(msg_id), payload, marks)
 
 
 async def run_script(
@@ -374,14 +384,11 @@ class RedisMemory(ClientOwner["Redis | RedisCluster"], MemoryBase):
         with_marks: bool,
     ) -> Snapshot:
         # Only reads that need the ids come here (get_memory takes _select_payloads): the
-        # marks come with them whether asked for or not.
-        summary, payloads, ids, joined = await self._run(
+        # marks come with them whether asked for or not, in the same values.
+        summary, values, ids = await self._run(
             "select", mark or "", exclude_mark or "", -1 if limit is None else limit, "1"
         )
-        messages = [
-            StoredMessage(as_text(msg_id), as_text(payload), _split_marks(as_text(marks)))
-            for msg_id, payload, marks in zip(ids, payloads, joined, strict=True)
-        ]
+        messages = [_stored(msg_id, value) for msg_id, value in zip(ids, values, strict=True)]
         return Snapshot(as_text(summary), messages)
 
     async def _select_payloads(
@@ -389,10 +396,8 @@ class RedisMemory(ClientOwner["Redis | RedisCluster"], MemoryBase):
     ) -> tuple[str, list[str]]:
         count = -1 if limit is None else limit
         if self._ttl_ms:  # the select script also refreshes the keys' expiry
-            summary, payloads = await self._run(
-                "select", mark or "", exclude_mark or "", count, "0"
-            )
-            return as_text(summary), as_texts(payloads)
+            summary, values = await self._run("select", mark or "", exclude_mark or "", count, "0")
+            return as_text(summary), [_payload_of(value) for value in values]
         if self._cluster and not self._cluster_ready:
             await self._initialize_cluster()
         keys = self._read_keys
@@ -400,8 +405,8 @@ class RedisMemory(ClientOwner["Redis | RedisCluster"], MemoryBase):
             keys = [keys[0], keys[1] if mark is None else self._keys.mark(mark), keys[2]]
             if exclude_mark is not None:
                 keys.append(self._keys.mark(exclude_mark))
-        summary, payloads = await self._scripts.run("read", keys, (count,))
-        return as_text(summary), as_texts(payloads)
+        summary, values = await self._scripts.run("read", keys, (count,))
+        return as_text(summary), [_payload_of(value) for value in values]
 
     async def _count(self) -> int:
         return int(await self._run("count"))
@@ -449,8 +454,8 @@ class RedisMemory(ClientOwner["Redis | RedisCluster"], MemoryBase):
         popped = await self._run("pop", expected=expected)
         if popped is None:
             return None
-        msg_id, payload, joined = popped
-        return StoredMessage(as_text(msg_id), as_text(payload), _split_marks(as_text(joined)))
+        msg_id, value = popped
+        return _stored(msg_id, value)
 
     async def _replace(self, snapshot: Snapshot, *, expected: int | None) -> None:
         await self._run(

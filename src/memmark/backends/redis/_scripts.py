@@ -19,7 +19,7 @@ from typing import Any, cast
 from memmark._optional import require
 from memmark.errors import BackendError, StorageUnavailableError
 
-__all__ = ["ScriptRunner", "as_text", "as_texts", "driver_errors", "reconnect_once"]
+__all__ = ["ScriptRunner", "as_text", "driver_errors", "reconnect_once"]
 
 EncodableArg = str | bytes | int | float
 
@@ -105,13 +105,6 @@ def driver_errors() -> AbstractContextManager[None]:
 def as_text(value: bytes | str) -> str:
     """Decode a reply, whether or not the client was created with ``decode_responses``."""
     return value.decode("utf-8") if isinstance(value, bytes) else value
-
-
-def as_texts(values: list[bytes] | list[str]) -> list[str]:
-    """Decode a list reply of strings, as :func:`as_text` each of them."""
-    if values and isinstance(values[0], bytes):
-        return [value.decode("utf-8") for value in values]
-    return cast("list[str]", values)
 
 
 def reconnect_once() -> Any:

@@ -1,15 +1,59 @@
 -- Prelude of every memmark script but read.lua (after _base.lua; the script's own body follows).
 -- KEYS: meta, seq, payloads, msg-marks, mark-names, stored-at of one session (one hash tag),
 -- then optionally the store's user index and the user's session index (single node only).
+-- msg-marks and stored-at are the hashes an earlier memmark kept beside payloads: the prelude
+-- folds them into it (see fold_legacy), so no script body reads them.
 -- ARGV[1]: prefix of the per-mark index keys; ARGV[2]: sliding TTL in ms ("0": none);
 -- ARGV[3], ARGV[4]: user_id and session_id, for the indexes; ARGV[5]: the version the
 -- caller expects ("-1": any). The script's own from ARGV[6].
--- A message's marks are stored joined by NUL, which no mark contains. meta's version field
--- counts the writes that changed the session (stamp() increases it).
-local meta, seq, payloads, msg_marks, mark_names = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local stored_at = KEYS[6]
+-- meta's version field counts the writes that changed the session (stamp() increases it).
+--
+-- A payloads value is the message's JSON payload, NUL, its stored-at time (ms since the
+-- epoch; "" when unknown), then, if it has marks, NUL and its marks joined by NUL. JSON
+-- escapes NUL and no mark contains one, so the first NUL ends the payload. A value an earlier
+-- memmark stored is the payload alone: no time, no marks.
+local meta, seq, payloads, mark_names = KEYS[1], KEYS[2], KEYS[3], KEYS[5]
 local mark_prefix = ARGV[1]
 local ttl_ms = tonumber(ARGV[2])
+
+local function pack_value(payload, at, joined)
+  if joined == '' then
+    return payload .. '\0' .. at
+  end
+  return payload .. '\0' .. at .. '\0' .. joined
+end
+
+-- A payloads value's payload, stored-at time ("" when unknown) and joined marks ("": none).
+local function unpack_value(value)
+  local payload_end = string.find(value, '\0', 1, true)
+  if not payload_end then
+    return value, '', ''
+  end
+  local marks_start = string.find(value, '\0', payload_end + 1, true)
+  if not marks_start then
+    return string.sub(value, 1, payload_end - 1), string.sub(value, payload_end + 1), ''
+  end
+  return string.sub(value, 1, payload_end - 1), string.sub(value, payload_end + 1, marks_start - 1),
+    string.sub(value, marks_start + 1)
+end
+
+-- Fold a session's legacy msg-marks and stored-at hashes into its payloads values (those
+-- that are a payload alone: an earlier memmark's), then delete them; a session without them
+-- is left as it is.
+local function fold_legacy(seq_key, payloads_key, marks_key, stored_at_key)
+  if redis.call('EXISTS', marks_key, stored_at_key) == 0 then
+    return
+  end
+  for _, id in ipairs(redis.call('ZRANGE', seq_key, 0, -1)) do
+    local payload = redis.call('HGET', payloads_key, id)
+    if payload and not string.find(payload, '\0', 1, true) then
+      local at = redis.call('HGET', stored_at_key, id) or ''
+      local joined = redis.call('HGET', marks_key, id) or ''
+      redis.call('HSET', payloads_key, id, pack_value(payload, at, joined))
+    end
+  end
+  redis.call('DEL', marks_key, stored_at_key)
+end
 
 local function current_version()
   return tonumber(redis.call('HGET', meta, 'version') or '0')
@@ -20,6 +64,7 @@ local expected_version = tonumber(ARGV[5])
 if expected_version >= 0 and current_version() ~= expected_version then
   return redis.error_reply('MEMMARK_CONFLICT ' .. current_version())
 end
+fold_legacy(seq, payloads, KEYS[4], KEYS[6])
 
 local function mark_key(mark)
   return mark_prefix .. mark
@@ -63,7 +108,7 @@ end
 
 local function touch()
   if ttl_ms > 0 then
-    for _, key in ipairs({meta, seq, payloads, msg_marks, mark_names, stored_at}) do
+    for _, key in ipairs({meta, seq, payloads, mark_names}) do
       redis.call('PEXPIRE', key, ttl_ms)
     end
     for _, mark in ipairs(redis.call('SMEMBERS', mark_names)) do
@@ -92,13 +137,10 @@ local function insert(first, count)
   local now = now_ms()
   local stored = 0
   for i = 0, count - 1 do
-    local id = ARGV[first + 3 * i]
-    if redis.call('HSETNX', payloads, id, ARGV[first + 3 * i + 1]) == 1 then
-      local joined = ARGV[first + 3 * i + 2]
+    local id, joined = ARGV[first + 3 * i], ARGV[first + 3 * i + 2]
+    if redis.call('HSETNX', payloads, id, pack_value(ARGV[first + 3 * i + 1], now, joined)) == 1 then
       redis.call('ZADD', seq, next_seq, id)
-      redis.call('HSET', stored_at, id, now)
       if joined ~= '' then
-        redis.call('HSET', msg_marks, id, joined)
         for _, mark in ipairs(split(joined)) do
           redis.call('ZADD', mark_key(mark), next_seq, id)
           redis.call('SADD', mark_names, mark)
@@ -117,20 +159,18 @@ end
 
 -- Delete one message with its marks; returns 1 if it existed.
 local function remove(id)
-  if redis.call('HDEL', payloads, id) == 0 then
+  local value = redis.call('HGET', payloads, id)
+  if not value then
     return 0
   end
+  redis.call('HDEL', payloads, id)
   redis.call('ZREM', seq, id)
-  redis.call('HDEL', stored_at, id)
-  local joined = redis.call('HGET', msg_marks, id)
-  if joined then
-    redis.call('HDEL', msg_marks, id)
-    for _, mark in ipairs(split(joined)) do
-      local key = mark_key(mark)
-      redis.call('ZREM', key, id)
-      if redis.call('EXISTS', key) == 0 then
-        redis.call('SREM', mark_names, mark)
-      end
+  local _, _, joined = unpack_value(value)
+  for _, mark in ipairs(split(joined)) do
+    local key = mark_key(mark)
+    redis.call('ZREM', key, id)
+    if redis.call('EXISTS', key) == 0 then
+      redis.call('SREM', mark_names, mark)
     end
   end
   return 1
@@ -141,7 +181,7 @@ end
 local function wipe(forget_version)
   local held = redis.call('ZCARD', seq) > 0 or redis.call('HEXISTS', meta, 'summary') == 1
   local version = redis.call('HGET', meta, 'version')
-  local keys = {meta, seq, payloads, msg_marks, mark_names, stored_at}
+  local keys = {meta, seq, payloads, mark_names}
   for _, mark in ipairs(redis.call('SMEMBERS', mark_names)) do
     keys[#keys + 1] = mark_key(mark)
   end
@@ -175,7 +215,8 @@ local function relabel_scope(new_mark, old_mark, scope)
   local changed = 0
   for _, entry in ipairs(scope) do
     local id, score = entry[1], entry[2]
-    local marks = split(redis.call('HGET', msg_marks, id))
+    local payload, at, joined = unpack_value(redis.call('HGET', payloads, id))
+    local marks = split(joined)
     local kept, has_old, has_new = {}, false, false
     for _, mark in ipairs(marks) do
       if mark == old_mark then
@@ -196,11 +237,7 @@ local function relabel_scope(new_mark, old_mark, scope)
         kept[#kept + 1] = new_mark
         redis.call('ZADD', mark_key(new_mark), score, id)
       end
-      if #kept == 0 then
-        redis.call('HDEL', msg_marks, id)
-      else
-        redis.call('HSET', msg_marks, id, table.concat(kept, '\0'))
-      end
+      redis.call('HSET', payloads, id, pack_value(payload, at, table.concat(kept, '\0')))
       changed = changed + 1
     end
   end

@@ -11,9 +11,9 @@ for i = 7, #ARGV do
     if latest == nil then
       doomed[#doomed + 1] = id
     else
-      local at = redis.call('HGET', stored_at, id)
-      if not at then
-        redis.call('HSET', stored_at, id, now)
+      local payload, at, joined = unpack_value(redis.call('HGET', payloads, id))
+      if at == '' then
+        redis.call('HSET', payloads, id, pack_value(payload, now, joined))
       elseif tonumber(at) <= latest then
         doomed[#doomed + 1] = id
       end

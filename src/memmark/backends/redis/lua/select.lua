@@ -1,7 +1,8 @@
 -- ARGV[6]: mark ("" = any); ARGV[7]: excluded mark ("" = none); ARGV[8]: limit ("-1" =
--- none); ARGV[9]: "1" to return each message's id and joined marks too.
--- Returns {summary, payloads}, or with ARGV[9] {summary, payloads, ids, joined marks};
--- oldest first. A payload holds its message's id, so get_memory needs no ids beside it.
+-- none); ARGV[9]: "1" to return each message's id too.
+-- Returns {summary, payloads values}, or with ARGV[9] {summary, payloads values, ids}; oldest
+-- first. A payload holds its message's id, so get_memory needs no ids beside it; a value
+-- holds the message's marks (see _common.lua).
 local mark, exclude, limit = ARGV[6], ARGV[7], tonumber(ARGV[8])
 local source = seq
 if mark ~= '' then
@@ -17,11 +18,4 @@ touch()
 if ARGV[9] ~= '1' then
   return {summary, found}
 end
-local joined = {}
-if #ids > 0 then
-  joined = hmget_all(msg_marks, ids)
-  for i = 1, #joined do
-    joined[i] = joined[i] or ''
-  end
-end
-return {summary, found, ids, joined}
+return {summary, found, ids}
