@@ -149,6 +149,40 @@ async def test_a_write_may_name_more_ids_than_asyncpg_binds(engine: AsyncEngine)
     assert [m.content for m in await memory.get_memory(mark="a")] == ["0"]
 
 
+@pytest.mark.postgres
+async def test_writes_naming_few_ids_keep_postgresqls_generic_plans(
+    postgres_url_for_test: str,
+) -> None:
+    """PostgreSQL re-planned a write naming its ids by array on every call once the tables
+    had statistics; a write naming up to ``LISTED_IDS`` binds them one by one and keeps the
+    generic plan (``pg_prepared_statements`` of the engine's one connection)."""
+    engine = create_async_engine(postgres_url_for_test, pool_size=1, max_overflow=0)
+    try:
+        prefix = fresh_prefix()
+        memory = AsyncSQLAlchemyMemory(engine, table_prefix=prefix)
+        added = [Msg("n", str(i), "user") for i in range(3)]
+        await memory.add(added, marks="old")
+        for turn in range(8):
+            old, new = ("old", "new") if turn % 2 == 0 else ("new", "old")
+            assert await memory.update_messages_mark(new, old, msg_ids=[added[0].id]) == 1
+        assert await memory.delete([added[1].id]) == 1
+        async with engine.connect() as conn:
+            marks = tables(prefix).marks.name
+            plans = (
+                await conn.execute(
+                    sa.text(
+                        "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+                        "WHERE statement LIKE :removal OR statement LIKE :move"
+                    ),
+                    {"removal": f"DELETE FROM {marks} %", "move": f"INSERT INTO {marks} %chosen%"},
+                )
+            ).all()
+        assert len(plans) == 3  # the move, the drop and the delete's
+        assert all(generic >= 1 and custom == 0 for generic, custom in plans), plans
+    finally:
+        await engine.dispose()
+
+
 async def test_ids_past_one_statement_are_sent_in_several(
     engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:

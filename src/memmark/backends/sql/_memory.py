@@ -258,19 +258,27 @@ class AsyncSQLAlchemyMemory(MemoryBase):
         return lifecycle.serves(self._engine.dialect)
 
     async def _on_driver(
-        self, what: str, build: lifecycle.Build[T], *, transaction: bool = True
+        self,
+        what: str,
+        build: lifecycle.Build[T],
+        *,
+        transaction: bool = True,
+        ids_named: int = 0,
     ) -> T:
         """Run ``build``'s operation on a pooled connection, retried as a transaction is.
 
         A write of :data:`~memmark.backends.sql._lifecycle.ROUTINES` is one call of its
-        routine where the database has it (created on first use, if allowed).
+        routine where the database has it (created on first use, if allowed). ``ids_named``:
+        how many message ids the operation's statements name (see ``DriverOperation``).
         """
         mode: lifecycle.Mode = "transaction" if transaction else "read"
         with map_errors(what):
             if transaction and what in lifecycle.ROUTINES:
                 if await lifecycle.routines_ready(self._engine, self._tables):
                     mode = "call"
-            op = lifecycle.DriverOperation(what, self._engine.dialect, self._tables, build, mode)
+            op = lifecycle.DriverOperation(
+                what, self._engine.dialect, self._tables, build, mode, ids_named=ids_named
+            )
             await _with_retries(
                 lambda: on_driver(self._engine, op.driver_work), lambda: not op.committing
             )
@@ -380,6 +388,7 @@ class AsyncSQLAlchemyMemory(MemoryBase):
             return await self._on_driver(
                 "delete",
                 lambda st, stamp: lifecycle.remove(st, self._who, stamp, msg_ids, expected),
+                ids_named=len(msg_ids),
             )
         return await self._locked(
             "delete", lambda conn, ref: q.remove_ids(conn, self._tables, ref, msg_ids), expected
@@ -415,7 +424,9 @@ class AsyncSQLAlchemyMemory(MemoryBase):
                     expected=expected,
                 )
 
-            return await self._on_driver("update_messages_mark", build)
+            return await self._on_driver(
+                "update_messages_mark", build, ids_named=len(msg_ids or ())
+            )
         return await self._locked(
             "update_messages_mark",
             lambda conn, ref: q.relabel(
@@ -496,7 +507,7 @@ class AsyncSQLAlchemyMemory(MemoryBase):
             def build(st: lifecycle.Statements, stamp: Any) -> lifecycle.Operation[int]:
                 return lifecycle.compress(st, self._who, stamp, summary, msg_ids, mark, expected)
 
-            return await self._on_driver("compress", build)
+            return await self._on_driver("compress", build, ids_named=len(msg_ids))
 
         async def work(conn: AsyncConnection) -> int:
             locked = await q.lock_session(conn, self._tables, self._who, create=bool(summary))
