@@ -13,6 +13,9 @@
 -- escapes NUL and no mark contains one, so the first NUL ends the payload. A value an earlier
 -- memmark stored is the payload alone: no time, no marks.
 local meta, seq, payloads, mark_names = KEYS[1], KEYS[2], KEYS[3], KEYS[5]
+local function data_keys()  -- the fixed keys the session's data lives in (SessionKeys.data_keys)
+  return {meta, seq, payloads, mark_names}
+end
 local mark_prefix = ARGV[1]
 local ttl_ms = tonumber(ARGV[2])
 
@@ -108,7 +111,7 @@ end
 
 local function touch()
   if ttl_ms > 0 then
-    for _, key in ipairs({meta, seq, payloads, mark_names}) do
+    for _, key in ipairs(data_keys()) do
       redis.call('PEXPIRE', key, ttl_ms)
     end
     for _, mark in ipairs(redis.call('SMEMBERS', mark_names)) do
@@ -181,7 +184,7 @@ end
 local function wipe(forget_version)
   local held = redis.call('ZCARD', seq) > 0 or redis.call('HEXISTS', meta, 'summary') == 1
   local version = redis.call('HGET', meta, 'version')
-  local keys = {meta, seq, payloads, mark_names}
+  local keys = data_keys()
   for _, mark in ipairs(redis.call('SMEMBERS', mark_names)) do
     keys[#keys + 1] = mark_key(mark)
   end
