@@ -23,11 +23,13 @@ from redis import exceptions
 from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
 
+from memmark.backends.redis._index import INDEX_LIMIT, STATE_FIELD
 from memmark.backends.redis._keys import SessionKeys, escape, sessions_key, users_key
 from memmark.backends.redis._scripts import driver_errors
 from memmark.errors import BackendError, StorageUnavailableError
 from memmark.memory import RedisMemory
 from memmark.message import Msg
+from memmark.store import RedisStore
 from tests.providers.redis import (
     REDIS_HOST,
     REDIS_PORT,
@@ -159,7 +161,7 @@ async def as_an_earlier_memmark_left_it(
     """Rewrite a session (or one message) into the earlier layout: marks and stored-at times
     in hashes of their own."""
     for msg_id, value in (await client.hgetall(keys.payloads)).items():
-        if only is not None and msg_id != only.encode():
+        if msg_id == STATE_FIELD.encode() or (only is not None and msg_id != only.encode()):
             continue
         payload, _, stamped = value.partition(b"\0")
         stored_at, _, joined = stamped.partition(b"\0")
@@ -380,6 +382,7 @@ async def test_killed_client_leaves_no_partial_message(client: Redis, prefix: st
     ids = set(await client.zrange(keys.seq, 0, -1))
     assert len(ids) >= 310 and len(ids) % 10 == 0
     values = await client.hgetall(keys.payloads)
+    assert values.pop(STATE_FIELD.encode()).count(b":") == 2  # version:seconds:microseconds
     assert set(values) == ids
     assert set(await client.zrange(keys.mark("all"), 0, -1)) == ids
     for msg_id, value in values.items():
@@ -529,6 +532,34 @@ async def test_marked_read_touches_only_marked_messages(client: Redis, prefix: s
     assert len(hot) == 5
     assert len(await memory.get_memory(mark="hot")) == 100
     assert len(await memory.get_memory(exclude_mark="hot", limit=3)) == 3
+
+
+async def test_the_session_index_follows_its_own_adds_and_no_one_elses(
+    client: Redis, prefix: str
+) -> None:
+    """A memory's index of its session (see ``_index.py``) grows with its own adds, keeps only
+    the newest ids past ``INDEX_LIMIT``, and is never trusted once the session changed, even
+    into a state of the same version and ids after the store deleted it."""
+    memory = RedisMemory(user_id="u", session_id="s", client=client, key_prefix=prefix)
+    writer = RedisMemory(user_id="u", session_id="s", client=client, key_prefix=prefix)
+    store = RedisStore(client, key_prefix=prefix)
+    first, second = Msg("a", "first", "user"), Msg("a", "second", "user")
+    await writer.add([first, second], marks="old")
+    assert await memory.get_memory(mark="old") == [first, second]  # the index, at version 1
+    assert await store.delete_session("u", "s")
+    await writer.add([first, second], marks="new")  # version 1 again, the same ids
+    assert await memory.get_memory(mark="old") == []
+    assert await memory.get_memory(mark="new") == [first, second]
+
+    many = [Msg("a", f"m{i}", "user") for i in range(INDEX_LIMIT - 1)]
+    await memory.add(many[:-1], marks="many")
+    assert len(await memory.get_memory()) == INDEX_LIMIT  # indexed whole
+    await memory.add(many[-1])  # past the limit: the index keeps the newest ids, no marks
+    assert await memory.get_memory(limit=2) == many[-2:]
+    assert await memory.get_memory(mark="many", limit=1) == [many[-2]]
+    assert await memory.get_memory(exclude_mark="many", limit=2) == [second, many[-1]]
+    await writer.delete([many[-1].id])
+    assert await memory.get_memory(limit=1) == [many[-2]]
 
 
 async def test_agentscope_positional_order_and_settable_key_ttl(client: Redis, prefix: str) -> None:

@@ -10,7 +10,10 @@ the keys of one session are::
     P:{U:S}:payloads      hash: msg_id -> the message's JSON payload, NUL, when it was
                           stored (ms, the server's ``TIME``), then NUL and its marks joined
                           by NUL if it has any; a message an earlier memmark stored has no
-                          time until ``delete_by_mark(..., older_than=...)`` first sees it
+                          time until ``delete_by_mark(..., older_than=...)`` first sees it.
+                          While the session holds messages, the field NUL (no id contains
+                          NUL) holds its state stamp, ``version:seconds:microseconds`` of
+                          its last change (see ``_index.py``)
     P:{U:S}:mark-names    set: the marks that some message of the session carries
     P:{U:S}:mark:<mark>   sorted set: msg_id of the messages carrying <mark>, by sequence
 

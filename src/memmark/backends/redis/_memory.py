@@ -1,4 +1,4 @@
-"""``RedisMemory``: one session in Redis or Redis Cluster, every operation one Lua script.
+"""``RedisMemory``: one session in Redis or Redis Cluster, every operation one round trip.
 
 Usage::
 
@@ -23,6 +23,7 @@ from memmark._core import (
     epoch_ms,
 )
 from memmark._optional import require
+from memmark.backends.redis._index import INDEX_LIMIT, SessionIndex
 from memmark.backends.redis._keys import SessionKeys, key_ttl_ms, sessions_key, users_key
 from memmark.backends.redis._scripts import (
     EncodableArg,
@@ -49,6 +50,8 @@ _COPY_OUTCOMES = {
     -1: CopyOutcome.UPTO_MISSING,
 }
 """The replies of the ``fork`` script."""
+_READ_SCRIPTS = frozenset({"count", "select", "version"})
+"""The scripts that change nothing: every other one drops the memory's session index."""
 
 
 def _payload_of(value: bytes | str) -> str:
@@ -135,7 +138,9 @@ class RedisMemory(ClientOwner["Redis | RedisCluster"], MemoryBase):
     """Memory of one (user_id, session_id) in Redis, atomic per call, Cluster-ready.
 
     Each write is one Lua script (one round trip, atomic, deduplicated by message id on the
-    server); each read is one script returning a consistent snapshot. With ``key_ttl`` the
+    server); each read is one script returning a consistent snapshot, or, for a
+    ``get_memory`` the memory's index of its session answers (see ``_index.py``), one
+    ``HMGET`` whose state stamp proves the snapshot current. With ``key_ttl`` the
     session's keys expire together ``key_ttl`` seconds after its last access. Writes also
     list the session in the indexes :class:`~memmark.store.RedisStore` pages through.
     """
@@ -215,7 +220,13 @@ class RedisMemory(ClientOwner["Redis | RedisCluster"], MemoryBase):
         self._index_keys = (users_key(key_prefix), sessions_key(key_prefix, self.user_id))
         self._script_keys = self._keys.script_keys
         self._register_keys = [*self._script_keys, *self._index_keys]
-        self._read_keys = [self._keys.meta, self._keys.seq, self._keys.payloads]
+        self._read_keys = [
+            self._keys.meta,
+            self._keys.seq,
+            self._keys.payloads,
+            self._keys.mark_names,
+        ]
+        self._index: SessionIndex | None = None
         self.key_ttl = key_ttl
         self._client_passed_in = client is not None
         self._client: Redis | RedisCluster
@@ -332,6 +343,8 @@ class RedisMemory(ClientOwner["Redis | RedisCluster"], MemoryBase):
         index entry exists whenever data does. On a cluster the indexes live in other slots:
         this object adds them once, by an idempotent round trip before its first write.
         """
+        if name not in _READ_SCRIPTS:
+            self._index = None
         if self._cluster and not self._cluster_ready:
             await self._initialize_cluster()
         if register and self._cluster:
@@ -368,9 +381,15 @@ class RedisMemory(ClientOwner["Redis | RedisCluster"], MemoryBase):
         return flat
 
     async def _insert(self, records: Sequence[StoredMessage], *, expected: int | None) -> None:
-        await self._run(
+        index = self._index
+        stored, before, after = await self._run(
             "add", len(records), *self._triples(records), register=True, expected=expected
         )
+        # The index stays true if it described the session right before this add and the
+        # add stored every record (none was a duplicate), after the messages it knew.
+        if index is not None and before == index.stamp and int(stored) == len(records):
+            index.extend(records, after)
+            self._index = index
 
     async def _version(self) -> int:
         return int(await self._run("version"))
@@ -398,15 +417,49 @@ class RedisMemory(ClientOwner["Redis | RedisCluster"], MemoryBase):
         if self._ttl_ms:  # the select script also refreshes the keys' expiry
             summary, values = await self._run("select", mark or "", exclude_mark or "", count, "0")
             return as_text(summary), [_payload_of(value) for value in values]
+        index = self._index
+        if index is not None:
+            read = await self._read_by_index(index, mark, exclude_mark, limit)
+            if read is not None:
+                return read
         if self._cluster and not self._cluster_ready:
             await self._initialize_cluster()
-        keys = self._read_keys
-        if mark is not None or exclude_mark is not None:
-            keys = [keys[0], keys[1] if mark is None else self._keys.mark(mark), keys[2]]
-            if exclude_mark is not None:
-                keys.append(self._keys.mark(exclude_mark))
-        summary, values = await self._scripts.run("read", keys, (count,))
-        return as_text(summary), [_payload_of(value) for value in values]
+        keys = [*self._read_keys, self._keys.seq if mark is None else self._keys.mark(mark)]
+        if exclude_mark is not None:
+            keys.append(self._keys.mark(exclude_mark))
+        known = "" if index is None else index.stamp
+        summary, values, stamp, ids, whole = await self._scripts.run(
+            "read", keys, (count, INDEX_LIMIT, self._keys.mark_prefix, known)
+        )
+        summary = as_text(summary)
+        if ids is not None:
+            self._index = SessionIndex.from_reply(stamp, summary, ids, whole=whole == 1)
+        elif stamp is None:  # else the stamp is the known one: the index still holds
+            self._index = None
+        return summary, [_payload_of(value) for value in values]
+
+    async def _read_by_index(
+        self,
+        index: SessionIndex,
+        mark: str | None,
+        exclude_mark: str | None,
+        limit: int | None,
+    ) -> tuple[str, list[str]] | None:
+        """The read ``index`` picks, by one HMGET.
+
+        ``None`` if the index cannot tell, or if the session changed since it was taken.
+        """
+        # All taken from the index before the await: an add of this object on another task
+        # may extend it meanwhile.
+        stamp, summary, stamp_field = index.stamp, index.summary, index.stamp_field
+        msg_ids = index.select(mark, exclude_mark, limit)
+        if msg_ids is None:
+            return None
+        with driver_errors():
+            values = await self._client.hmget(self._keys.payloads, [stamp_field, *msg_ids])
+        if values[0] != stamp:
+            return None
+        return summary, [_payload_of(value) for value in values[1:] if value is not None]
 
     async def _count(self) -> int:
         return int(await self._run("count"))
@@ -437,6 +490,7 @@ class RedisMemory(ClientOwner["Redis | RedisCluster"], MemoryBase):
         await self._run("set_summary", summary, register=bool(summary), expected=expected)
 
     async def _wipe(self, *, expected: int | None) -> None:
+        self._index = None
         await self._initialize_cluster()
         await clear_session(
             self._client,

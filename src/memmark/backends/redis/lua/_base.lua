@@ -1,5 +1,8 @@
 -- Start of every memmark script: helpers that need neither KEYS nor ARGV.
 local CHUNK = 1000
+-- The payloads field holding the session's state stamp (see stamp() in _common.lua); no
+-- message id contains NUL, so no message's field is this one.
+local STATE_FIELD = '\0'
 
 local function hmget_all(key, fields)
   if #fields <= CHUNK then  -- one call's reply as it is: copying it costs per field

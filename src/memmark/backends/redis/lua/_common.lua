@@ -126,11 +126,21 @@ local function now_ms()
   return now[1] * 1000 + math.floor(now[2] / 1000)
 end
 
--- Record a change: its time (``at_ms``, ms since the epoch, if given, else now) and one
--- more version.
+-- Record a change: its time (``at_ms``, ms since the epoch, if given, else now), one more
+-- version and, while the session holds messages, a new state stamp in payloads' STATE_FIELD:
+-- the version and the server's clock in microseconds, so no two states of a session share a
+-- stamp, even across a deletion that forgets the version. A RedisMemory that knows the
+-- session's ids and marks reads the stamp with the messages in one HMGET and trusts what it
+-- knows only while the stamp is the one it saw (see _index.py).
 local function stamp(at_ms)
-  redis.call('HINCRBY', meta, 'version', 1)
-  redis.call('HSET', meta, 'updated_at', at_ms or now_ms())
+  local version = redis.call('HINCRBY', meta, 'version', 1)
+  local now = redis.call('TIME')
+  redis.call('HSET', meta, 'updated_at', at_ms or now[1] * 1000 + math.floor(now[2] / 1000))
+  if redis.call('ZCARD', seq) > 0 then
+    redis.call('HSET', payloads, STATE_FIELD, version .. ':' .. now[1] .. ':' .. now[2])
+  else
+    redis.call('HDEL', payloads, STATE_FIELD)
+  end
 end
 
 -- Store the messages given as (id, payload, joined marks) triples from ARGV[first];

@@ -1,0 +1,108 @@
+"""What a :class:`RedisMemory` last saw of its session: its ids in order and its marks.
+
+A read through a Lua script pays for every payload twice on the server (the reply of the
+script's ``HMGET`` becomes a Lua table, and the table becomes the script's reply), which
+costs more than the payloads themselves take to send. Knowing the session's ids and marks,
+a memory picks the ids a read wants itself and fetches them with one plain ``HMGET`` of the
+``payloads`` hash, whose first field is the session's state stamp (``STATE_FIELD``; every
+write sets a new one, see ``stamp()`` in ``_common.lua``). The payloads are the session's
+only if that stamp is still the one the index was taken at; otherwise the memory drops the
+index and reads through the script, which hands back a fresh index.
+
+A memory object holds at most :data:`INDEX_LIMIT` ids: of a longer session it keeps only the
+newest ones, without marks, which still serve ``get_memory(limit=)`` up to that many.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from memmark._core import StoredMessage
+from memmark.backends.redis._scripts import as_text
+
+__all__ = ["INDEX_LIMIT", "STATE_FIELD", "SessionIndex"]
+
+STATE_FIELD = "\x00"
+"""The ``payloads`` field holding the state stamp; no message id contains NUL."""
+
+INDEX_LIMIT = 2_000
+"""The most messages a session may hold for a memory object to keep its index."""
+
+
+class SessionIndex:
+    """A session's ids (oldest first) and marked ids per mark, and its summary, at ``stamp``.
+
+    ``whole`` is ``False`` for an index of only the newest :data:`INDEX_LIMIT` ids of a
+    longer session, which knows no marks. The ids are kept as the client replies them
+    (``bytes``, or ``str`` for a client that decodes), so a read sends them back without
+    encoding each again.
+    """
+
+    __slots__ = ("ids", "marked", "stamp", "stamp_field", "summary", "whole")
+
+    def __init__(
+        self,
+        stamp: bytes | str,
+        summary: str,
+        ids: list[bytes | str],
+        marked: dict[str, set[bytes | str]],
+        *,
+        whole: bool,
+    ) -> None:
+        self.stamp = stamp
+        self.summary = summary
+        self.ids = ids
+        self.marked = marked
+        self.whole = whole
+        self.stamp_field: bytes | str = (
+            STATE_FIELD.encode() if isinstance(stamp, bytes) else STATE_FIELD
+        )
+        """``STATE_FIELD`` as the client replies fields."""
+
+    @classmethod
+    def from_reply(
+        cls, stamp: bytes | str, summary: str, reply: Sequence[Any], *, whole: bool
+    ) -> SessionIndex:
+        """Build the index ``read.lua`` returned: the ids, then each mark and its ids."""
+        marked = {as_text(reply[at]): set(reply[at + 1]) for at in range(1, len(reply), 2)}
+        return cls(stamp, summary, list(reply[0]), marked, whole=whole)
+
+    def select(
+        self, mark: str | None, exclude_mark: str | None, limit: int | None
+    ) -> list[bytes | str] | None:
+        """The ids ``get_memory(mark=, exclude_mark=, limit=)`` returns, oldest first.
+
+        ``None`` when this index of the newest ids alone cannot tell.
+        """
+        ids = self.ids
+        if not self.whole and (
+            mark is not None or exclude_mark is not None or limit is None or limit > len(ids)
+        ):
+            return None
+        if mark is not None:
+            chosen = self.marked.get(mark, ())
+            ids = [msg_id for msg_id in ids if msg_id in chosen]
+        excluded = self.marked.get(exclude_mark) if exclude_mark is not None else None
+        if excluded:
+            ids = [msg_id for msg_id in ids if msg_id not in excluded]
+        if limit is not None and limit < len(ids):
+            ids = ids[len(ids) - limit :]
+        return ids
+
+    def extend(self, records: Sequence[StoredMessage], stamp: bytes | str) -> None:
+        """Append messages an ``add`` just stored right after the state this index describes.
+
+        Past :data:`INDEX_LIMIT` ids the index keeps only the newest, and no marks.
+        """
+        as_bytes = isinstance(self.stamp, bytes)
+        for record in records:
+            msg_id = record.msg_id.encode() if as_bytes else record.msg_id
+            self.ids.append(msg_id)
+            for mark in record.marks:
+                self.marked.setdefault(mark, set()).add(msg_id)
+        if len(self.ids) > INDEX_LIMIT:
+            del self.ids[: len(self.ids) - INDEX_LIMIT]
+            self.marked.clear()
+            self.whole = False
+        self.stamp = stamp
