@@ -545,7 +545,9 @@ async def test_the_session_index_follows_its_own_adds_and_no_one_elses(
     store = RedisStore(client, key_prefix=prefix)
     first, second = Msg("a", "first", "user"), Msg("a", "second", "user")
     await writer.add([first, second], marks="old")
-    assert await memory.get_memory(mark="old") == [first, second]  # the index, at version 1
+    assert await memory.get_memory(mark="old") == [first, second]
+    assert await memory.get_memory(mark="old") == [first, second]  # takes the index
+    assert memory._index_keeper.index is not None  # at version 1
     assert await store.delete_session("u", "s")
     await writer.add([first, second], marks="new")  # version 1 again, the same ids
     assert await memory.get_memory(mark="old") == []
@@ -553,7 +555,8 @@ async def test_the_session_index_follows_its_own_adds_and_no_one_elses(
 
     many = [Msg("a", f"m{i}", "user") for i in range(INDEX_LIMIT - 1)]
     await memory.add(many[:-1], marks="many")
-    assert len(await memory.get_memory()) == INDEX_LIMIT  # indexed whole
+    assert len(await memory.get_memory()) == INDEX_LIMIT
+    assert memory._index_keeper.index is not None and memory._index_keeper.index.whole
     await memory.add(many[-1])  # past the limit: the index keeps the newest ids, no marks
     assert await memory.get_memory(limit=2) == many[-2:]
     assert await memory.get_memory(mark="many", limit=1) == [many[-2]]

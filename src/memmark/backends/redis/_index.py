@@ -11,6 +11,12 @@ index and reads through the script, which hands back a fresh index.
 
 A memory object holds at most :data:`INDEX_LIMIT` ids: of a longer session it keeps only the
 newest ones, without marks, which still serve ``get_memory(limit=)`` up to that many.
+
+An index costs a read by script the session's ids on top, and a stale one costs a wasted
+``HMGET``, so :class:`IndexKeeper` takes one only from a read that finds the session as this
+object last saw it: an object made for a single read (a web request's) never pays for one,
+and one that found its index stale needs twice as many such looks before the next (up to
+:data:`MOST_LOOKS`), so objects sharing a busy session soon stop taking indexes at all.
 """
 
 from __future__ import annotations
@@ -21,13 +27,16 @@ from typing import Any
 from memmark._core import StoredMessage
 from memmark.backends.redis._scripts import as_text
 
-__all__ = ["INDEX_LIMIT", "STATE_FIELD", "SessionIndex"]
+__all__ = ["INDEX_LIMIT", "STATE_FIELD", "IndexKeeper", "SessionIndex"]
 
 STATE_FIELD = "\x00"
 """The ``payloads`` field holding the state stamp; no message id contains NUL."""
 
 INDEX_LIMIT = 2_000
-"""The most messages a session may hold for a memory object to keep its index."""
+"""The most ids a memory object keeps of its session."""
+
+MOST_LOOKS = 64
+"""The most looks at an unchanged session an object needs before it takes an index."""
 
 
 class SessionIndex:
@@ -106,3 +115,98 @@ class SessionIndex:
             self.marked.clear()
             self.whole = False
         self.stamp = stamp
+
+
+Taken = tuple[SessionIndex | None, "bytes | str | None", int]
+"""What :meth:`IndexKeeper.take_for_add` hands an add: index, quiet stamp, quiet looks."""
+
+
+class IndexKeeper:
+    """A memory object's index of its session, and when to take one (see the module).
+
+    A *look* is a read by script or an add of this object that found the session at the
+    stamp this object last saw (the *quiet stamp*): no one else changed it in between.
+    """
+
+    __slots__ = ("_looks_needed", "_quiet_looks", "_quiet_stamp", "index")
+
+    def __init__(self) -> None:
+        self.index: SessionIndex | None = None
+        self._quiet_stamp: bytes | str | None = None
+        self._quiet_looks = 0
+        self._looks_needed = 1
+
+    def forget(self) -> None:
+        """Drop the index: this object changed the session in a way it does not follow."""
+        self.index = self._quiet_stamp = None
+        self._quiet_looks = 0
+
+    def wanted_stamp(self) -> bytes | str | None:
+        """The stamp at which the next read by script should hand back an index, if any."""
+        if (
+            self.index is None
+            and self._quiet_stamp is not None
+            and self._quiet_looks + 1 >= self._looks_needed
+        ):
+            return self._quiet_stamp
+        return None
+
+    def read_by_script(
+        self,
+        held: SessionIndex | None,
+        stamp: bytes | str | None,
+        summary: str,
+        reply_index: Sequence[Any] | None,
+        *,
+        whole: bool,
+    ) -> None:
+        """Record a read by script: the session's ``stamp``, and the index it handed back.
+
+        ``held`` is the index this object held when it sent the read; it is dropped unless
+        the session is still at its stamp.
+        """
+        if stamp is not None and stamp == self._quiet_stamp:
+            self._quiet_looks += 1
+        else:
+            self._quiet_looks = 0
+        self._quiet_stamp = stamp
+        if reply_index is not None and stamp is not None:
+            self.index = SessionIndex.from_reply(stamp, summary, reply_index, whole=whole)
+        elif held is not None and stamp != held.stamp and self.index is held:
+            self.index = None
+
+    def found_stale(self, index: SessionIndex) -> None:
+        """Record that the session changed since ``index`` was taken."""
+        if self.index is index:
+            self.index = None
+        self._quiet_stamp = None
+        self._quiet_looks = 0
+        self._looks_needed = min(self._looks_needed * 2, MOST_LOOKS)
+
+    def take_for_add(self) -> Taken:
+        """Hand the index over to an add about to run, forgetting it meanwhile."""
+        taken = (self.index, self._quiet_stamp, self._quiet_looks)
+        self.forget()
+        return taken
+
+    def added(
+        self,
+        taken: Taken,
+        records: Sequence[StoredMessage],
+        stored: int,
+        before: bytes | str | None,
+        after: bytes | str | None,
+    ) -> None:
+        """Take back what :meth:`take_for_add` handed over, after the add.
+
+        Only if the add found the session as this object last saw it (``before``): then the
+        session is at ``after``, and the index, if every record was stored (none was a
+        duplicate), is followed by them.
+        """
+        index, quiet, looks = taken
+        if before is None or after is None or before != (quiet if index is None else index.stamp):
+            return
+        self._quiet_stamp, self._quiet_looks = after, looks + 1
+        if index is not None and stored == len(records):
+            index.extend(records, after)
+            self.index = index

@@ -23,7 +23,7 @@ from memmark._core import (
     epoch_ms,
 )
 from memmark._optional import require
-from memmark.backends.redis._index import INDEX_LIMIT, SessionIndex
+from memmark.backends.redis._index import INDEX_LIMIT, IndexKeeper, SessionIndex
 from memmark.backends.redis._keys import SessionKeys, key_ttl_ms, sessions_key, users_key
 from memmark.backends.redis._scripts import (
     EncodableArg,
@@ -226,7 +226,7 @@ class RedisMemory(ClientOwner["Redis | RedisCluster"], MemoryBase):
             self._keys.payloads,
             self._keys.mark_names,
         ]
-        self._index: SessionIndex | None = None
+        self._index_keeper = IndexKeeper()
         self.key_ttl = key_ttl
         self._client_passed_in = client is not None
         self._client: Redis | RedisCluster
@@ -344,7 +344,7 @@ class RedisMemory(ClientOwner["Redis | RedisCluster"], MemoryBase):
         this object adds them once, by an idempotent round trip before its first write.
         """
         if name not in _READ_SCRIPTS:
-            self._index = None
+            self._index_keeper.forget()
         if self._cluster and not self._cluster_ready:
             await self._initialize_cluster()
         if register and self._cluster:
@@ -381,15 +381,11 @@ class RedisMemory(ClientOwner["Redis | RedisCluster"], MemoryBase):
         return flat
 
     async def _insert(self, records: Sequence[StoredMessage], *, expected: int | None) -> None:
-        index = self._index
+        taken = self._index_keeper.take_for_add()
         stored, before, after = await self._run(
             "add", len(records), *self._triples(records), register=True, expected=expected
         )
-        # The index stays true if it described the session right before this add and the
-        # add stored every record (none was a duplicate), after the messages it knew.
-        if index is not None and before == index.stamp and int(stored) == len(records):
-            index.extend(records, after)
-            self._index = index
+        self._index_keeper.added(taken, records, int(stored), before, after)
 
     async def _version(self) -> int:
         return int(await self._run("version"))
@@ -417,25 +413,23 @@ class RedisMemory(ClientOwner["Redis | RedisCluster"], MemoryBase):
         if self._ttl_ms:  # the select script also refreshes the keys' expiry
             summary, values = await self._run("select", mark or "", exclude_mark or "", count, "0")
             return as_text(summary), [_payload_of(value) for value in values]
-        index = self._index
+        keeper = self._index_keeper
+        index = keeper.index
         if index is not None:
             read = await self._read_by_index(index, mark, exclude_mark, limit)
             if read is not None:
                 return read
+            index = keeper.index
         if self._cluster and not self._cluster_ready:
             await self._initialize_cluster()
         keys = [*self._read_keys, self._keys.seq if mark is None else self._keys.mark(mark)]
         if exclude_mark is not None:
             keys.append(self._keys.mark(exclude_mark))
-        known = "" if index is None else index.stamp
         summary, values, stamp, ids, whole = await self._scripts.run(
-            "read", keys, (count, INDEX_LIMIT, self._keys.mark_prefix, known)
+            "read", keys, (count, INDEX_LIMIT, self._keys.mark_prefix, keeper.wanted_stamp() or "")
         )
         summary = as_text(summary)
-        if ids is not None:
-            self._index = SessionIndex.from_reply(stamp, summary, ids, whole=whole == 1)
-        elif stamp is None:  # else the stamp is the known one: the index still holds
-            self._index = None
+        keeper.read_by_script(index, stamp, summary, ids, whole=whole == 1)
         return summary, [_payload_of(value) for value in values]
 
     async def _read_by_index(
@@ -458,6 +452,7 @@ class RedisMemory(ClientOwner["Redis | RedisCluster"], MemoryBase):
         with driver_errors():
             values = await self._client.hmget(self._keys.payloads, [stamp_field, *msg_ids])
         if values[0] != stamp:
+            self._index_keeper.found_stale(index)
             return None
         return summary, [_payload_of(value) for value in values[1:] if value is not None]
 
@@ -490,7 +485,7 @@ class RedisMemory(ClientOwner["Redis | RedisCluster"], MemoryBase):
         await self._run("set_summary", summary, register=bool(summary), expected=expected)
 
     async def _wipe(self, *, expected: int | None) -> None:
-        self._index = None
+        self._index_keeper.forget()
         await self._initialize_cluster()
         await clear_session(
             self._client,

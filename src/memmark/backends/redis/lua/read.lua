@@ -4,11 +4,11 @@
 -- KEYS: meta, seq, payloads, mark-names, the sorted set to read (seq, or the mark's), and
 -- optionally the excluded mark's sorted set. ARGV[1]: limit ("-1" = none); ARGV[2]: the most
 -- ids an index holds; ARGV[3]: prefix of the per-mark index keys; ARGV[4]: the state stamp
--- of the index the caller holds ("" = none).
+-- at which the caller wants the index ("" = none).
 -- Returns {summary, payloads values (oldest first), state stamp or false, index or false,
--- whole}. The index is false when the session has no stamp or it is ARGV[4]; otherwise it is
--- {seq's ids, then each mark and the ids of its sorted set}, and whole is 1, or, for a
--- session of more than ARGV[2] messages, {the newest ARGV[2] ids} and whole is 0.
+-- whole}. The index is false unless the session's stamp is ARGV[4]; then it is {seq's ids,
+-- then each mark and the ids of its sorted set} and whole is 1, or, for a session of more
+-- than ARGV[2] messages, {the newest ARGV[2] ids} and whole is 0.
 local ids = select_ids(KEYS[5], KEYS[6], tonumber(ARGV[1]))
 local found = {}
 if #ids > 0 then
@@ -16,7 +16,7 @@ if #ids > 0 then
 end
 local summary = redis.call('HGET', KEYS[1], 'summary') or ''
 local state = redis.call('HGET', KEYS[3], STATE_FIELD)
-if not state or state == ARGV[4] then
+if not state or state ~= ARGV[4] then
   return {summary, found, state, false, 0}
 end
 local most = tonumber(ARGV[2])
