@@ -16,6 +16,12 @@ The raw baseline is the same driver on one connection of its own:
 * Redis: the minimal storage, one list of payloads per selection (``LRANGE``), then
   ``json.loads``; measured with redis-py's pure-Python reply parser and with hiredis.
 
+The rows above repeat reads on one memory object, which on Redis reads by its index of the
+session (see ``docs/backends/redis.md``). Two more Redis rows time the other paths a user
+takes on a 100-message session: an agent's turn on one memory object (``add`` of one message,
+then ``get_memory()``; raw: ``RPUSH``, then ``LRANGE`` + ``json.loads``), and the single
+``get_memory()`` of a memory object made for it, as a web request makes one (a read by script).
+
 memmark and raw are timed pair by pair, alternating, so both see the same load; the figures
 are p50s and the ratio of the two p50s. Every database is created for the run and dropped
 after it (SQLite: a temporary file; Redis: a random key prefix, deleted after).
@@ -276,6 +282,7 @@ async def bench_redis(runs: int, big: int, hiredis: bool) -> None:
             return run
 
         await run_pairs(name, sessions, raw_op, runs, big)
+        await redis_user_paths(client, prefix, name, runs)
     finally:
         cursor = 0
         while True:
@@ -286,6 +293,35 @@ async def bench_redis(runs: int, big: int, hiredis: bool) -> None:
                 break
         await client.aclose()
         await pool.aclose()
+
+
+async def redis_user_paths(client: Any, prefix: str, name: str, runs: int) -> None:
+    """The agent's turn and a new object's one read, on 100-message sessions of their own."""
+    turn = RedisMemory(client=client, key_prefix=prefix, user_id="bench", session_id="turn")
+    await fill(turn, 100)
+    raw = f"{prefix}:raw:turn"
+    await client.rpush(raw, *[json.dumps(m.to_dict()) for m in messages(100)])
+    said = Msg("bench", "x" * 200, "assistant")
+
+    async def memmark_turn() -> None:
+        await turn.add(Msg("bench", said.content, "assistant"))
+        await turn.get_memory()
+
+    async def raw_turn() -> None:
+        await client.rpush(raw, json.dumps(Msg("bench", said.content, "assistant").to_dict()))
+        [json.loads(p) for p in await client.lrange(raw, 0, -1)]
+
+    ours, theirs = await pair(memmark_turn, raw_turn, runs)
+    report(name, "add + get_memory() (an agent's turn), 100+ msgs", ours, theirs)
+
+    def new_object() -> RedisMemory:
+        return RedisMemory(client=client, key_prefix=prefix, user_id="bench", session_id="s100")
+
+    async def raw_read() -> list[Any]:
+        return [json.loads(p) for p in await client.lrange(f"{prefix}:raw:100:all", 0, -1)]
+
+    ours, theirs = await pair(lambda: new_object().get_memory(), raw_read, runs)
+    report(name, "get_memory() of a new memory object, 100 msgs", ours, theirs)
 
 
 async def main() -> None:

@@ -7,7 +7,7 @@ a memory picks the ids a read wants itself and fetches them with one plain ``HMG
 ``payloads`` hash, whose first field is the session's state stamp (``STATE_FIELD``; every
 write sets a new one, see ``stamp()`` in ``_common.lua``). The payloads are the session's
 only if that stamp is still the one the index was taken at; otherwise the memory drops the
-index and reads through the script, which hands back a fresh index.
+index and reads through the script, which can hand back a fresh one in the same reply.
 
 A memory object holds at most :data:`INDEX_LIMIT` ids: of a longer session it keeps only the
 newest ones, without marks, which still serve ``get_memory(limit=)`` up to that many.
@@ -27,7 +27,7 @@ from typing import Any
 from memmark._core import StoredMessage
 from memmark.backends.redis._scripts import as_text
 
-__all__ = ["INDEX_LIMIT", "STATE_FIELD", "IndexKeeper", "SessionIndex"]
+__all__ = ["INDEX_LIMIT", "MOST_LOOKS", "STATE_FIELD", "IndexKeeper", "SessionIndex"]
 
 STATE_FIELD = "\x00"
 """The ``payloads`` field holding the state stamp; no message id contains NUL."""
