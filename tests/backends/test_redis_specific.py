@@ -534,13 +534,22 @@ async def test_marked_read_touches_only_marked_messages(client: Redis, prefix: s
     assert len(await memory.get_memory(exclude_mark="hot", limit=3)) == 3
 
 
+@pytest.mark.parametrize("decode_responses", [False, True], ids=["bytes", "decoded"])
 async def test_the_session_index_follows_its_own_adds_and_no_one_elses(
-    client: Redis, prefix: str
+    client: Redis, prefix: str, decode_responses: bool
 ) -> None:
     """A memory's index of its session (see ``_index.py``) grows with its own adds, keeps only
     the newest ids past ``INDEX_LIMIT``, and is never trusted once the session changed, even
     into a state of the same version and ids after the store deleted it."""
-    memory = RedisMemory(user_id="u", session_id="s", client=client, key_prefix=prefix)
+    reading = Redis(host=REDIS_HOST, port=REDIS_PORT, decode_responses=decode_responses)
+    try:
+        await index_follows_only_its_own_adds(reading, client, prefix)
+    finally:
+        await reading.aclose()
+
+
+async def index_follows_only_its_own_adds(reading: Redis, client: Redis, prefix: str) -> None:
+    memory = RedisMemory(user_id="u", session_id="s", client=reading, key_prefix=prefix)
     writer = RedisMemory(user_id="u", session_id="s", client=client, key_prefix=prefix)
     store = RedisStore(client, key_prefix=prefix)
     first, second = Msg("a", "first", "user"), Msg("a", "second", "user")
