@@ -117,7 +117,7 @@ class SessionIndex:
         self.stamp = stamp
 
 
-Taken = tuple[SessionIndex | None, "bytes | str | None", int]
+Taken = tuple[SessionIndex | None, bytes | str | None, int]
 """What :meth:`IndexKeeper.take_for_add` hands an add: index, quiet stamp, quiet looks."""
 
 

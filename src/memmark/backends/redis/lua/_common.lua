@@ -120,10 +120,14 @@ local function touch()
   end
 end
 
+-- A TIME reply ({seconds, microseconds}) in ms since the epoch.
+local function ms_of(time)
+  return time[1] * 1000 + math.floor(time[2] / 1000)
+end
+
 -- The server's clock, in ms since the epoch.
 local function now_ms()
-  local now = redis.call('TIME')
-  return now[1] * 1000 + math.floor(now[2] / 1000)
+  return ms_of(redis.call('TIME'))
 end
 
 -- Record a change: its time (``at_ms``, ms since the epoch, if given, else now), one more
@@ -135,7 +139,7 @@ end
 local function stamp(at_ms)
   local version = redis.call('HINCRBY', meta, 'version', 1)
   local now = redis.call('TIME')
-  redis.call('HSET', meta, 'updated_at', at_ms or now[1] * 1000 + math.floor(now[2] / 1000))
+  redis.call('HSET', meta, 'updated_at', at_ms or ms_of(now))
   if redis.call('ZCARD', seq) > 0 then
     redis.call('HSET', payloads, STATE_FIELD, version .. ':' .. now[1] .. ':' .. now[2])
   else
